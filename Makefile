@@ -1,0 +1,43 @@
+# Makefile for notify_ext (PGXS)
+
+EXTENSION = notify_ext
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = notify_ext
+OBJS = \
+	src/notify_ext.o \
+	src/guc.o \
+	src/document.o \
+	src/definition_parse.o \
+	src/definition_cache.o \
+	src/sql_api.o \
+	src/metadata_filter.o \
+	src/capture.o \
+	src/outbox.o
+
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+
+PKGS = libcurl libxml-2.0 json-c
+PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
+SHLIB_LINK += $(shell pkg-config --libs $(PKGS))
+PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+# pg_regress: inputs in test/sql, expected output in expected/, run in a
+# throwaway instance with the library preloaded.
+REGRESS = install definitions definition_errors capture attach permissions
+REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
+	--temp-config=$(srcdir)/test/notify_ext.conf
+ISOLATION = capture_concurrent
+ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
+	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
+
+TAP_TESTS = 1
+PROVE_FLAGS = -I $(srcdir)/test/t
+PROVE_TESTS = $(wildcard test/t/*.pl)
+
+EXTRA_CLEAN = tmp_check tmp_regress tmp_check_iso output_iso results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

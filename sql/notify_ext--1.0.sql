@@ -1,0 +1,510 @@
+/* notify_ext--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION notify_ext" to load this file. \quit
+
+/*
+ * Roles.  Roles are cluster-wide, so they are created only when missing and
+ * survive DROP EXTENSION (as pg_monitor-style roles do).
+ *   notify_admin    defines notifications, attaches capture, steers delivery
+ *   notify_monitor  reads definitions (credentials masked) and delivery status
+ */
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'notify_admin') THEN
+		CREATE ROLE notify_admin NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'notify_monitor') THEN
+		CREATE ROLE notify_monitor NOLOGIN;
+	END IF;
+END
+$roles$;
+
+REVOKE ALL ON SCHEMA notify FROM PUBLIC;
+GRANT USAGE ON SCHEMA notify TO notify_admin, notify_monitor;
+
+/* ------------------------------------------------------------------------
+ * Identifiers: Vidispine-style "VX-<n>" ids.
+ * ------------------------------------------------------------------------ */
+CREATE SEQUENCE notify.notification_id_seq;
+CREATE SEQUENCE notify.entity_id_seq;
+CREATE SEQUENCE notify.change_set_id_seq;
+
+-- API: private
+CREATE FUNCTION notify.next_vx_id(seq regclass)
+RETURNS text LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval(seq)::text $$;
+
+/* ------------------------------------------------------------------------
+ * Notification definitions
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.notification (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.notification_id_seq'),
+	resource	text NOT NULL CHECK (resource IN ('item', 'collection', 'document',
+								'group', 'job', 'storage', 'file', 'quota', 'deletion-lock')),
+	entity_id	text,
+	event		text NOT NULL,
+	action_kind text NOT NULL,
+	document	text NOT NULL,
+	summary		text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE INDEX ON notify.notification (resource, entity_id);
+COMMENT ON TABLE notify.notification IS
+	'API: private. Notification definitions: the canonical NotificationDocument (XML) and the facts the capture trigger matches on. Managed through notify.create_notification and friends.';
+SELECT pg_catalog.pg_extension_config_dump('notify.notification', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.notification_id_seq', '');
+
+/*
+ * Credentials for <sqs> actions that name a stored secret (<secret>alias</secret>
+ * without <accessKey>), the counterpart of Vidispine's secret store.
+ */
+CREATE TABLE notify.aws_credential (
+	alias		text PRIMARY KEY,
+	access_key	text NOT NULL,
+	secret_key	text NOT NULL,
+	region		text
+);
+COMMENT ON TABLE notify.aws_credential IS
+	'API: private. AWS credentials referenced by alias from <sqs><secret>; readable by the extension owner only.';
+SELECT pg_catalog.pg_extension_config_dump('notify.aws_credential', '');
+
+/* ------------------------------------------------------------------------
+ * C entry points
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  Parse and validate a NotificationDocument for a resource.
+CREATE FUNCTION notify.parse_document(resource text, document text,
+	OUT document_xml text, OUT event text, OUT action_kind text, OUT summary text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'notify_ext_parse_document'
+LANGUAGE C STRICT STABLE;
+
+-- API: private.  Render a stored document as 'xml' or 'json'.
+CREATE FUNCTION notify.render_document(document text, format text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_render_document'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  Statement trigger: definitions changed, drop cached copies.
+CREATE FUNCTION notify.definitions_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'notify_ext_definitions_changed'
+LANGUAGE C;
+
+CREATE TRIGGER notification_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON notify.notification
+	FOR EACH STATEMENT EXECUTE FUNCTION notify.definitions_changed();
+
+-- API: private.  The capture row trigger; its arguments say what the table is.
+CREATE FUNCTION notify.capture()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'notify_ext_capture'
+LANGUAGE C;
+COMMENT ON FUNCTION notify.capture() IS
+	'API: private. Row trigger turning changes into trigger events and outbox rows; install it with notify.attach().';
+
+/* ------------------------------------------------------------------------
+ * Outbox: one row per (event, matching notification), written in the
+ * transaction that made the change.
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.outbox (
+	id				bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	event_id		uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
+	notification_id text NOT NULL,
+	resource		text NOT NULL,
+	event			text NOT NULL,
+	entity_id		text,
+	payload			json NOT NULL,
+	lane			text,
+	status			text NOT NULL DEFAULT 'pending'
+					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
+	attempts		integer NOT NULL DEFAULT 0,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	lease_until		timestamptz,
+	delivered_at	timestamptz,
+	last_status		integer,
+	last_error		text
+);
+CREATE INDEX outbox_due ON notify.outbox (next_attempt_at, id) WHERE status IN ('pending', 'in_flight');
+CREATE INDEX outbox_notification ON notify.outbox (notification_id, status);
+COMMENT ON TABLE notify.outbox IS
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state.';
+SELECT pg_catalog.pg_extension_config_dump('notify.outbox', 'WHERE status IN (''pending'', ''in_flight'', ''failed'')');
+
+/* ------------------------------------------------------------------------
+ * Asset tables: a working asset database out of the box.
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.storage (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
+	name		text,
+	uri			text,
+	state		text NOT NULL DEFAULT 'NONE',
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE notify.storage IS 'API: public. Storages; INSERT and DELETE raise storage create/delete events.';
+
+CREATE TABLE notify.item (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
+	title		text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE notify.item IS
+	'API: public. Items; INSERT and DELETE raise item create/delete, an UPDATE of a column raises item metadata modify with the changed columns as fields.';
+
+CREATE TABLE notify.collection (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
+	title		text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE notify.collection IS
+	'API: public. Collections; INSERT, DELETE and UPDATE raise collection create, delete and metadata modify events.';
+
+CREATE TABLE notify.collection_item (
+	collection_id text NOT NULL REFERENCES notify.collection (id) ON DELETE CASCADE,
+	item_id		text NOT NULL REFERENCES notify.item (id) ON DELETE CASCADE,
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (collection_id, item_id)
+);
+COMMENT ON TABLE notify.collection_item IS
+	'API: public. Collection membership; adding or removing a member raises collection modify.';
+
+CREATE TABLE notify.file (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
+	storage_id	text NOT NULL REFERENCES notify.storage (id),
+	item_id		text REFERENCES notify.item (id) ON DELETE SET NULL,
+	path		text NOT NULL,
+	state		text NOT NULL DEFAULT 'OPEN'
+				CHECK (state IN ('NONE', 'OPEN', 'CLOSED', 'UNKNOWN', 'MISSING', 'LOST',
+								 'TO_APPEAR', 'TO_BE_DELETED', 'BEING_READ', 'ARCHIVED', 'AWAITING_SYNC')),
+	size		bigint,
+	hash		text,
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	UNIQUE (storage_id, path)
+);
+CREATE INDEX ON notify.file (item_id);
+COMMENT ON TABLE notify.file IS
+	'API: public. Files on storages; INSERT, UPDATE and DELETE raise file new/change/close/hash/lost/delete events.';
+
+/*
+ * Metadata change sets: the way to change timed, per-language, per-track or
+ * grouped metadata of an item or collection.  fields is a JSON array of
+ * {"name", "value" (string or array), "path", "language", "track", "start", "end"}.
+ */
+CREATE TABLE notify.metadata_change_set (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.change_set_id_seq'),
+	resource	text NOT NULL CHECK (resource IN ('item', 'collection')),
+	entity_id	text NOT NULL,
+	fields		jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(fields) OPERATOR(pg_catalog.=) 'array'),
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE INDEX ON notify.metadata_change_set (resource, entity_id);
+COMMENT ON TABLE notify.metadata_change_set IS
+	'API: public. Metadata change sets of items and collections; each INSERT raises one metadata modify event.';
+
+/* ------------------------------------------------------------------------
+ * Attaching capture to tables
+ * ------------------------------------------------------------------------ */
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
+							  options jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	args text[];
+	opt record;
+	allowed text[];
+	col text;
+	trigname text := 'notify_capture';
+BEGIN
+	IF resource IS NULL OR resource NOT IN ('item', 'collection', 'collection-member', 'file',
+											 'storage', 'metadata-change-set') THEN
+		RAISE EXCEPTION 'cannot attach capture for resource "%"', resource
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Supported resources are item, collection, collection-member, file, storage and metadata-change-set.';
+	END IF;
+	PERFORM notify.check_column(relation, id_column);
+	args := ARRAY[resource, 'id=' || id_column];
+
+	allowed := CASE resource
+		WHEN 'file' THEN ARRAY['storage_column', 'item_column', 'path_column', 'state_column', 'hash_column']
+		WHEN 'collection-member' THEN ARRAY[]::text[]
+		WHEN 'metadata-change-set' THEN ARRAY['resource_column', 'fields_column']
+		ELSE ARRAY['ignore_columns']
+	END;
+	IF pg_catalog.jsonb_typeof(options) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'attach options must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR opt IN SELECT key, value FROM pg_catalog.jsonb_each_text(options) LOOP
+		IF NOT opt.key = ANY (allowed) THEN
+			RAISE EXCEPTION 'invalid attach option "%" for resource "%"', opt.key, resource
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = CASE WHEN pg_catalog.cardinality(allowed) OPERATOR(pg_catalog.=) 0
+								  THEN 'This resource takes no options.'
+								  ELSE 'Valid options are ' || pg_catalog.array_to_string(allowed, ', ') || '.' END;
+		END IF;
+		IF opt.key = 'ignore_columns' THEN
+			FOR col IN SELECT pg_catalog.jsonb_array_elements_text(options -> 'ignore_columns') LOOP
+				PERFORM notify.check_column(relation, col);
+				args := args || ('ignore=' || col);
+			END LOOP;
+		ELSE
+			PERFORM notify.check_column(relation, opt.value);
+			args := args || (pg_catalog.replace(opt.key, '_column', '') || '=' || opt.value);
+		END IF;
+	END LOOP;
+
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trigname, relation,
+		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
+END
+$$;
+COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb) IS
+	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds and which column is the entity id.';
+
+-- API: private
+CREATE FUNCTION notify.check_column(relation regclass, col text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF col IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+				   WHERE attrelid OPERATOR(pg_catalog.=) relation
+					 AND attname OPERATOR(pg_catalog.=) col
+					 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, relation
+			USING ERRCODE = 'undefined_column';
+	END IF;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.detach(relation regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS notify_capture ON %s', relation);
+END
+$$;
+COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
+
+/* The shipped asset tables capture out of the box. */
+CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.item
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=id', 'ignore=created_at', 'ignore=created_by');
+CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.collection
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('collection', 'id=id', 'ignore=created_at', 'ignore=created_by');
+CREATE TRIGGER notify_capture AFTER INSERT OR DELETE ON notify.collection_item
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('collection-member', 'id=collection_id');
+CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.storage
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('storage', 'id=id');
+CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.file
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('file', 'id=id', 'storage=storage_id', 'item=item_id',
+												 'path=path', 'state=state', 'hash=hash',
+												 'ignore=updated_at');
+CREATE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
+	FOR EACH ROW EXECUTE FUNCTION notify.capture('metadata-change-set', 'id=entity_id',
+												 'resource=resource', 'fields=fields', 'changeset=id');
+
+/* ------------------------------------------------------------------------
+ * Definition API
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  The one place the insert happens, for both create overloads.
+CREATE FUNCTION notify.store_notification(resource text, entity_id text, document text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	new_id text;
+BEGIN
+	p := notify.parse_document(resource, document);
+	INSERT INTO notify.notification (resource, entity_id, event, action_kind, document, summary)
+		VALUES (resource, entity_id, p.event, p.action_kind, p.document_xml, p.summary)
+		RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.create_notification(resource text, document text)
+RETURNS text
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT notify.store_notification(resource, NULL, document) $$;
+COMMENT ON FUNCTION notify.create_notification(text, text) IS
+	'API: public. Creates a resource-wide notification from a NotificationDocument (XML or JSON); returns its id.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.create_notification(resource text, entity_id text, document text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF entity_id IS NULL OR entity_id = '' THEN
+		RAISE EXCEPTION 'entity id must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use notify.create_notification(resource, document) for a resource-wide notification.';
+	END IF;
+	IF resource = 'file' THEN
+		RAISE EXCEPTION 'file notifications cannot be scoped to one file'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only resource-wide file notifications exist.';
+	END IF;
+	RETURN notify.store_notification(resource, entity_id, document);
+END
+$$;
+COMMENT ON FUNCTION notify.create_notification(text, text, text) IS
+	'API: public. Creates a notification scoped to one entity (like /item/{id}/notification); returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.find_notification(resource text, id text)
+RETURNS notify.notification
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	SELECT * INTO n FROM notify.notification x
+	 WHERE x.id OPERATOR(pg_catalog.=) find_notification.id
+	   AND x.resource OPERATOR(pg_catalog.=) find_notification.resource;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" does not exist for resource "%"', id, resource
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN n;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.get_notification(resource text, id text, format text DEFAULT 'xml')
+RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT notify.render_document((notify.find_notification(resource, id)).document, format) $$;
+COMMENT ON FUNCTION notify.get_notification(text, text, text) IS
+	'API: public. Returns a stored NotificationDocument as XML (default) or JSON (format => ''json'').';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.update_notification(resource text, id text, document text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	n notify.notification;
+BEGIN
+	n := notify.find_notification(resource, id);
+	p := notify.parse_document(resource, document);
+	UPDATE notify.notification x
+	   SET event = p.event, action_kind = p.action_kind, document = p.document_xml,
+		   summary = p.summary, updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+	RETURN p.document_xml;
+END
+$$;
+COMMENT ON FUNCTION notify.update_notification(text, text, text) IS
+	'API: public. Replaces the action and trigger of a notification; returns the stored document.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.delete_notification(resource text, id text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	n := notify.find_notification(resource, id);
+	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+COMMENT ON FUNCTION notify.delete_notification(text, text) IS
+	'API: public. Deletes a notification; events already in the outbox stay and are still delivered.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.notifications AS
+	SELECT id, resource, entity_id, event AS trigger, action_kind AS action, summary,
+		   created_at, updated_at, created_by
+	  FROM notify.notification;
+COMMENT ON VIEW notify.notifications IS
+	'API: public. Every notification with a readable summary of its trigger and action; credentials masked.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE FUNCTION notify.list_notifications(resource text DEFAULT NULL)
+RETURNS TABLE (id text, resource text, entity_id text, trigger text, action text, summary text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n.id, n.resource, n.entity_id, n.trigger, n.action, n.summary
+	  FROM notify.notifications n
+	 WHERE list_notifications.resource IS NULL
+		OR n.resource OPERATOR(pg_catalog.=) list_notifications.resource
+	 ORDER BY pg_catalog.length(n.id), n.id
+$$;
+COMMENT ON FUNCTION notify.list_notifications(text) IS
+	'API: public. One row per notification (optionally of one resource) with its id and a readable, credential-free summary.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_aws_credential(alias text, access_key text, secret_key text,
+										  region text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO notify.aws_credential AS c (alias, access_key, secret_key, region)
+	VALUES (alias, access_key, secret_key, region)
+	ON CONFLICT (alias) DO UPDATE
+	   SET access_key = excluded.access_key, secret_key = excluded.secret_key, region = excluded.region
+$$;
+COMMENT ON FUNCTION notify.set_aws_credential(text, text, text, text) IS
+	'API: public. Stores AWS credentials under an alias for <sqs><secret>alias</secret> actions.';
+
+/* ------------------------------------------------------------------------
+ * Privileges: nothing for PUBLIC; roles get what they need.
+ * ------------------------------------------------------------------------ */
+REVOKE ALL ON ALL TABLES IN SCHEMA notify FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA notify FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA notify FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+	notify.create_notification(text, text),
+	notify.create_notification(text, text, text),
+	notify.get_notification(text, text, text),
+	notify.update_notification(text, text, text),
+	notify.delete_notification(text, text),
+	notify.list_notifications(text),
+	notify.attach(regclass, text, name, jsonb),
+	notify.detach(regclass),
+	notify.set_aws_credential(text, text, text, text),
+	notify.check_column(regclass, text),
+	notify.capture()
+	TO notify_admin;
+GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+GRANT SELECT ON notify.notifications, notify.outbox TO notify_admin, notify_monitor;
+
+-- the shipped asset tables are the application's: the admin role may use them
+GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,
+	notify.storage, notify.file, notify.metadata_change_set TO notify_admin;
+GRANT USAGE ON SEQUENCE notify.entity_id_seq, notify.change_set_id_seq TO notify_admin;
+GRANT EXECUTE ON FUNCTION notify.next_vx_id(regclass) TO notify_admin;

@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * definition_cache.h
+ *	  Per-backend cache of parsed notification definitions.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/definition_cache.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_DEFINITION_CACHE_H
+#define NOTIFY_DEFINITION_CACHE_H
+
+#include "definition.h"
+
+typedef struct CachedNotification
+{
+	char	   *id;
+	char	   *entity_id;		/* NULL: resource-wide */
+	NotifyDefinition *def;
+} CachedNotification;
+
+extern List *definition_cache_match(NotifyResource resource, const char *event);
+extern CachedNotification *definition_cache_get(const char *id);
+
+#endif							/* NOTIFY_DEFINITION_CACHE_H */
