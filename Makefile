@@ -13,7 +13,12 @@ OBJS = \
 	src/sql_api.o \
 	src/metadata_filter.o \
 	src/capture.o \
-	src/outbox.o
+	src/outbox.o \
+	src/shmem.o \
+	src/launcher.o \
+	src/worker.o \
+	src/encode.o \
+	src/transport_http.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 

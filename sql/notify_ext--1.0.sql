@@ -50,7 +50,8 @@ CREATE TABLE notify.notification (
 	summary		text NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	created_by	name NOT NULL DEFAULT CURRENT_USER
+	created_by	name NOT NULL DEFAULT CURRENT_USER,
+	ordering	text NOT NULL DEFAULT 'entity' CHECK (ordering IN ('entity', 'endpoint'))
 );
 CREATE INDEX ON notify.notification (resource, entity_id);
 COMMENT ON TABLE notify.notification IS
@@ -119,22 +120,37 @@ CREATE TABLE notify.outbox (
 	event			text NOT NULL,
 	entity_id		text,
 	payload			json NOT NULL,
-	lane			text,
 	status			text NOT NULL DEFAULT 'pending'
 					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
 	attempts		integer NOT NULL DEFAULT 0,
 	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	lease_until		timestamptz,
+	last_attempt_at timestamptz,
+	last_duration_ms integer,
 	delivered_at	timestamptz,
 	last_status		integer,
 	last_error		text
-);
-CREATE INDEX outbox_due ON notify.outbox (next_attempt_at, id) WHERE status IN ('pending', 'in_flight');
-CREATE INDEX outbox_notification ON notify.outbox (notification_id, status);
+) WITH (fillfactor = 80);
+-- the worker reads pending rows in id order; nothing else is indexed, so
+-- that recording an outcome is a HOT update
+CREATE INDEX outbox_pending ON notify.outbox (id) WHERE status = 'pending';
 COMMENT ON TABLE notify.outbox IS
-	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state.';
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state. in_flight means claimed by the delivery worker (being sent or waiting for its next attempt).';
 SELECT pg_catalog.pg_extension_config_dump('notify.outbox', 'WHERE status IN (''pending'', ''in_flight'', ''failed'')');
+
+/* Every attempt that did not deliver; the last attempt is also on the outbox row. */
+CREATE TABLE notify.attempt (
+	outbox_id		bigint NOT NULL,
+	attempt			integer NOT NULL,
+	attempted_at	timestamptz NOT NULL,
+	duration_ms		integer,
+	status_code		integer,
+	error			text
+);
+CREATE INDEX attempt_outbox ON notify.attempt (outbox_id);
+COMMENT ON TABLE notify.attempt IS
+	'API: private. Failed delivery attempts; read them through notify.delivery_attempts.';
 
 /* ------------------------------------------------------------------------
  * Asset tables: a working asset database out of the box.
@@ -440,7 +456,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION notify.delete_notification(text, text) IS
-	'API: public. Deletes a notification; events already in the outbox stay and are still delivered.';
+	'API: public. Deletes a notification; its undelivered events are marked failed by the worker (the action is gone) and kept for inspection.';
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.notifications AS
@@ -480,6 +496,127 @@ $$;
 COMMENT ON FUNCTION notify.set_aws_credential(text, text, text, text) IS
 	'API: public. Stores AWS credentials under an alias for <sqs><secret>alias</secret> actions.';
 
+
+/* ------------------------------------------------------------------------
+ * Delivery: steering and monitoring
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  Wake this database's delivery worker when the transaction commits.
+CREATE FUNCTION notify.wake()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_wake'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_ordering(resource text, id text, ordering text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	IF ordering IS NULL OR ordering NOT IN ('entity', 'endpoint') THEN
+		RAISE EXCEPTION 'invalid ordering "%"', ordering
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use "entity" (one lane per entity and endpoint) or "endpoint" (one lane per endpoint).';
+	END IF;
+	n := notify.find_notification(resource, id);
+	UPDATE notify.notification x SET ordering = set_ordering.ordering, updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+COMMENT ON FUNCTION notify.set_ordering(text, text, text) IS
+	'API: public. Delivery order of a notification: "entity" (default: per entity and endpoint, entities in parallel) or "endpoint" (one lane per endpoint, as Vidispine''s one thread per endpoint).';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.redeliver(outbox_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	UPDATE notify.outbox o
+	   SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	 WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id AND o.status OPERATOR(pg_catalog.=) 'failed';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n OPERATOR(pg_catalog.=) 0 THEN
+		IF NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id) THEN
+			RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
+		END IF;
+		RAISE EXCEPTION 'event % has not failed', outbox_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Only failed events can be delivered again.';
+	END IF;
+	PERFORM notify.wake();
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION notify.redeliver(bigint) IS
+	'API: public. Queues one failed event (by outbox id) for delivery again, with a fresh retry budget.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.redeliver(notification_id text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) redeliver.notification_id) THEN
+		RAISE EXCEPTION 'notification "%" does not exist', notification_id USING ERRCODE = 'undefined_object';
+	END IF;
+	UPDATE notify.outbox o
+	   SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
+	   AND o.status OPERATOR(pg_catalog.=) 'failed';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM notify.wake();
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION notify.redeliver(text) IS
+	'API: public. Queues every failed event of a notification for delivery again; returns how many.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_status AS
+	SELECT coalesce(n.id, o.notification_id) AS notification_id,
+		   n.resource, n.event AS trigger, n.action_kind AS action,
+		   coalesce(o.pending, 0) AS pending, coalesce(o.in_flight, 0) AS in_flight,
+		   coalesce(o.delivered, 0) AS delivered, coalesce(o.failed, 0) AS failed,
+		   o.oldest_pending_age, o.last_attempt_at, o.last_error
+	  FROM notify.notification n
+	  FULL JOIN (
+		SELECT x.notification_id,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'pending') AS pending,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'in_flight') AS in_flight,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'delivered') AS delivered,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'failed') AS failed,
+			   pg_catalog.now() OPERATOR(pg_catalog.-)
+				 pg_catalog.min(x.created_at) FILTER (WHERE x.status IN ('pending', 'in_flight')) AS oldest_pending_age,
+			   pg_catalog.max(x.last_attempt_at) AS last_attempt_at,
+			   (pg_catalog.array_agg(x.last_error ORDER BY x.last_attempt_at DESC)
+				 FILTER (WHERE x.last_error IS NOT NULL))[1] AS last_error
+		  FROM notify.outbox x GROUP BY x.notification_id) o
+	  ON o.notification_id = n.id;
+COMMENT ON VIEW notify.delivery_status IS
+	'API: public. Per notification: events pending, in flight, delivered and failed, age of the oldest undelivered event, last error.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_attempts AS
+	SELECT a.outbox_id, o.event_id, o.notification_id, a.attempt, a.attempted_at,
+		   a.duration_ms, a.status_code, a.error, false AS delivered
+	  FROM notify.attempt a LEFT JOIN notify.outbox o ON o.id = a.outbox_id
+	UNION ALL
+	SELECT o.id, o.event_id, o.notification_id, o.attempts, o.last_attempt_at,
+		   o.last_duration_ms, o.last_status, o.last_error, true
+	  FROM notify.outbox o WHERE o.status = 'delivered';
+COMMENT ON VIEW notify.delivery_attempts IS
+	'API: public. One row per delivery attempt: when, how long, the HTTP status code or error, and whether it delivered.';
+
 /* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC; roles get what they need.
  * ------------------------------------------------------------------------ */
@@ -498,10 +635,14 @@ GRANT EXECUTE ON FUNCTION
 	notify.detach(regclass),
 	notify.set_aws_credential(text, text, text, text),
 	notify.check_column(regclass, text),
-	notify.capture()
+	notify.capture(),
+	notify.set_ordering(text, text, text),
+	notify.redeliver(bigint),
+	notify.redeliver(text)
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
-GRANT SELECT ON notify.notifications, notify.outbox TO notify_admin, notify_monitor;
+GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
+	notify.delivery_attempts TO notify_admin, notify_monitor;
 
 -- the shipped asset tables are the application's: the admin role may use them
 GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,

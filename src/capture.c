@@ -69,6 +69,7 @@
 #include "metadata_filter.h"
 #include "notify_ext.h"
 #include "outbox.h"
+#include "shmem.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_capture);
 
@@ -428,7 +429,8 @@ emit(CaptureState *st, const CachedNotification *cn, const char *event,
 		st->connected = true;
 	}
 	outbox_insert(cn->id, resource_name(cn->def->resource), event, entity_id,
-				  payload, cn->def->action.group);
+				  payload);
+	notify_wake_at_commit();
 }
 
 /*

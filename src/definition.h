@@ -100,7 +100,8 @@ typedef struct NotifyAction
 typedef struct NotifyFieldFilter
 {
 	char	   *name;			/* field name (last path component) */
-	char	   *path;			/* group path "/game/first_half", or NULL */
+	char	   *path;			/* group path "/game/first_half", "" for a
+								 * top-level path entry "/name", or NULL */
 	char	   *rename;			/* "name:newname" -> newname, or NULL */
 	bool		exclude;		/* "-name" */
 } NotifyFieldFilter;
@@ -170,5 +171,6 @@ extern NotifyDefinition *definition_parse(NotifyResource resource,
 extern char *definition_summary(const NotifyDefinition *def);
 extern const char *action_kind_name(NotifyActionKind kind);
 extern const char *content_type_name(NotifyContentType ct);
+extern char *definition_mask_url(const char *url);
 
 #endif							/* NOTIFY_DEFINITION_H */

@@ -42,6 +42,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -193,7 +194,7 @@ make_event_key(char *key, NotifyResource resource, const char *event)
  */
 static void
 cache_add(const char *id, const char *resource, const char *entity_id,
-		  const char *document)
+		  const char *document, const char *creator, const char *ordering)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -211,6 +212,8 @@ cache_add(const char *id, const char *resource, const char *entity_id,
 
 		cn->id = pstrdup(id);
 		cn->entity_id = entity_id ? pstrdup(entity_id) : NULL;
+		cn->owner = get_role_oid(creator, true);
+		cn->endpoint_ordering = (strcmp(ordering, "endpoint") == 0);
 		cn->def = definition_parse(resource_from_name(resource),
 								   document, strlen(document));
 
@@ -294,7 +297,7 @@ cache_load(const NotifyCatalog *cat)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT id, resource, entity_id, document "
+	ret = SPI_execute("SELECT id, resource, entity_id, document, created_by, ordering "
 					  "FROM notify.notification ORDER BY created_at, id",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -310,7 +313,8 @@ cache_load(const NotifyCatalog *cat)
 		if (strlen(id) >= NAMEDATALEN)
 			continue;			/* ids are VX-<n>; cannot happen */
 		cache_add(id, SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 3),
-				  SPI_getvalue(tup, desc, 4));
+				  SPI_getvalue(tup, desc, 4), SPI_getvalue(tup, desc, 5),
+				  SPI_getvalue(tup, desc, 6));
 	}
 	SPI_finish();
 

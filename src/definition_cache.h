@@ -19,6 +19,8 @@ typedef struct CachedNotification
 {
 	char	   *id;
 	char	   *entity_id;		/* NULL: resource-wide */
+	Oid			owner;			/* role that created it; in-database actions run as it */
+	bool		endpoint_ordering;	/* one delivery lane per endpoint */
 	NotifyDefinition *def;
 } CachedNotification;
 

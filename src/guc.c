@@ -4,9 +4,10 @@
  *	  Definition of every notify_ext.* configuration parameter.
  *
  * All settings live here so that the README's configuration table has one
- * source.  Settings the SQL functions and the capture trigger need are
- * defined whether or not the library is preloaded; settings that only the
- * delivery worker reads are added by notify_ext_guc_init_worker().
+ * source.  notify_ext_guc_init() defines what the SQL functions and the
+ * capture trigger need, in every backend that loads the library;
+ * notify_ext_guc_init_worker() adds the delivery settings, only when the
+ * library is preloaded (they mean nothing without the worker).
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -23,11 +24,26 @@
 
 int			notify_ext_max_document_size = 65536;
 
+char	   *notify_ext_databases = NULL;
+int			notify_ext_max_databases = 16;
+int			notify_ext_naptime = 1000;
+int			notify_ext_launcher_naptime = 10000;
+int			notify_ext_batch_size = 1000;
+int			notify_ext_max_inflight = 128;
+int			notify_ext_max_host_connections = 8;
+int			notify_ext_max_buffered = 20000;
+int			notify_ext_connect_timeout = 10;
+int			notify_ext_lease = 300;
+int			notify_ext_backoff_base = 1000;
+int			notify_ext_backoff_max = 300000;
+int			notify_ext_retention_delivered = 3600;
+int			notify_ext_retention_failed = 7 * 24 * 3600;
+char	   *notify_ext_allowed_hosts = NULL;
+char	   *notify_ext_denied_hosts = NULL;
+
 /*
  * notify_ext_guc_init
  *		Define the settings needed by the SQL API and the capture trigger.
- *
- * Called from _PG_init in every backend that loads the library.
  */
 void
 notify_ext_guc_init(void)
@@ -38,7 +54,108 @@ notify_ext_guc_init(void)
 							"parsing. Range 1kB to 1MB.",
 							&notify_ext_max_document_size,
 							65536, 1024, 1024 * 1024,
-							PGC_SUSET,
-							GUC_UNIT_BYTE,
+							PGC_SUSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+}
+
+/*
+ * notify_ext_guc_init_worker
+ *		Define the delivery settings.  Called from _PG_init only while
+ *		shared_preload_libraries is being processed.
+ */
+void
+notify_ext_guc_init_worker(void)
+{
+	DefineCustomStringVariable("notify_ext.databases",
+							   "Databases the delivery worker serves.",
+							   "Comma-separated database names. Empty means "
+							   "every database in which the extension is installed.",
+							   &notify_ext_databases, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.max_databases",
+							"Most databases served at once (one worker each).",
+							"Each served database uses one background worker slot "
+							"(max_worker_processes). Range 1 to 128.",
+							&notify_ext_max_databases, 16, 1, 128,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.naptime",
+							"Longest sleep of an idle delivery worker.",
+							"Workers are woken at commit of every transaction "
+							"that captured events; this timer is the backstop. "
+							"Range 10 ms to 1 min.",
+							&notify_ext_naptime, 1000, 10, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.launcher_naptime",
+							"How often the launcher looks for databases to serve.",
+							"A capture in a database without a running worker "
+							"wakes the launcher at once. Range 1 s to 1 h.",
+							&notify_ext_launcher_naptime, 10000, 1000, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.batch_size",
+							"Outbox rows read per query by a delivery worker.",
+							"Range 1 to 100000.",
+							&notify_ext_batch_size, 1000, 1, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.max_inflight",
+							"Most deliveries in flight at once per database.",
+							"Range 1 to 10000.",
+							&notify_ext_max_inflight, 128, 1, 10000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.max_host_connections",
+							"Most keep-alive connections to one host.",
+							"Range 1 to 1000.",
+							&notify_ext_max_host_connections, 8, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.max_buffered",
+							"Most undelivered events a worker holds in memory.",
+							"Events are read ahead of delivery to keep every "
+							"lane busy. Range 100 to 1000000.",
+							&notify_ext_max_buffered, 20000, 100, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.connect_timeout",
+							"Timeout for opening a connection to a receiver.",
+							"Range 1 s to 5 min.",
+							&notify_ext_connect_timeout, 10, 1, 300,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.lease",
+							"How long a claimed event stays leased to a worker.",
+							"An in-flight event whose lease ran out is claimed "
+							"again. Range 10 s to 1 day.",
+							&notify_ext_lease, 300, 10, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.backoff_base",
+							"Delay before the first retry of a failed delivery.",
+							"Each further retry doubles it, with jitter, up to "
+							"notify_ext.backoff_max. Range 10 ms to 1 h.",
+							&notify_ext_backoff_base, 1000, 10, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.backoff_max",
+							"Longest delay between two delivery attempts.",
+							"Also caps a receiver's Retry-After. Range 10 ms to 1 day.",
+							&notify_ext_backoff_max, 300000, 10, 86400000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.retention_delivered",
+							"How long delivered events are kept.",
+							"0 removes them at once. Range 0 to 1 year.",
+							&notify_ext_retention_delivered, 3600, 0, 31536000,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.retention_failed",
+							"How long events that failed for good are kept.",
+							"Range 0 to 1 year.",
+							&notify_ext_retention_failed, 7 * 24 * 3600, 0, 31536000,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("notify_ext.allowed_hosts",
+							   "Hosts and networks receivers may be at.",
+							   "Comma-separated host names, IP addresses and "
+							   "CIDR networks. Empty allows every host not denied. "
+							   "Link-local addresses (169.254.0.0/16, fe80::/10) "
+							   "are refused unless listed here.",
+							   &notify_ext_allowed_hosts, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("notify_ext.denied_hosts",
+							   "Hosts and networks receivers may not be at.",
+							   "Comma-separated host names, IP addresses and "
+							   "CIDR networks; checked before allowed_hosts.",
+							   &notify_ext_denied_hosts, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 }

@@ -13,8 +13,28 @@
 #ifndef NOTIFY_GUC_H
 #define NOTIFY_GUC_H
 
+/* SQL API and capture */
 extern int	notify_ext_max_document_size;
 
+/* worker (defined only when preloaded) */
+extern char *notify_ext_databases;
+extern int	notify_ext_max_databases;
+extern int	notify_ext_naptime;
+extern int	notify_ext_launcher_naptime;
+extern int	notify_ext_batch_size;
+extern int	notify_ext_max_inflight;
+extern int	notify_ext_max_host_connections;
+extern int	notify_ext_max_buffered;
+extern int	notify_ext_connect_timeout;
+extern int	notify_ext_lease;
+extern int	notify_ext_backoff_base;
+extern int	notify_ext_backoff_max;
+extern int	notify_ext_retention_delivered;
+extern int	notify_ext_retention_failed;
+extern char *notify_ext_allowed_hosts;
+extern char *notify_ext_denied_hosts;
+
 extern void notify_ext_guc_init(void);
+extern void notify_ext_guc_init_worker(void);
 
 #endif							/* NOTIFY_GUC_H */

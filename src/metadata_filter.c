@@ -13,7 +13,7 @@
  *				A path entry matches the field only at that position in the
  *				group hierarchy ("/d" = outside any group) and is never
  *				renamed.  A field matched by several entries is reported
- *				once per entry, merged into one key.
+ *				under each distinct output key once.
  *	interval	"all" (default), "generic" (non-timed values only), or time
  *				spans "start-end"; a timed value passes if it overlaps one.
  *	language	language codes with '*' wildcards; a value passes if its
@@ -32,6 +32,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include "nodes/value.h"
 
 #include "metadata_filter.h"
 
@@ -199,22 +201,27 @@ metadata_filter_apply(const NotifyTrigger *trigger, List *changes)
 			continue;
 		}
 
-		foreach(fc, trigger->md_fields)
+		/* each output key takes this value once, however many entries match */
 		{
-			NotifyFieldFilter *ff = lfirst(fc);
+			List	   *keys = NIL;
 
-			if (ff->exclude || strcmp(ff->name, mv->name) != 0)
-				continue;
-			if (ff->path != NULL)
+			foreach(fc, trigger->md_fields)
 			{
-				const char *at = mv->path ? mv->path : "";
+				NotifyFieldFilter *ff = lfirst(fc);
+				const char *key;
 
-				if (strcmp(ff->path, at) == 0)
-					out = add_output(out, mv->name, mv->values);
+				if (ff->exclude || strcmp(ff->name, mv->name) != 0)
+					continue;
+				if (ff->path != NULL &&
+					strcmp(ff->path, mv->path ? mv->path : "") != 0)
+					continue;
+				key = (ff->path == NULL && ff->rename) ? ff->rename : mv->name;
+				if (list_member(keys, makeString((char *) key)))
+					continue;
+				keys = lappend(keys, makeString((char *) key));
+				out = add_output(out, key, mv->values);
 			}
-			else
-				out = add_output(out, ff->rename ? ff->rename : mv->name,
-								 mv->values);
+			list_free_deep(keys);
 		}
 	}
 	return out;

@@ -25,6 +25,8 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "shmem.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,6 +40,14 @@ void
 _PG_init(void)
 {
 	notify_ext_guc_init();
+
+	/* the worker and its settings exist only when preloaded */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		notify_ext_guc_init_worker();
+		notify_shmem_init();
+		launcher_register();
+	}
 
 	MarkGUCPrefixReserved("notify_ext");
 }

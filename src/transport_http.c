@@ -1,0 +1,1648 @@
+/*-------------------------------------------------------------------------
+ *
+ * transport_http.c
+ *	  Webhook delivery (<http> actions) over one libcurl multi handle.
+ *
+ * One delivery worker owns one multi handle.  http_start() adds a POST or
+ * PUT transfer to it, http_poll() drives every transfer for a bounded time
+ * and http_next_result() hands back finished transfers one at a time.
+ * Keep-alive comes from the multi's connection cache (at most
+ * notify_ext.max_host_connections connections per host; transfers beyond
+ * that wait inside libcurl); easy handles are recycled through a free list.
+ *
+ * Request: the action's URL (basic credentials from its user info, basic
+ * authentication only), method POST or PUT, the body as given, headers
+ * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
+ * notify_ext/1.0 and an empty Expect (no 100-continue round trip).
+ * Protocols http and https only; redirects are not followed (a 3xx is
+ * just a status); proxies from the environment are ignored (the SSRF guard
+ * must see the receiver's own address).  Timeouts: the action's timeout as
+ * the total time (0 = none), notify_ext.connect_timeout for connecting.
+ * The response body is discarded, except its first HTTP_RESPONSE_KEEP bytes
+ * which end up in the error message of a non-2xx answer.
+ *
+ * SSRF guard: notify_ext.denied_hosts and notify_ext.allowed_hosts hold
+ * host names, IP addresses and CIDR networks.  They are parsed when
+ * http_configure() sees a new value, never per transfer.  Before a transfer
+ * starts, its host name (or IP literal) is checked; a name that only an
+ * address rule could decide passes on to the connect-time check, done in
+ * a CURLOPT_OPENSOCKETFUNCTION callback on every address libcurl is about
+ * to connect to (so DNS answers cannot sneak around the lists):
+ *	1. denied_hosts matching the name or the address refuses;
+ *	2. a link-local address (169.254.0.0/16, fe80::/10) is refused unless an
+ *	   allowed_hosts address or network covers it;
+ *	3. a non-empty allowed_hosts must match the name or the address.
+ * IPv4-mapped IPv6 addresses are checked as IPv4.  An invalid entry is
+ * logged with a WARNING; in denied_hosts it makes every host refused (fail
+ * closed), in allowed_hosts it is skipped (the list stays non-empty).
+ * When the lists change while transfers are running, connections already
+ * in the cache could bypass the connect-time check: new transfers then
+ * ask for fresh connections until the multi handle can be replaced (as
+ * soon as no transfer is running).
+ *
+ * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
+ * multi handle lives for the process and is freed by an on_proc_exit
+ * callback, which also frees every easy handle and header list.  A
+ * transfer's easy handle, header list and body copy live from http_start()
+ * until its result is popped, then the handle is reset and pooled;
+ * http_abort_all() frees every transfer and pooled handle.  Transfer
+ * bookkeeping is palloc'd in a child of TopMemoryContext.  Result error
+ * strings are palloc'd in the context that was current at http_start().
+ *
+ * The libcurl callbacks never ereport and never palloc; they only record
+ * what happened in the transfer.  No transaction is open while this module
+ * runs and it uses neither SPI nor the catalog.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/transport_http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "lib/ilist.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "transport_http.h"
+
+/* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
+StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
+				 "notify_ext requires libcurl 7.85.0 or later");
+
+#define HTTP_USER_AGENT			"notify_ext/1.0"
+#define HTTP_RESPONSE_KEEP		256 /* response bytes kept for messages */
+#define HTTP_POLL_SLICE_MS		250 /* longest wait between interrupt checks */
+
+/*---- Local types ----*/
+
+/* An IP address; IPv4-mapped IPv6 addresses are stored as IPv4 */
+typedef struct HostAddr
+{
+	int			family;			/* AF_INET or AF_INET6 */
+	unsigned char bytes[16];	/* network byte order, 4 or 16 used */
+} HostAddr;
+
+/* One entry of allowed_hosts or denied_hosts */
+typedef struct HostRule
+{
+	char	   *name;			/* lower-case host name, or NULL */
+	HostAddr	addr;			/* network (host bits cleared) if !name */
+	int			bits;			/* prefix length if !name */
+} HostRule;
+
+typedef struct HostList
+{
+	HostRule   *rules;
+	int			nrules;
+	bool		has_networks;	/* some rule is an address or network */
+	bool		invalid;		/* some entry could not be parsed */
+} HostList;
+
+typedef enum HostVerdict
+{
+	HOST_PERMITTED,
+	HOST_UNDECIDED,				/* the connect-time check decides */
+	HOST_DENIED,				/* matched denied_hosts */
+	HOST_NOT_ALLOWED,			/* allowed_hosts set, not matched */
+	HOST_LINK_LOCAL,			/* link-local, not allowed explicitly */
+	HOST_BAD_DENY_LIST			/* denied_hosts has an invalid entry */
+} HostVerdict;
+
+/* One transfer; it is always in exactly one of the three lists */
+typedef struct HttpTransfer
+{
+	dlist_node	node;
+	CURL	   *easy;			/* owned, never NULL */
+	struct curl_slist *headers; /* owned, NULL when idle */
+	char	   *body;			/* copy of the request body, HttpContext */
+	char	   *host;			/* normalized host name, HttpContext */
+	char	   *secret;			/* URL password as written, or NULL */
+	char	   *secret_decoded; /* URL password percent-decoded, or NULL */
+	void	   *arg;
+	MemoryContext result_cxt;	/* context current at http_start */
+	TimestampTz start;
+	CURLcode	code;
+	long		status;
+	int			duration_ms;
+	int			retry_after_ms;
+	bool		refused;		/* set by http_open_socket */
+	HostVerdict verdict;		/* why, when refused */
+	char		refused_addr[INET6_ADDRSTRLEN];
+	size_t		resp_len;
+	char		resp[HTTP_RESPONSE_KEEP];
+	char		errbuf[CURL_ERROR_SIZE];
+} HttpTransfer;
+
+/*---- Local variables ----*/
+
+static bool http_initialized = false;
+static bool http_curl_global = false;	/* curl_global_init succeeded */
+static MemoryContext HttpContext = NULL;
+static MemoryContext HttpHostsContext = NULL;
+static CURLM *http_multi = NULL;
+
+static dlist_head http_active = DLIST_STATIC_INIT(http_active);
+static dlist_head http_done = DLIST_STATIC_INIT(http_done);
+static dlist_head http_idle = DLIST_STATIC_INIT(http_idle);
+static int	http_nactive = 0;
+static int	http_ndone = 0;
+
+static HostList http_allowed;
+static HostList http_denied;
+static char *http_allowed_src = NULL;	/* setting values last parsed */
+static char *http_denied_src = NULL;
+static bool http_hosts_loaded = false;
+static bool http_fresh_pending = false;
+
+/*---- Checked setopt ----*/
+
+#define HTTP_SETOPT(easy, opt, val) \
+	do { \
+		CURLcode	setopt_rc_ = curl_easy_setopt((easy), (opt), (val)); \
+		if (setopt_rc_ != CURLE_OK) \
+			elog(ERROR, "could not set libcurl option %s: %s", \
+				 #opt, curl_easy_strerror(setopt_rc_)); \
+	} while (0)
+
+#define HTTP_MULTI_SETOPT(multi, opt, val) \
+	do { \
+		CURLMcode	msetopt_rc_ = curl_multi_setopt((multi), (opt), (val)); \
+		if (msetopt_rc_ != CURLM_OK) \
+			elog(ERROR, "could not set libcurl multi option %s: %s", \
+				 #opt, curl_multi_strerror(msetopt_rc_)); \
+	} while (0)
+
+/*---- Local function declarations ----*/
+
+static void http_create_contexts(void);
+static void http_on_exit(int code, Datum arg);
+static void http_multi_options(void);
+static void http_renew_multi(void);
+static void http_load_host_lists(void);
+static void host_list_parse(const char *value, const char *setting,
+							HostList *list);
+static bool host_rule_parse(char *entry, HostRule *rule);
+static bool host_addr_parse(const char *s, HostAddr *addr);
+static bool host_addr_from_sockaddr(const struct curl_sockaddr *sa,
+									HostAddr *addr);
+static void host_normalize(char *name);
+static bool host_list_match_name(const HostList *list, const char *name);
+static bool host_list_match_addr(const HostList *list, const HostAddr *addr);
+static HostVerdict http_check_host(const char *host);
+static HostVerdict http_check_address(const char *host, const HostAddr *addr);
+static char *http_refusal_message(const char *host, const char *addr,
+								  HostVerdict verdict);
+static bool http_parse_url(const char *url, char **host, char **secret,
+						   char **secret_decoded, char **error);
+static HttpTransfer *http_get_transfer(void);
+static void http_setup(HttpTransfer *t, const NotifyAction *action,
+					   const char *body, size_t len, const char *content_type,
+					   const char *event_id, const char *notification_id);
+static void http_add_header(HttpTransfer *t, const char *name,
+							const char *value);
+static void http_release(HttpTransfer *t);
+static void http_destroy(HttpTransfer *t, bool attached);
+static void http_perform(void);
+static void http_collect(void);
+static int	http_retry_after(CURL *easy);
+static char *http_result_error(HttpTransfer *t);
+static void http_append_clean(StringInfo buf, const char *s, size_t len);
+static char *http_mask(char *msg, const char *secret);
+static size_t http_write_body(char *ptr, size_t size, size_t nmemb,
+							  void *userdata);
+static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
+									  struct curl_sockaddr *address);
+
+
+/* ---------------------------------------------------------------------
+ * Process lifetime
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_init
+ *		Set up libcurl and the multi handle for this process.
+ *
+ * Call once per worker process, before anything else here; later calls do
+ * nothing.  Registers an on_proc_exit callback that frees every libcurl
+ * object.  ERRORs when libcurl cannot be initialized.
+ */
+void
+http_init(void)
+{
+	CURLcode	rc;
+
+	if (http_initialized)
+		return;
+
+	http_create_contexts();
+
+	if (!http_curl_global)
+	{
+		rc = curl_global_init(CURL_GLOBAL_ALL);
+		if (rc != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not initialize libcurl: %s",
+							curl_easy_strerror(rc))));
+		http_curl_global = true;
+		on_proc_exit(http_on_exit, (Datum) 0);
+	}
+
+	http_multi = curl_multi_init();
+	if (http_multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	http_initialized = true;
+
+	http_configure();
+}
+
+/*
+ * http_create_contexts
+ *		Create the module's memory contexts, once.
+ */
+static void
+http_create_contexts(void)
+{
+	if (HttpContext != NULL)
+		return;
+	HttpContext = AllocSetContextCreate(TopMemoryContext,
+										"notify_ext HTTP",
+										ALLOCSET_DEFAULT_SIZES);
+	HttpHostsContext = AllocSetContextCreate(HttpContext,
+											 "notify_ext HTTP hosts",
+											 ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * http_on_exit
+ *		on_proc_exit callback: free every libcurl object.
+ *
+ * Runs with no libcurl call in progress (the callbacks never ereport), so
+ * every handle is in a consistent state.
+ */
+static void
+http_on_exit(int code, Datum arg)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &http_active)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
+	dlist_foreach_modify(iter, &http_done)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	dlist_foreach_modify(iter, &http_idle)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	http_nactive = http_ndone = 0;
+
+	if (http_multi != NULL)
+		curl_multi_cleanup(http_multi);
+	http_multi = NULL;
+	http_initialized = false;
+
+	if (http_curl_global)
+		curl_global_cleanup();
+	http_curl_global = false;
+}
+
+/*
+ * http_configure
+ *		Apply the current settings: connection limits and host lists.
+ *
+ * Call after every configuration reload (and http_init calls it).  The host
+ * lists are parsed again only when their text changed; invalid entries are
+ * reported with WARNING.  ERRORs only on libcurl failures (bugs).
+ */
+void
+http_configure(void)
+{
+	http_load_host_lists();
+
+	if (http_multi == NULL)
+		return;
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+	else
+		http_multi_options();
+}
+
+/*
+ * http_multi_options
+ *		Set the connection limits of the multi handle from the settings.
+ *
+ * The connection cache holds four connections per allowed host connection,
+ * and at least one per transfer that may be in flight.
+ */
+static void
+http_multi_options(void)
+{
+	long		per_host = Max(notify_ext_max_host_connections, 1);
+	long		cache = Max(4 * per_host, (long) notify_ext_max_inflight);
+
+	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAXCONNECTS, cache);
+}
+
+/*
+ * http_renew_multi
+ *		Replace the multi handle, dropping its connection cache.
+ *
+ * Only called with no transfer attached.  ERRORs when out of memory.
+ */
+static void
+http_renew_multi(void)
+{
+	Assert(http_nactive == 0);
+
+	if (http_multi != NULL)
+		curl_multi_cleanup(http_multi);
+	http_multi = curl_multi_init();
+	if (http_multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	http_fresh_pending = false;
+	http_multi_options();
+}
+
+
+/* ---------------------------------------------------------------------
+ * Host lists (SSRF guard)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_load_host_lists
+ *		Parse notify_ext.allowed_hosts and denied_hosts if they changed.
+ *
+ * The parsed lists live in HttpHostsContext.  A change after the first
+ * load makes new transfers use fresh connections until the multi handle
+ * is replaced (see the file banner).
+ */
+static void
+http_load_host_lists(void)
+{
+	const char *allowed = notify_ext_allowed_hosts ? notify_ext_allowed_hosts : "";
+	const char *denied = notify_ext_denied_hosts ? notify_ext_denied_hosts : "";
+	bool		reload = http_hosts_loaded;
+	MemoryContext old;
+
+	if (http_hosts_loaded &&
+		strcmp(allowed, http_allowed_src) == 0 &&
+		strcmp(denied, http_denied_src) == 0)
+		return;
+
+	http_create_contexts();
+	MemoryContextReset(HttpHostsContext);
+	http_hosts_loaded = false;
+	memset(&http_allowed, 0, sizeof(http_allowed));
+	memset(&http_denied, 0, sizeof(http_denied));
+	http_allowed_src = http_denied_src = NULL;
+
+	old = MemoryContextSwitchTo(HttpHostsContext);
+	host_list_parse(allowed, "notify_ext.allowed_hosts", &http_allowed);
+	host_list_parse(denied, "notify_ext.denied_hosts", &http_denied);
+	http_allowed_src = pstrdup(allowed);
+	http_denied_src = pstrdup(denied);
+	MemoryContextSwitchTo(old);
+
+	if (reload && http_multi != NULL)
+		http_fresh_pending = true;
+	http_hosts_loaded = true;
+}
+
+/*
+ * host_list_parse
+ *		Parse a comma-separated list of host names, addresses and networks
+ *		into *list, allocating in CurrentMemoryContext.
+ *
+ * Invalid entries are reported with WARNING, left out, and flagged in
+ * list->invalid.
+ */
+static void
+host_list_parse(const char *value, const char *setting, HostList *list)
+{
+	char	   *copy = pstrdup(value);
+	char	   *p = copy;
+	int			nmax = 1;
+	const char *c;
+
+	memset(list, 0, sizeof(*list));
+	for (c = value; *c; c++)
+		if (*c == ',')
+			nmax++;
+	list->rules = palloc0(sizeof(HostRule) * nmax);
+
+	for (;;)
+	{
+		char	   *comma = strchr(p, ',');
+		char	   *entry = p;
+		char	   *e;
+
+		if (comma != NULL)
+			*comma = '\0';
+		while (*entry == ' ' || *entry == '\t' || *entry == '\n' || *entry == '\r')
+			entry++;
+		e = entry + strlen(entry);
+		while (e > entry && (e[-1] == ' ' || e[-1] == '\t' ||
+							 e[-1] == '\n' || e[-1] == '\r'))
+			*--e = '\0';
+
+		if (*entry != '\0')
+		{
+			char	   *shown = pstrdup(entry);
+			HostRule   *rule = &list->rules[list->nrules];
+
+			if (host_rule_parse(entry, rule))
+			{
+				if (rule->name == NULL)
+					list->has_networks = true;
+				list->nrules++;
+				pfree(shown);
+			}
+			else
+			{
+				list->invalid = true;
+				ereport(WARNING,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid entry \"%s\" in \"%s\"", shown, setting),
+						 errdetail("Entries are host names, IP addresses or CIDR networks such as 10.0.0.0/8 or fd00::/8."),
+						 strcmp(setting, "notify_ext.denied_hosts") == 0 ?
+						 errhint("Every host is refused until the setting is corrected.") :
+						 errhint("The entry is ignored.")));
+			}
+		}
+
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+}
+
+/*
+ * host_rule_parse
+ *		Parse one trimmed list entry (modified in place) into *rule.
+ *
+ * Returns false for an invalid entry.  rule->name points into entry.
+ */
+static bool
+host_rule_parse(char *entry, HostRule *rule)
+{
+	char	   *slash = strchr(entry, '/');
+	char	   *addr = entry;
+	int			bits = -1;
+	int			maxbits;
+	size_t		n;
+	unsigned char *c;
+
+	if (slash != NULL)
+	{
+		char	   *d = slash + 1;
+
+		*slash = '\0';
+		if (*d == '\0' || strlen(d) > 3)
+			return false;
+		bits = 0;
+		for (; *d; d++)
+		{
+			if (*d < '0' || *d > '9')
+				return false;
+			bits = bits * 10 + (*d - '0');
+		}
+	}
+
+	n = strlen(addr);
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']')
+	{
+		addr[n - 1] = '\0';
+		addr++;
+	}
+
+	if (host_addr_parse(addr, &rule->addr))
+	{
+		int			full;
+		int			i;
+
+		/* ::ffff:a.b.c.d/n was turned into IPv4; shift the prefix too */
+		if (rule->addr.family == AF_INET && strchr(addr, ':') != NULL &&
+			bits >= 0)
+		{
+			if (bits < 96)
+				return false;
+			bits -= 96;
+		}
+		maxbits = (rule->addr.family == AF_INET) ? 32 : 128;
+		if (bits < 0)
+			bits = maxbits;
+		if (bits > maxbits)
+			return false;
+
+		/* clear the host bits */
+		full = bits / 8;
+		if (bits % 8 != 0)
+		{
+			rule->addr.bytes[full] &= (unsigned char) (0xFF << (8 - bits % 8));
+			full++;
+		}
+		for (i = full; i < maxbits / 8; i++)
+			rule->addr.bytes[i] = 0;
+
+		rule->name = NULL;
+		rule->bits = bits;
+		return true;
+	}
+
+	/* a host name: letters, digits, '-', '_', '.' (and UTF-8 bytes) */
+	if (slash != NULL || *addr == '\0')
+		return false;
+	for (c = (unsigned char *) addr; *c; c++)
+	{
+		if (!(isalnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c >= 0x80))
+			return false;
+	}
+	host_normalize(addr);
+	if (*addr == '\0')
+		return false;
+	rule->name = addr;
+	return true;
+}
+
+/*
+ * host_normalize
+ *		Normalize a host name in place for comparison: no IPv6 brackets,
+ *		ASCII lower case, no trailing dots.
+ */
+static void
+host_normalize(char *name)
+{
+	size_t		n = strlen(name);
+	char	   *c;
+
+	if (n >= 2 && name[0] == '[' && name[n - 1] == ']')
+	{
+		memmove(name, name + 1, n - 2);
+		name[n - 2] = '\0';
+		n -= 2;
+	}
+	while (n > 0 && name[n - 1] == '.')
+		name[--n] = '\0';
+	for (c = name; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+}
+
+/*
+ * host_addr_unmap
+ *		Turn an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into IPv4.
+ */
+static void
+host_addr_unmap(HostAddr *addr)
+{
+	static const unsigned char prefix[12] =
+	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+
+	if (addr->family == AF_INET6 && memcmp(addr->bytes, prefix, 12) == 0)
+	{
+		addr->family = AF_INET;
+		memmove(addr->bytes, addr->bytes + 12, 4);
+		memset(addr->bytes + 4, 0, 12);
+	}
+}
+
+/*
+ * host_addr_parse
+ *		Parse an IPv4 or IPv6 literal (no brackets).  Pure; no ereport.
+ */
+static bool
+host_addr_parse(const char *s, HostAddr *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, s, &a4) == 1)
+	{
+		addr->family = AF_INET;
+		memcpy(addr->bytes, &a4, 4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, &a6) == 1)
+	{
+		addr->family = AF_INET6;
+		memcpy(addr->bytes, &a6, 16);
+		host_addr_unmap(addr);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * host_addr_from_sockaddr
+ *		The address libcurl is about to connect to.  Pure; no ereport.
+ */
+static bool
+host_addr_from_sockaddr(const struct curl_sockaddr *sa, HostAddr *addr)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &sa->addr, Min((size_t) sa->addrlen, sizeof(ss)));
+	memset(addr, 0, sizeof(*addr));
+
+	if (sa->family == AF_INET)
+	{
+		addr->family = AF_INET;
+		memcpy(addr->bytes, &((struct sockaddr_in *) &ss)->sin_addr, 4);
+		return true;
+	}
+	if (sa->family == AF_INET6)
+	{
+		addr->family = AF_INET6;
+		memcpy(addr->bytes, &((struct sockaddr_in6 *) &ss)->sin6_addr, 16);
+		host_addr_unmap(addr);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * host_list_match_name
+ *		Does a host-name rule of list equal the normalized name?
+ */
+static bool
+host_list_match_name(const HostList *list, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < list->nrules; i++)
+		if (list->rules[i].name != NULL && strcmp(list->rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * host_list_match_addr
+ *		Does an address or network rule of list cover addr?
+ */
+static bool
+host_list_match_addr(const HostList *list, const HostAddr *addr)
+{
+	int			i;
+
+	for (i = 0; i < list->nrules; i++)
+	{
+		const HostRule *r = &list->rules[i];
+		int			full;
+		int			rest;
+
+		if (r->name != NULL || r->addr.family != addr->family)
+			continue;
+		full = r->bits / 8;
+		rest = r->bits % 8;
+		if (memcmp(r->addr.bytes, addr->bytes, full) != 0)
+			continue;
+		if (rest != 0)
+		{
+			unsigned char mask = (unsigned char) (0xFF << (8 - rest));
+
+			if ((r->addr.bytes[full] & mask) != (addr->bytes[full] & mask))
+				continue;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * http_check_address
+ *		Decide whether host, at address addr, may be connected to.
+ *
+ * Pure (no palloc, no ereport): called from the open-socket callback.
+ */
+static HostVerdict
+http_check_address(const char *host, const HostAddr *addr)
+{
+	bool		allow_list = (http_allowed.nrules > 0 || http_allowed.invalid);
+	bool		link_local;
+
+	if (http_denied.invalid)
+		return HOST_BAD_DENY_LIST;
+	if (host_list_match_name(&http_denied, host) ||
+		host_list_match_addr(&http_denied, addr))
+		return HOST_DENIED;
+
+	if (addr->family == AF_INET)
+		link_local = (addr->bytes[0] == 169 && addr->bytes[1] == 254);
+	else
+		link_local = (addr->bytes[0] == 0xFE && (addr->bytes[1] & 0xC0) == 0x80);
+	if (link_local)
+		return host_list_match_addr(&http_allowed, addr) ?
+			HOST_PERMITTED : HOST_LINK_LOCAL;
+
+	if (allow_list &&
+		!host_list_match_name(&http_allowed, host) &&
+		!host_list_match_addr(&http_allowed, addr))
+		return HOST_NOT_ALLOWED;
+	return HOST_PERMITTED;
+}
+
+/*
+ * http_check_host
+ *		Check a URL's normalized host before any transfer starts.
+ *
+ * An IP literal is decided at once.  A name is refused when denied, or when
+ * allowed_hosts has only names and none matches; otherwise the answer is
+ * HOST_UNDECIDED and the connect-time check decides.
+ */
+static HostVerdict
+http_check_host(const char *host)
+{
+	HostAddr	addr;
+
+	if (host_addr_parse(host, &addr))
+		return http_check_address(host, &addr);
+
+	if (http_denied.invalid)
+		return HOST_BAD_DENY_LIST;
+	if (host_list_match_name(&http_denied, host))
+		return HOST_DENIED;
+	if ((http_allowed.nrules > 0 || http_allowed.invalid) &&
+		!http_allowed.has_networks &&
+		!host_list_match_name(&http_allowed, host))
+		return HOST_NOT_ALLOWED;
+	return HOST_UNDECIDED;
+}
+
+/*
+ * http_refusal_message
+ *		Message for a host refused by the lists; addr may be NULL or empty.
+ *
+ * palloc'd in CurrentMemoryContext, not yet cleaned (see http_append_clean).
+ */
+static char *
+http_refusal_message(const char *host, const char *addr, HostVerdict verdict)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "host \"%s\"", host);
+	if (addr != NULL && addr[0] != '\0' && strcmp(addr, host) != 0)
+		appendStringInfo(&buf, " (address %s)", addr);
+	switch (verdict)
+	{
+		case HOST_DENIED:
+			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts");
+			break;
+		case HOST_LINK_LOCAL:
+			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts: link-local addresses must be listed explicitly");
+			break;
+		case HOST_BAD_DENY_LIST:
+			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts: the setting has an invalid entry");
+			break;
+		default:
+			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts");
+			break;
+	}
+	return buf.data;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Starting transfers
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_parse_url
+ *		Check that url is an http or https URL and extract its host and
+ *		password.
+ *
+ * On success returns true with *host (normalized) and *secret,
+ * *secret_decoded (the URL password as written and percent-decoded, or
+ * NULL) palloc'd in CurrentMemoryContext.  Otherwise returns false with
+ * *error palloc'd there; the message never contains the URL.  The CURLU
+ * handle and libcurl's strings are freed on every path.
+ */
+static bool
+http_parse_url(const char *url, char **host, char **secret,
+			   char **secret_decoded, char **error)
+{
+	CURLU	   *u;
+	CURLUcode	uc;
+	char	   *scheme = NULL;
+	char	   *h = NULL;
+	char	   *pw = NULL;
+	char	   *pwd = NULL;
+	volatile bool ok = false;
+
+	*host = *secret = *secret_decoded = NULL;
+
+	u = curl_url();
+	if (u == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl URL handle.")));
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_HOST, &h, CURLU_URLDECODE);
+	if (uc == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
+		(void) curl_url_get(u, CURLUPART_PASSWORD, &pwd, CURLU_URLDECODE);
+	curl_url_cleanup(u);
+
+	PG_TRY();
+	{
+		if (uc != CURLUE_OK)
+			*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
+		else if (pg_strcasecmp(scheme, "http") != 0 &&
+				 pg_strcasecmp(scheme, "https") != 0)
+			*error = psprintf("URL scheme \"%s\" is not supported", scheme);
+		else if (h == NULL || h[0] == '\0')
+			*error = pstrdup("invalid URL: no host");
+		else
+		{
+			*host = pstrdup(h);
+			host_normalize(*host);
+			if (pw != NULL && pw[0] != '\0')
+				*secret = pstrdup(pw);
+			if (pwd != NULL && pwd[0] != '\0')
+				*secret_decoded = pstrdup(pwd);
+			ok = true;
+		}
+	}
+	PG_FINALLY();
+	{
+		if (pw != NULL)
+			explicit_bzero(pw, strlen(pw));
+		if (pwd != NULL)
+			explicit_bzero(pwd, strlen(pwd));
+		curl_free(scheme);
+		curl_free(h);
+		curl_free(pw);
+		curl_free(pwd);
+	}
+	PG_END_TRY();
+
+	return ok;
+}
+
+/*
+ * http_start
+ *		Start delivering body to the URL of an <http> action.
+ *
+ * arg comes back in the HttpResult.  body (len bytes) is copied, so the
+ * caller may free it at once; content_type, event_id and notification_id
+ * become headers (NULL leaves the header out).  Returns true when the
+ * transfer was added (its result arrives through http_next_result), false
+ * with *error palloc'd in CurrentMemoryContext when it was refused before
+ * any transfer: invalid URL, scheme other than http(s), or host refused by
+ * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
+ * on libcurl misuse (bugs); nothing is leaked then.
+ */
+bool
+http_start(void *arg, const NotifyAction *action, const char *body,
+		   size_t len, const char *content_type, const char *event_id,
+		   const char *notification_id, char **error)
+{
+	char	   *host;
+	char	   *secret;
+	char	   *secret_decoded;
+	HostVerdict verdict;
+	HttpTransfer *volatile t;
+	MemoryContext caller = CurrentMemoryContext;
+	CURLMcode	mc;
+
+	if (!http_initialized)
+		elog(ERROR, "HTTP transport used before http_init");
+	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
+		elog(ERROR, "HTTP transport called for an action that is not HTTP");
+	if (body == NULL && len > 0)
+		elog(ERROR, "HTTP transport called without a body");
+
+	http_load_host_lists();
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+
+	*error = NULL;
+	if (!http_parse_url(action->url, &host, &secret, &secret_decoded, error))
+		return false;
+
+	verdict = http_check_host(host);
+	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
+	{
+		StringInfoData buf;
+		char	   *raw = http_refusal_message(host, NULL, verdict);
+
+		initStringInfo(&buf);
+		http_append_clean(&buf, raw, strlen(raw));
+		*error = buf.data;
+		pfree(raw);
+		pfree(host);
+		if (secret)
+			pfree(secret);
+		if (secret_decoded)
+			pfree(secret_decoded);
+		return false;
+	}
+
+	t = http_get_transfer();
+	PG_TRY();
+	{
+		t->arg = arg;
+		t->result_cxt = caller;
+		t->host = MemoryContextStrdup(HttpContext, host);
+		if (secret)
+			t->secret = MemoryContextStrdup(HttpContext, secret);
+		if (secret_decoded)
+			t->secret_decoded = MemoryContextStrdup(HttpContext, secret_decoded);
+		http_setup(t, action, body, len, content_type, event_id,
+				   notification_id);
+		mc = curl_multi_add_handle(http_multi, t->easy);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not add an HTTP transfer: %s",
+				 curl_multi_strerror(mc));
+	}
+	PG_CATCH();
+	{
+		http_release(t);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	dlist_push_tail(&http_active, &t->node);
+	http_nactive++;
+
+	pfree(host);
+	if (secret)
+	{
+		explicit_bzero(secret, strlen(secret));
+		pfree(secret);
+	}
+	if (secret_decoded)
+	{
+		explicit_bzero(secret_decoded, strlen(secret_decoded));
+		pfree(secret_decoded);
+	}
+	return true;
+}
+
+/*
+ * http_get_transfer
+ *		A transfer with an easy handle, from the free list or new.
+ *
+ * The transfer is in no list.  ERRORs when out of memory.
+ */
+static HttpTransfer *
+http_get_transfer(void)
+{
+	HttpTransfer *t;
+
+	if (!dlist_is_empty(&http_idle))
+		return dlist_container(HttpTransfer, node,
+							   dlist_pop_head_node(&http_idle));
+
+	t = MemoryContextAllocZero(HttpContext, sizeof(HttpTransfer));
+	t->easy = curl_easy_init();
+	if (t->easy == NULL)
+	{
+		pfree(t);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl handle.")));
+	}
+	return t;
+}
+
+/*
+ * http_setup
+ *		Fill a transfer's state and set every option of its easy handle.
+ *
+ * ERRORs when out of memory or when libcurl refuses an option (a bug); the
+ * caller then releases the transfer, which frees what was set up.
+ */
+static void
+http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
+		   size_t len, const char *content_type, const char *event_id,
+		   const char *notification_id)
+{
+	CURL	   *e = t->easy;
+
+	t->code = CURLE_OK;
+	t->status = 0;
+	t->duration_ms = 0;
+	t->retry_after_ms = -1;
+	t->refused = false;
+	t->verdict = HOST_PERMITTED;
+	t->refused_addr[0] = '\0';
+	t->resp_len = 0;
+	t->errbuf[0] = '\0';
+	t->start = GetCurrentTimestamp();
+
+	/* the body must outlive the caller's copy: it is sent later */
+	t->body = MemoryContextAllocExtended(HttpContext, len + 1, MCXT_ALLOC_HUGE);
+	if (len > 0)
+		memcpy(t->body, body, len);
+	t->body[len] = '\0';
+
+	if (content_type != NULL)
+		http_add_header(t, "Content-Type", content_type);
+	if (event_id != NULL)
+		http_add_header(t, "X-Notify-Event-Id", event_id);
+	if (notification_id != NULL)
+		http_add_header(t, "X-Notify-Notification-Id", notification_id);
+	http_add_header(t, "Expect", NULL);
+
+	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);
+	HTTP_SETOPT(e, CURLOPT_URL, action->url);
+	HTTP_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+	HTTP_SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(e, CURLOPT_PROXY, "");
+	HTTP_SETOPT(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+	HTTP_SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+	HTTP_SETOPT(e, CURLOPT_POSTFIELDS, t->body);
+	if (action->put)
+		HTTP_SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
+	HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(action->timeout_s, 0));
+	HTTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long) Max(notify_ext_connect_timeout, 1));
+	HTTP_SETOPT(e, CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	HTTP_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
+	HTTP_SETOPT(e, CURLOPT_WRITEFUNCTION, http_write_body);
+	HTTP_SETOPT(e, CURLOPT_WRITEDATA, (void *) t);
+	HTTP_SETOPT(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	HTTP_SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	HTTP_SETOPT(e, CURLOPT_OPENSOCKETDATA, (void *) t);
+	if (http_fresh_pending)
+		HTTP_SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
+}
+
+/*
+ * http_add_header
+ *		Append "name: value" to the transfer's header list; a NULL value
+ *		gives "name:", which makes libcurl leave the header out.
+ *
+ * Control characters in value become spaces (no header injection).
+ * ERRORs when out of memory; the list built so far stays owned by t.
+ */
+static void
+http_add_header(HttpTransfer *t, const char *name, const char *value)
+{
+	StringInfoData line;
+	struct curl_slist *list;
+	const char *c;
+
+	initStringInfo(&line);
+	appendStringInfo(&line, "%s:", name);
+	if (value != NULL)
+	{
+		appendStringInfoChar(&line, ' ');
+		for (c = value; *c; c++)
+			appendStringInfoChar(&line,
+								 ((unsigned char) *c < 0x20 || *c == 0x7F) ? ' ' : *c);
+	}
+
+	list = curl_slist_append(t->headers, line.data);
+	pfree(line.data);
+	if (list == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not build the headers of an HTTP request.")));
+	t->headers = list;
+}
+
+/*
+ * http_release
+ *		Free what a transfer owns for one request and put it on the free
+ *		list.  The easy handle must not be attached to the multi handle.
+ */
+static void
+http_release(HttpTransfer *t)
+{
+	if (t->headers != NULL)
+		curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	if (t->body != NULL)
+		pfree(t->body);
+	t->body = NULL;
+	if (t->host != NULL)
+		pfree(t->host);
+	t->host = NULL;
+	if (t->secret != NULL)
+	{
+		explicit_bzero(t->secret, strlen(t->secret));
+		pfree(t->secret);
+	}
+	t->secret = NULL;
+	if (t->secret_decoded != NULL)
+	{
+		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
+		pfree(t->secret_decoded);
+	}
+	t->secret_decoded = NULL;
+	t->arg = NULL;
+	t->result_cxt = NULL;
+
+	/* forget every option, keep nothing pointing at freed memory */
+	curl_easy_reset(t->easy);
+	dlist_push_head(&http_idle, &t->node);
+}
+
+/*
+ * http_destroy
+ *		Free a transfer completely (it must already be out of its list, or
+ *		its list be abandoned by the caller).  attached: the easy handle is
+ *		still in the multi handle.
+ */
+static void
+http_destroy(HttpTransfer *t, bool attached)
+{
+	if (attached && http_multi != NULL)
+		(void) curl_multi_remove_handle(http_multi, t->easy);
+	if (t->headers != NULL)
+		curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	curl_easy_cleanup(t->easy);
+	t->easy = NULL;
+	if (t->body != NULL)
+		pfree(t->body);
+	if (t->host != NULL)
+		pfree(t->host);
+	if (t->secret != NULL)
+	{
+		explicit_bzero(t->secret, strlen(t->secret));
+		pfree(t->secret);
+	}
+	if (t->secret_decoded != NULL)
+	{
+		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
+		pfree(t->secret_decoded);
+	}
+	pfree(t);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Driving transfers and collecting results
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_inflight
+ *		Number of transfers started whose result has not been popped yet
+ *		(running, waiting for a connection, or finished but not popped).
+ */
+int
+http_inflight(void)
+{
+	return http_nactive + http_ndone;
+}
+
+/*
+ * http_poll
+ *		Run the transfers for at most timeout_ms milliseconds.
+ *
+ * Returns as soon as at least one finished transfer waits to be popped
+ * (at once if one already does), when none is running, or when the time
+ * is up; it never waits longer than timeout_ms (0: just make progress).
+ * Waits in slices of at most HTTP_POLL_SLICE_MS with CHECK_FOR_INTERRUPTS
+ * in between, so a pending die() ends the process here; the module's
+ * state stays consistent if it does.  ERRORs only on libcurl failure.
+ */
+void
+http_poll(int timeout_ms)
+{
+	TimestampTz deadline;
+
+	if (!http_initialized)
+		return;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   Max(timeout_ms, 0));
+	for (;;)
+	{
+		TimestampTz now;
+		int64		remaining;
+		int			numfds;
+		CURLMcode	mc;
+
+		http_perform();
+		if (http_ndone > 0 || http_nactive == 0)
+			break;
+
+		now = GetCurrentTimestamp();
+		remaining = (deadline - now) / 1000;
+		if (remaining <= 0)
+			break;
+
+		mc = curl_multi_poll(http_multi, NULL, 0,
+							 (int) Min(remaining, HTTP_POLL_SLICE_MS), &numfds);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not wait for HTTP transfers: %s",
+				 curl_multi_strerror(mc));
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * http_perform
+ *		Let libcurl make progress, then move finished transfers to the
+ *		done list.
+ */
+static void
+http_perform(void)
+{
+	int			running;
+	CURLMcode	mc;
+
+	mc = curl_multi_perform(http_multi, &running);
+	if (mc != CURLM_OK)
+		elog(ERROR, "could not run HTTP transfers: %s",
+			 curl_multi_strerror(mc));
+	http_collect();
+}
+
+/*
+ * http_collect
+ *		Read libcurl's completion messages: record each outcome, detach the
+ *		easy handle (its connection returns to the cache) and move the
+ *		transfer to the done list.
+ */
+static void
+http_collect(void)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
+	{
+		CURL	   *easy = msg->easy_handle;
+		CURLcode	code = msg->data.result;
+		char	   *priv = NULL;
+		HttpTransfer *t;
+		CURLMcode	mc;
+		long		ms;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
+			priv == NULL)
+			elog(ERROR, "finished HTTP transfer has no owner");
+		t = (HttpTransfer *) priv;
+
+		t->code = code;
+		if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status) != CURLE_OK)
+			t->status = 0;
+		t->retry_after_ms = http_retry_after(easy);
+
+		mc = curl_multi_remove_handle(http_multi, easy);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not detach a finished HTTP transfer: %s",
+				 curl_multi_strerror(mc));
+
+		ms = TimestampDifferenceMilliseconds(t->start, GetCurrentTimestamp());
+		t->duration_ms = (int) Min(ms, (long) INT_MAX);
+
+		dlist_delete(&t->node);
+		http_nactive--;
+		dlist_push_tail(&http_done, &t->node);
+		http_ndone++;
+	}
+}
+
+/*
+ * http_retry_after
+ *		Milliseconds asked for by the last response's Retry-After header
+ *		(delay in seconds or an HTTP date), or -1 when absent or unreadable.
+ *		A date in the past gives 0; huge values are capped at INT_MAX.
+ */
+static int
+http_retry_after(CURL *easy)
+{
+	struct curl_header *h;
+	const char *p;
+	int64		secs = 0;
+	bool		digits = false;
+
+	if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+		h->value == NULL)
+		return -1;
+
+	p = h->value;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p >= '0' && *p <= '9')
+	{
+		digits = true;
+		if (secs < (int64) INT_MAX)
+			secs = secs * 10 + (*p - '0');
+		p++;
+	}
+	if (digits)
+	{
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0')
+			return -1;
+	}
+	else
+	{
+		time_t		when = curl_getdate(h->value, NULL);
+		time_t		now = time(NULL);
+
+		if (when == (time_t) -1)
+			return -1;
+		secs = (when > now) ? (int64) (when - now) : 0;
+	}
+	return (int) Min(secs * 1000, (int64) INT_MAX);
+}
+
+/*
+ * http_next_result
+ *		Pop the oldest finished transfer into *res.
+ *
+ * Returns false when none is waiting.  res->error is palloc'd in the
+ * context that was current when the transfer was started (which must
+ * still exist).  The transfer's libcurl objects go back to the pool.
+ * ERRORs only when out of memory; the result then stays queued.
+ */
+bool
+http_next_result(HttpResult *res)
+{
+	HttpTransfer *t;
+	MemoryContext old;
+	char	   *error;
+
+	if (dlist_is_empty(&http_done))
+		return false;
+	t = dlist_head_element(HttpTransfer, node, &http_done);
+
+	old = MemoryContextSwitchTo(t->result_cxt);
+	error = http_result_error(t);
+	MemoryContextSwitchTo(old);
+
+	res->arg = t->arg;
+	res->status = t->status;
+	res->curl_code = (t->refused && t->code != CURLE_OK) ?
+		(int) CURLE_COULDNT_CONNECT : (int) t->code;
+	res->error = error;
+	res->duration_ms = t->duration_ms;
+	res->retry_after_ms = t->retry_after_ms;
+
+	dlist_delete(&t->node);
+	http_ndone--;
+	http_release(t);
+
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+	return true;
+}
+
+/*
+ * http_result_error
+ *		The error message of a finished transfer, or NULL for a 2xx answer.
+ *
+ * In order: a connection refused by the host lists, libcurl's error text
+ * (its error buffer, or the generic text of the code), "HTTP status N"
+ * followed by the start of the response body.  Cleaned (no control
+ * characters, valid in the database encoding) and with the URL password
+ * masked.  palloc'd in CurrentMemoryContext.
+ */
+static char *
+http_result_error(HttpTransfer *t)
+{
+	StringInfoData buf;
+	char	   *msg;
+
+	initStringInfo(&buf);
+	if (t->code != CURLE_OK && t->refused)
+	{
+		char	   *raw = http_refusal_message(t->host, t->refused_addr,
+											   t->verdict);
+
+		http_append_clean(&buf, raw, strlen(raw));
+		pfree(raw);
+	}
+	else if (t->code != CURLE_OK)
+	{
+		const char *text = t->errbuf[0] != '\0' ? t->errbuf :
+			curl_easy_strerror(t->code);
+
+		http_append_clean(&buf, text, strnlen(text, CURL_ERROR_SIZE));
+	}
+	else if (t->status < 200 || t->status > 299)
+	{
+		appendStringInfo(&buf, "HTTP status %ld", t->status);
+		if (t->resp_len > 0)
+		{
+			appendStringInfoString(&buf, ": ");
+			http_append_clean(&buf, t->resp, t->resp_len);
+		}
+	}
+	else
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+
+	/* no trailing blanks (response bodies often end in a newline) */
+	while (buf.len > 0 && buf.data[buf.len - 1] == ' ')
+		buf.data[--buf.len] = '\0';
+
+	msg = http_mask(buf.data, t->secret);
+	msg = http_mask(msg, t->secret_decoded);
+	return msg;
+}
+
+/*
+ * http_append_clean
+ *		Append len bytes of s as safe message text: control characters
+ *		become spaces; a non-ASCII character is kept when the database
+ *		encoding is UTF-8 and it is valid UTF-8, else it becomes '?'.
+ */
+static void
+http_append_clean(StringInfo buf, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		if (u[i] < 0x20 || u[i] == 0x7F)
+		{
+			appendStringInfoChar(buf, ' ');
+			i++;
+		}
+		else if (u[i] < 0x80)
+		{
+			appendStringInfoChar(buf, (char) u[i]);
+			i++;
+		}
+		else
+		{
+			int			l = pg_utf_mblen(u + i);
+
+			if (utf8 && l >= 2 && (size_t) l <= len - i &&
+				pg_utf8_islegal(u + i, l))
+			{
+				appendBinaryStringInfo(buf, s + i, l);
+				i += l;
+			}
+			else
+			{
+				appendStringInfoChar(buf, '?');
+				i++;
+			}
+		}
+	}
+}
+
+/*
+ * http_mask
+ *		Replace every occurrence of secret in msg by "***".
+ *
+ * Returns msg itself when secret is NULL, empty or absent; otherwise a new
+ * string in CurrentMemoryContext (msg is freed).
+ */
+static char *
+http_mask(char *msg, const char *secret)
+{
+	StringInfoData buf;
+	const char *p;
+	const char *hit;
+	size_t		n;
+
+	if (secret == NULL || secret[0] == '\0' || strstr(msg, secret) == NULL)
+		return msg;
+
+	n = strlen(secret);
+	initStringInfo(&buf);
+	p = msg;
+	while ((hit = strstr(p, secret)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, (int) (hit - p));
+		appendStringInfoString(&buf, "***");
+		p = hit + n;
+	}
+	appendStringInfoString(&buf, p);
+	pfree(msg);
+	return buf.data;
+}
+
+/*
+ * http_abort_all
+ *		Drop every transfer, finished or not, without results, and free every
+ *		easy handle, pooled ones included (shutdown).  The multi handle and
+ *		its connection cache stay for later transfers.
+ */
+void
+http_abort_all(void)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &http_active)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
+	}
+	dlist_foreach_modify(iter, &http_done)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	}
+	dlist_foreach_modify(iter, &http_idle)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	}
+	http_nactive = 0;
+	http_ndone = 0;
+
+	if (http_fresh_pending && http_multi != NULL)
+		http_renew_multi();
+}
+
+
+/* ---------------------------------------------------------------------
+ * libcurl callbacks: no ereport, no palloc
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_write_body
+ *		CURLOPT_WRITEFUNCTION: keep the first HTTP_RESPONSE_KEEP bytes of
+ *		the response body, discard the rest.
+ */
+static size_t
+http_write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	HttpTransfer *t = (HttpTransfer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (t->resp_len < HTTP_RESPONSE_KEEP)
+	{
+		size_t		keep = Min(n, HTTP_RESPONSE_KEEP - t->resp_len);
+
+		memcpy(t->resp + t->resp_len, ptr, keep);
+		t->resp_len += keep;
+	}
+	return n;
+}
+
+/*
+ * http_open_socket
+ *		CURLOPT_OPENSOCKETFUNCTION: the connect-time SSRF check.
+ *
+ * Refuses (CURL_SOCKET_BAD, which libcurl reports as a failed connection)
+ * any address the host lists do not permit, recording why in the transfer;
+ * otherwise opens the socket as libcurl would.
+ */
+static curl_socket_t
+http_open_socket(void *clientp, curlsocktype purpose,
+				 struct curl_sockaddr *address)
+{
+	HttpTransfer *t = (HttpTransfer *) clientp;
+	HostAddr	addr;
+	HostVerdict verdict;
+
+	if (!host_addr_from_sockaddr(address, &addr))
+		verdict = HOST_NOT_ALLOWED;
+	else
+		verdict = http_check_address(t->host, &addr);
+
+	if (verdict != HOST_PERMITTED)
+	{
+		t->refused = true;
+		t->verdict = verdict;
+		if (addr.family == 0 ||
+			inet_ntop(addr.family, addr.bytes, t->refused_addr,
+					  sizeof(t->refused_addr)) == NULL)
+			t->refused_addr[0] = '\0';
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}

@@ -1,0 +1,816 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The per-database delivery worker: claim, send, record.
+ *
+ * One worker serves one database (the launcher starts it).  Its loop:
+ *
+ *	1. In one short transaction: record the outcomes of finished attempts
+ *	   (outbox_record) and claim the next pending rows in id order
+ *	   (outbox_claim: status in_flight, with a lease).  Claimed rows are
+ *	   appended to in-memory lanes.
+ *	2. With no transaction open: start a transfer for the head event of
+ *	   every idle lane (transport_http.c, libcurl multi), up to
+ *	   notify_ext.max_inflight, and drive the transfers.
+ *	3. Sleep on the latch when there is nothing to do.  Committing
+ *	   transactions that captured events set the latch (shmem.c);
+ *	   notify_ext.naptime is the backstop.
+ *
+ * Ordering.  A lane is a strict FIFO: its next event starts only when the
+ * previous one is delivered or has failed for good, and a retry keeps its
+ * place at the head.  An event's lane is its action's thread group when it
+ * has one (one lane across entities and endpoints); otherwise the pair
+ * (endpoint, entity), or the endpoint alone when the notification asks for
+ * endpoint ordering.  Rows are claimed in id order, and a transaction that
+ * commits late has its rows claimed when it commits, so each lane sees the
+ * events of one entity in the order they were made.  Different lanes run
+ * in parallel over several keep-alive connections.
+ *
+ * Crash safety.  The outbox is the only truth.  A worker that starts
+ * returns every in_flight row to pending (only one worker serves a
+ * database, so those rows belong to a worker that is gone) and delivers
+ * them again: at least once.  Failed deliveries are data on the outbox row,
+ * never an ERROR: an ERROR inside a transaction here is reported, the
+ * transaction is rolled back and the loop goes on.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/worker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "common/hashfn.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "definition_cache.h"
+#include "encode.h"
+#include "guc.h"
+#include "notify_ext.h"
+#include "outbox.h"
+#include "shmem.h"
+#include "transport_http.h"
+#include "worker.h"
+
+#define PURGE_INTERVAL_MS	10000
+#define POLL_SLICE_MS		2
+
+typedef struct Lane Lane;
+
+/* One claimed event, held until it is delivered or has failed for good */
+typedef struct Event
+{
+	dlist_node	node;			/* in lane->queue */
+	Lane	   *lane;
+	OutboxRow  *row;
+	bool		known;			/* its notification still exists */
+	NotifyAction action;		/* copied: the cache may be rebuilt */
+	Oid			owner;
+	TimestampTz started;
+	char	   *body;
+} Event;
+
+struct Lane
+{
+	uint64		key;			/* hash key */
+	dlist_head	queue;			/* Event */
+	bool		busy;			/* its head is being sent */
+	bool		listed;			/* in ready or waiting */
+	dlist_node	lnode;
+};
+
+static int	slotno;
+static MemoryContext event_context;
+static HTAB *lanes;
+static dlist_head ready_lanes;	/* head due now */
+static dlist_head waiting_lanes;	/* head waits for its next attempt */
+static int	buffered = 0;
+static List *outcomes = NIL;	/* OutboxOutcome *, in event_context */
+static List *indb_batch = NIL;	/* Event * of function/channel actions */
+static bool extension_gone = false;
+
+/* ----------------------------------------------------------------
+ *		lanes
+ * ----------------------------------------------------------------
+ */
+
+static void
+lane_list(Lane *lane)
+{
+	Event	   *head;
+
+	if (lane->listed)
+		dlist_delete(&lane->lnode);
+	lane->listed = false;
+	if (lane->busy || dlist_is_empty(&lane->queue))
+		return;
+	head = dlist_head_element(Event, node, &lane->queue);
+	if (head->row->next_attempt_at <= GetCurrentTimestamp())
+		dlist_push_tail(&ready_lanes, &lane->lnode);
+	else
+		dlist_push_tail(&waiting_lanes, &lane->lnode);
+	lane->listed = true;
+}
+
+/* Endpoint of an action without credentials: the unit of lanes */
+static char *
+action_endpoint(const NotifyAction *a)
+{
+	switch (a->kind)
+	{
+		case NA_HTTP:
+			{
+				const char *p = strstr(a->url, "://");
+				const char *at;
+				const char *slash;
+
+				if (p == NULL)
+					return pstrdup(a->url);
+				p += 3;
+				slash = strchr(p, '/');
+				at = strchr(p, '@');
+				if (at != NULL && (slash == NULL || at < slash))
+					return psprintf("%.*s%s", (int) (p - a->url), a->url, at + 1);
+				return pstrdup(a->url);
+			}
+		case NA_SQS:
+			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
+		case NA_FUNCTION:
+			return psprintf("function:%s", a->function_name);
+		case NA_CHANNEL:
+			return psprintf("channel:%s", a->channel);
+	}
+	return pstrdup("");
+}
+
+static uint64
+lane_key(const CachedNotification *cn, const OutboxRow *row)
+{
+	char	   *s;
+	uint64		h;
+
+	if (cn == NULL)
+		s = psprintf("n:%s", row->notification_id);
+	else if (cn->def->action.group != NULL)
+		s = psprintf("g:%s", cn->def->action.group);
+	else if (cn->endpoint_ordering)
+		s = psprintf("u:%s", action_endpoint(&cn->def->action));
+	else
+		s = psprintf("e:%s\x1f%s\x1f%s", action_endpoint(&cn->def->action),
+					 row->resource, row->entity_id ? row->entity_id : "");
+	h = hash_bytes_extended((const unsigned char *) s, strlen(s), 0);
+	pfree(s);
+	return h;
+}
+
+static char *
+copy_str(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/* Take a claimed row into its lane; runs inside the claim transaction */
+static void
+event_enqueue(OutboxRow *row)
+{
+	CachedNotification *cn = definition_cache_get(row->notification_id);
+	Event	   *ev;
+	Lane	   *lane;
+	uint64		key;
+	bool		found;
+	MemoryContext old = MemoryContextSwitchTo(event_context);
+
+	ev = palloc0(sizeof(Event));
+	ev->row = row;
+	if (cn != NULL)
+	{
+		const NotifyAction *a = &cn->def->action;
+
+		ev->known = true;
+		ev->owner = cn->owner;
+		ev->action = *a;
+		ev->action.group = copy_str(a->group);
+		ev->action.url = copy_str(a->url);
+		ev->action.sqs_endpoint = copy_str(a->sqs_endpoint);
+		ev->action.sqs_queue = copy_str(a->sqs_queue);
+		ev->action.sqs_access_key = copy_str(a->sqs_access_key);
+		ev->action.sqs_secret = copy_str(a->sqs_secret);
+		ev->action.sqs_region = copy_str(a->sqs_region);
+		ev->action.function_name = copy_str(a->function_name);
+		ev->action.channel = copy_str(a->channel);
+	}
+	key = lane_key(cn, row);
+	lane = hash_search(lanes, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		dlist_init(&lane->queue);
+		lane->busy = false;
+		lane->listed = false;
+	}
+	ev->lane = lane;
+	dlist_push_tail(&lane->queue, &ev->node);
+	buffered++;
+	if (!lane->busy && !lane->listed)
+		lane_list(lane);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+event_free(Event *ev)
+{
+	OutboxRow  *r = ev->row;
+
+	if (r->event_id)
+		pfree(r->event_id);
+	if (r->notification_id)
+		pfree(r->notification_id);
+	if (r->resource)
+		pfree(r->resource);
+	if (r->event)
+		pfree(r->event);
+	if (r->entity_id)
+		pfree(r->entity_id);
+	if (r->payload)
+		pfree(r->payload);
+	pfree(r);
+	if (ev->body)
+		pfree(ev->body);
+	/* the copied action strings are small; they go with the context reset */
+	pfree(ev);
+}
+
+/* ----------------------------------------------------------------
+ *		outcomes
+ * ----------------------------------------------------------------
+ */
+
+/* Backoff before attempt `attempt` + 1: exponential, jittered, capped */
+static int64
+backoff_ms(int attempt, int retry_after_ms)
+{
+	double		d = (double) notify_ext_backoff_base * pow(2.0, Max(attempt - 1, 0));
+	int64		ms;
+
+	if (d > notify_ext_backoff_max)
+		d = notify_ext_backoff_max;
+	ms = (int64) (d / 2 + pg_prng_double(&pg_global_prng_state) * d / 2);
+	if (retry_after_ms > ms)
+		ms = Min(retry_after_ms, notify_ext_backoff_max);
+	return ms;
+}
+
+/*
+ * Decide what an attempt means and queue the outcome.  The lane is freed
+ * for its next event unless the event will be tried again.
+ */
+static void
+event_finish(Event *ev, bool delivered, bool retryable, int status_code,
+			 const char *error, int retry_after_ms)
+{
+	MemoryContext old = MemoryContextSwitchTo(event_context);
+	OutboxOutcome *o = palloc0(sizeof(OutboxOutcome));
+	Lane	   *lane = ev->lane;
+	TimestampTz now = GetCurrentTimestamp();
+
+	o->id = ev->row->id;
+	o->attempt = ev->row->attempts + 1;
+	o->attempted_at = ev->started ? ev->started : now;
+	o->duration_ms = ev->started ? (int) ((now - ev->started) / 1000) : 0;
+	o->status_code = status_code;
+	o->error = error ? pstrdup(error) : NULL;
+
+	lane->busy = false;
+	if (delivered)
+		o->status = "delivered";
+	else if (retryable && !ev->action.synchronous && o->attempt <= ev->action.retry)
+	{
+		o->status = "in_flight";
+		o->next_attempt_at = TimestampTzPlusMilliseconds(now,
+														 backoff_ms(o->attempt, retry_after_ms));
+		ev->row->attempts = o->attempt;
+		ev->row->next_attempt_at = o->next_attempt_at;
+		if (ev->body)
+		{
+			pfree(ev->body);
+			ev->body = NULL;
+		}
+	}
+	else
+		o->status = "failed";
+	outcomes = lappend(outcomes, o);
+
+	if (strcmp(o->status, "in_flight") != 0)
+	{
+		dlist_delete(&ev->node);
+		buffered--;
+		event_free(ev);
+	}
+	if (dlist_is_empty(&lane->queue))
+	{
+		if (lane->listed)
+			dlist_delete(&lane->lnode);
+		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
+	}
+	else
+		lane_list(lane);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+collect_http_results(void)
+{
+	HttpResult	res;
+
+	while (http_next_result(&res))
+	{
+		char	   *given = res.error;
+
+		Event	   *ev = res.arg;
+		bool		ok = (res.status >= 200 && res.status < 300);
+		bool		retryable;
+		char	   *err = res.error;
+
+		if (ok)
+			retryable = false;
+		else if (res.status >= 500 || res.status == 429 || res.status == 408)
+			retryable = true;
+		else if (res.status == 0)
+			retryable = (err == NULL || strstr(err, "not allowed") == NULL);
+		else
+			retryable = false;	/* 1xx, 3xx (redirects are not followed), 4xx */
+
+		if (!ok && err == NULL)
+			err = psprintf("HTTP status %ld", res.status);
+		event_finish(ev, ok, retryable, (int) res.status, err, res.retry_after_ms);
+		if (given)
+			pfree(given);
+	}
+}
+
+/* ----------------------------------------------------------------
+ *		in-database actions (function, channel)
+ * ----------------------------------------------------------------
+ */
+
+static void
+deliver_indb(Event *ev)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Oid			save_userid;
+	int			save_sec;
+	volatile bool delivered = false;
+	volatile bool retryable = false;
+	char	   *volatile error = NULL;
+
+	ev->started = GetCurrentTimestamp();
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		if (OidIsValid(ev->owner))
+			SetUserIdAndSecContext(ev->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (ev->action.kind == NA_FUNCTION)
+		{
+			Oid			argtypes[1] = {JSONBOID};
+			Oid			fn;
+			FmgrInfo	flinfo;
+
+			LOCAL_FCINFO(fcinfo, 1);
+
+			fn = LookupFuncName(stringToQualifiedNameList(ev->action.function_name),
+								1, argtypes, false);
+			fmgr_info(fn, &flinfo);
+			InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+			fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
+														CStringGetDatum(ev->row->payload));
+			fcinfo->args[0].isnull = false;
+			(void) FunctionCallInvoke(fcinfo);
+			if (fcinfo->isnull)
+				error = pstrdup("function returned NULL: the event was not accepted");
+			else
+				delivered = true;
+		}
+		else
+		{
+			size_t		len;
+			char	   *body = encode_body(ev->row->payload, ev->action.content_type, &len);
+
+			Async_Notify(ev->action.channel, body);
+			delivered = true;
+		}
+		SetUserIdAndSecContext(save_userid, save_sec);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		error = pstrdup(edata->message);
+		retryable = true;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	event_finish(ev, delivered, retryable, 0, error, -1);
+}
+
+/* ----------------------------------------------------------------
+ *		transactions
+ * ----------------------------------------------------------------
+ */
+
+typedef enum TxnWork
+{
+	TXN_SYNC,					/* record outcomes, claim, maybe purge */
+	TXN_INDB,					/* run in-database actions */
+	TXN_RECLAIM					/* start-up */
+} TxnWork;
+
+/*
+ * Run one short transaction.  Returns false, with the error reported and
+ * the transaction rolled back, if anything in it failed.
+ */
+static bool
+run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
+{
+	MemoryContext saved = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	*claimed = 0;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "notify_ext delivery");
+
+		if (!OidIsValid(notify_catalog()->schema))
+			extension_gone = true;
+		else if (work == TXN_INDB)
+		{
+			ListCell   *lc;
+
+			foreach(lc, indb_batch)
+				deliver_indb((Event *) lfirst(lc));
+		}
+		else
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (work == TXN_RECLAIM)
+			{
+				uint64		n = outbox_reclaim_all();
+
+				if (n > 0)
+					ereport(LOG,
+							(errmsg("notify_ext worker took back " UINT64_FORMAT " in-flight events of a previous worker", n)));
+			}
+			else
+			{
+				List	   *rows;
+				ListCell   *lc;
+
+				outbox_record(outcomes);
+				if (claim_limit > 0)
+				{
+					rows = outbox_claim(claim_limit);
+					foreach(lc, rows)
+						event_enqueue((OutboxRow *) lfirst(lc));
+					*claimed = list_length(rows);
+				}
+				if (purge)
+					(void) outbox_purge();
+			}
+			SPI_finish();
+		}
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_stat(false);
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(saved);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(saved);
+	return ok;
+}
+
+/* ----------------------------------------------------------------
+ *		dispatch
+ * ----------------------------------------------------------------
+ */
+
+static void
+promote_waiting(TimestampTz now, long *sleep_ms)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &waiting_lanes)
+	{
+		Lane	   *lane = dlist_container(Lane, lnode, it.cur);
+		Event	   *head = dlist_head_element(Event, node, &lane->queue);
+
+		if (head->row->next_attempt_at <= now)
+		{
+			dlist_delete(&lane->lnode);
+			dlist_push_tail(&ready_lanes, &lane->lnode);
+		}
+		else
+		{
+			long		ms = (long) ((head->row->next_attempt_at - now) / 1000) + 1;
+
+			if (ms < *sleep_ms)
+				*sleep_ms = ms;
+		}
+	}
+}
+
+/* Start the head event of ready lanes while there is room */
+static void
+dispatch(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(event_context);
+
+	while (!dlist_is_empty(&ready_lanes) &&
+		   http_inflight() + list_length(indb_batch) < notify_ext_max_inflight)
+	{
+		Lane	   *lane = dlist_container(Lane, lnode, dlist_pop_head_node(&ready_lanes));
+		Event	   *ev = dlist_head_element(Event, node, &lane->queue);
+
+		lane->listed = false;
+		lane->busy = true;
+		ev->started = GetCurrentTimestamp();
+
+		if (!ev->known)
+			event_finish(ev, false, false, 0,
+						 psprintf("notification \"%s\" no longer exists",
+								  ev->row->notification_id), -1);
+		else if (ev->action.kind == NA_HTTP)
+		{
+			size_t		len;
+			char	   *error = NULL;
+
+			ev->body = encode_body(ev->row->payload, ev->action.content_type, &len);
+			if (!http_start(ev, &ev->action, ev->body, len,
+							encode_mime(ev->action.content_type),
+							ev->row->event_id, ev->row->notification_id, &error))
+				event_finish(ev, false, false, 0, error, -1);
+		}
+		else if (ev->action.kind == NA_SQS)
+			event_finish(ev, false, false, 0,
+						 "sqs delivery is not available in this version of notify_ext", -1);
+		else
+			indb_batch = lappend(indb_batch, ev);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* ----------------------------------------------------------------
+ *		main
+ * ----------------------------------------------------------------
+ */
+
+static void
+worker_shmem_exit(int code, Datum arg)
+{
+	NotifyDbSlot *slot = &notify_shared->slots[slotno];
+
+	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+	if (slot->pid == MyProcPid)
+	{
+		slot->pid = 0;
+		slot->latch = NULL;
+	}
+	LWLockRelease(notify_shared->lock);
+}
+
+static void
+worker_attach(void)
+{
+	NotifyDbSlot *slot = &notify_shared->slots[slotno];
+	bool		taken = false;
+
+	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+	if (slot->pid != 0 && slot->pid != MyProcPid)
+		taken = true;
+	else
+	{
+		slot->pid = MyProcPid;
+		slot->latch = MyLatch;
+	}
+	LWLockRelease(notify_shared->lock);
+	if (taken)
+	{
+		ereport(LOG,
+				(errmsg("notify_ext worker for this database is already running")));
+		proc_exit(0);
+	}
+	on_shmem_exit(worker_shmem_exit, (Datum) 0);
+}
+
+/* The extension is not (or no longer) installed: leave until asked again */
+static void
+worker_leave(void)
+{
+	NotifyDbSlot *slot = &notify_shared->slots[slotno];
+
+	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+	slot->next_check = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   notify_ext_launcher_naptime);
+	LWLockRelease(notify_shared->lock);
+	http_abort_all();
+	proc_exit(0);
+}
+
+/*
+ * notify_ext_worker_main
+ *		Entry point of a per-database delivery worker; main_arg is its slot.
+ */
+void
+notify_ext_worker_main(Datum main_arg)
+{
+	HASHCTL		ctl;
+	TimestampTz next_timer = 0;
+	TimestampTz next_purge = 0;
+	bool		claim_more = true;
+	int			claimed;
+	MemoryContext loop_context;
+
+	slotno = DatumGetInt32(main_arg);
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(notify_shared->slots[slotno].dboid,
+											  InvalidOid, 0);
+	pgstat_report_appname("notify_ext worker");
+	worker_attach();
+
+	event_context = AllocSetContextCreate(TopMemoryContext, "notify_ext events",
+										  ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(Lane);
+	ctl.hcxt = event_context;
+	lanes = hash_create("notify_ext lanes", 1024, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	dlist_init(&ready_lanes);
+	dlist_init(&waiting_lanes);
+
+	loop_context = AllocSetContextCreate(TopMemoryContext, "notify_ext worker loop",
+										 ALLOCSET_DEFAULT_SIZES);
+	http_init();
+
+	while (!run_transaction(TXN_RECLAIM, 0, false, &claimed))
+	{
+		if (extension_gone)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000, NOTIFY_WAIT_EVENT);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (extension_gone)
+		worker_leave();
+	ereport(LOG, (errmsg("notify_ext worker started")));
+
+	for (;;)
+	{
+		TimestampTz now;
+		long		sleep_ms = notify_ext_naptime;
+		bool		want_claim;
+		bool		purge;
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(loop_context);
+		MemoryContextSwitchTo(loop_context);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			http_configure();
+		}
+		if (MyLatch->is_set)
+		{
+			ResetLatch(MyLatch);
+			claim_more = true;
+		}
+
+		now = GetCurrentTimestamp();
+		if (now >= next_timer)
+		{
+			claim_more = true;
+			next_timer = TimestampTzPlusMilliseconds(now, notify_ext_naptime);
+		}
+		purge = (now >= next_purge);
+		want_claim = claim_more && buffered < notify_ext_max_buffered;
+
+		if (outcomes != NIL || want_claim || purge)
+		{
+			int			limit = want_claim ?
+				Min(notify_ext_batch_size, notify_ext_max_buffered - buffered) : 0;
+
+			if (run_transaction(TXN_SYNC, limit, purge, &claimed))
+			{
+				ListCell   *lc;
+
+				foreach(lc, outcomes)
+				{
+					OutboxOutcome *o = lfirst(lc);
+
+					if (o->error)
+						pfree(o->error);
+				}
+				list_free_deep(outcomes);
+				outcomes = NIL;
+				claim_more = (limit > 0 && claimed == limit);
+				if (purge)
+					next_purge = TimestampTzPlusMilliseconds(now, PURGE_INTERVAL_MS);
+			}
+			else
+			{
+				if (extension_gone)
+					worker_leave();
+				/* keep the outcomes; try again after a pause */
+				(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 1000, NOTIFY_WAIT_EVENT);
+				continue;
+			}
+			if (extension_gone)
+				worker_leave();
+		}
+
+		promote_waiting(GetCurrentTimestamp(), &sleep_ms);
+		dispatch();
+
+		if (indb_batch != NIL)
+		{
+			run_transaction(TXN_INDB, 0, false, &claimed);
+			list_free(indb_batch);
+			indb_batch = NIL;
+			continue;
+		}
+
+		if (http_inflight() > 0)
+		{
+			http_poll(POLL_SLICE_MS);
+			collect_http_results();
+		}
+		else if (outcomes == NIL && !claim_more && dlist_is_empty(&ready_lanes))
+		{
+			int			rc;
+
+			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   Max(sleep_ms, 1), NOTIFY_WAIT_EVENT);
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				claim_more = true;
+			}
+		}
+	}
+}

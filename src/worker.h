@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The launcher and the per-database delivery workers.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/worker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_WORKER_H
+#define NOTIFY_WORKER_H
+
+#include "fmgr.h"
+
+extern void launcher_register(void);
+
+extern PGDLLEXPORT void notify_ext_launcher_main(Datum main_arg);
+extern PGDLLEXPORT void notify_ext_worker_main(Datum main_arg);
+
+#endif							/* NOTIFY_WORKER_H */

@@ -1,0 +1,72 @@
+--
+-- attach: capture on the tables of an asset database that predates the
+-- extension
+--
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+DELETE FROM notify.notification;
+TRUNCATE notify.outbox;
+RESET client_min_messages;
+
+CREATE SCHEMA legacy;
+CREATE TABLE legacy.asset (
+	asset_id	bigint PRIMARY KEY,
+	name		text,
+	status		text,
+	modified	timestamptz DEFAULT now()
+);
+CREATE TABLE legacy.media_file (
+	fid			uuid PRIMARY KEY,
+	volume		text NOT NULL,
+	asset		bigint,
+	location	text,
+	st			text,
+	checksum	text
+);
+
+SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"ignore_columns": ["modified"]}');
+SELECT notify.attach('legacy.media_file', 'file', 'fid',
+	'{"storage_column": "volume", "item_column": "asset", "path_column": "location",
+	  "state_column": "st", "hash_column": "checksum"}');
+
+SELECT notify.create_notification('item', '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><channel><name>assets</name></channel></action><trigger><item><create/></item></trigger></NotificationDocument>') IS NOT NULL AS created;
+SELECT notify.create_notification('item', '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><channel><name>assets</name></channel></action><trigger><metadata><modify/></metadata></trigger></NotificationDocument>') IS NOT NULL AS created;
+SELECT notify.create_notification('file', '{"action": {"channel": {"name": "files"}}, "trigger": {"file": {"close": ""}}}') IS NOT NULL AS created;
+SELECT notify.create_notification('file', '{"action": {"channel": {"name": "files"}}, "trigger": {"file": {"hash": ""}}}') IS NOT NULL AS created;
+
+INSERT INTO legacy.asset (asset_id, name, status) VALUES (42, 'clip', 'new');
+UPDATE legacy.asset SET status = 'ready', modified = now() WHERE asset_id = 42;
+UPDATE legacy.asset SET modified = now() WHERE asset_id = 42;	-- ignored column only
+INSERT INTO legacy.media_file VALUES ('00000000-0000-0000-0000-000000000001', 'vol1', 42, 'x/y.mov', 'OPEN', NULL);
+UPDATE legacy.media_file SET st = 'CLOSED', checksum = 'abc' WHERE asset = 42;
+SELECT event, entity_id, regexp_replace(payload::text, '"changeSetId":\["VX-[0-9]+"\]', '"changeSetId":["VX-n"]') AS payload
+  FROM notify.outbox ORDER BY id;
+
+-- bad input: nothing is installed
+SELECT notify.attach('legacy.asset', 'shape', 'asset_id');
+SELECT notify.attach('legacy.asset', 'item', 'no_such_column');
+SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"state_column": "status"}');
+SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"ignore_columns": ["nope"]}');
+SELECT notify.attach('legacy.asset', 'item', 'asset_id', '[]');
+SELECT notify.attach('legacy.no_such_table', 'item', 'asset_id');
+
+-- a column renamed under the trigger is reported, not silently skipped
+ALTER TABLE legacy.media_file RENAME COLUMN st TO file_state;
+UPDATE legacy.media_file SET checksum = 'def';
+ALTER TABLE legacy.media_file RENAME COLUMN file_state TO st;
+
+-- the trigger must be a row AFTER trigger
+CREATE TRIGGER wrong BEFORE INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=asset_id');
+INSERT INTO legacy.asset (asset_id) VALUES (43);
+DROP TRIGGER wrong ON legacy.asset;
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item');
+INSERT INTO legacy.asset (asset_id) VALUES (43);
+DROP TRIGGER wrong ON legacy.asset;
+
+-- detach: no more events
+SELECT notify.detach('legacy.asset');
+TRUNCATE notify.outbox;
+INSERT INTO legacy.asset (asset_id) VALUES (44);
+SELECT count(*) AS after_detach FROM notify.outbox;
+
+DROP SCHEMA legacy CASCADE;
