@@ -251,7 +251,9 @@ outbox_record(List *outcomes)
 	if (n == 0)
 		return;
 	keep_plan(&record_plan,
-			  "WITH u AS (SELECT * FROM pg_catalog.unnest($1, $2, $3, $4, $5, $6, $7, $8) "
+			  "WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+			  "             pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+			  "             pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) "
 			  "             AS u(id, status, attempt, at, dur, code, err, next)), "
 			  "     a AS (INSERT INTO notify.attempt "
 			  "            SELECT id, attempt, at, dur, code, err FROM u "
@@ -260,7 +262,7 @@ outbox_record(List *outcomes)
 			  "       last_attempt_at = u.at, last_duration_ms = u.dur, "
 			  "       last_status = u.code, last_error = u.err, "
 			  "       delivered_at = CASE WHEN u.status = 'delivered' THEN pg_catalog.now() END, "
-			  "       next_attempt_at = pg_catalog.coalesce(u.next, o.next_attempt_at), "
+			  "       next_attempt_at = COALESCE(u.next, o.next_attempt_at), "
 			  "       lease_until = CASE WHEN u.status = 'in_flight' "
 			  "                     THEN u.next + pg_catalog.make_interval(secs => $9) END "
 			  "  FROM u WHERE o.id = u.id",

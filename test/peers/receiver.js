@@ -1,0 +1,168 @@
+'use strict';
+/*
+ * receiver.js
+ *	  HTTP receiver for the TAP tests: logs every request, answers by path.
+ *
+ * Usage: node test/peers/receiver.js PORT LOGFILE [--max-seconds N]
+ *
+ * Binds 127.0.0.1:PORT (0 picks a free port), prints "ready <port>" once
+ * listening, and appends one JSON line per request to LOGFILE, written
+ * before the answer is sent:
+ *	{"t": arrival time in ms (performance.timeOrigin + performance.now()),
+ *	 "m": method, "u": url, "h": headers (lower-case names),
+ *	 "b": body in base64, byte-exact}
+ *
+ * Answers (path prefixes; counters are per exact path, query excluded):
+ *	/ok*				204
+ *	/status/NNN*		status NNN (a 3xx carries Location: /ok)
+ *	/slow/MS*			204 after MS milliseconds
+ *	/flaky/N/*			500 for the first N requests, then 204
+ *	/retry-after/S/*	first request 503 with Retry-After: S (URL-decoded,
+ *						so an HTTP date works too), then 204
+ *	/auth*				204 with Basic user:secret, else 401
+ *	GET /_stats			{"count": requests logged so far} (not logged)
+ *	anything else		404
+ *
+ * Stops by itself after --max-seconds (default 600), and on SIGTERM or
+ * SIGINT.  Keep-alive is node's default.  No npm packages.
+ */
+const http = require('http');
+const fs = require('fs');
+const { performance } = require('perf_hooks');
+
+function usage() {
+	process.stderr.write('usage: node receiver.js PORT LOGFILE [--max-seconds N]\n');
+	process.exit(2);
+}
+
+const positional = [];
+let maxSeconds = 600;
+for (let i = 2; i < process.argv.length; i++) {
+	const a = process.argv[i];
+	if (a === '--max-seconds')
+		maxSeconds = Number(process.argv[++i]);
+	else if (a.startsWith('--max-seconds='))
+		maxSeconds = Number(a.slice('--max-seconds='.length));
+	else
+		positional.push(a);
+}
+if (positional.length !== 2 || !/^\d+$/.test(positional[0]) ||
+	!(maxSeconds > 0))
+	usage();
+
+const port = Number(positional[0]);
+const logFd = fs.openSync(positional[1], 'a');
+const expectedAuth = 'Basic ' + Buffer.from('user:secret').toString('base64');
+const hits = new Map();			/* exact path -> requests seen */
+let count = 0;
+
+function bump(path) {
+	const n = (hits.get(path) || 0) + 1;
+	hits.set(path, n);
+	return n;
+}
+
+function answer(req, res, path) {
+	let m;
+
+	if (path.startsWith('/ok')) {
+		res.writeHead(204);
+		return res.end();
+	}
+	if ((m = /^\/status\/(\d{3})/.exec(path))) {
+		const code = Number(m[1]);
+		const headers = (code >= 300 && code < 400) ? { Location: '/ok' } : {};
+		if (code < 200 || code > 599) {
+			res.writeHead(400);
+			return res.end('status out of range');
+		}
+		res.writeHead(code, headers);
+		return res.end(code === 204 || code === 304 ? undefined : `status ${code}`);
+	}
+	if ((m = /^\/slow\/(\d+)/.exec(path))) {
+		const timer = setTimeout(() => {
+			res.writeHead(204);
+			res.end();
+		}, Number(m[1]));
+		res.on('close', () => clearTimeout(timer));
+		return undefined;
+	}
+	if ((m = /^\/flaky\/(\d+)\//.exec(path))) {
+		if (bump(path) <= Number(m[1])) {
+			res.writeHead(500);
+			return res.end('flaky failure');
+		}
+		res.writeHead(204);
+		return res.end();
+	}
+	if ((m = /^\/retry-after\/([^/]+)\//.exec(path))) {
+		if (bump(path) === 1) {
+			res.writeHead(503, { 'Retry-After': decodeURIComponent(m[1]) });
+			return res.end('try again later');
+		}
+		res.writeHead(204);
+		return res.end();
+	}
+	if (path.startsWith('/auth')) {
+		if (req.headers.authorization === expectedAuth) {
+			res.writeHead(204);
+			return res.end();
+		}
+		res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="notify"' });
+		return res.end('unauthorized');
+	}
+	res.writeHead(404);
+	return res.end('not found');
+}
+
+const server = http.createServer((req, res) => {
+	const t = performance.timeOrigin + performance.now();
+	const path = req.url.split('?')[0];
+
+	if (req.method === 'GET' && path === '/_stats') {
+		res.writeHead(200, { 'Content-Type': 'application/json' });
+		return res.end(JSON.stringify({ count }));
+	}
+
+	const chunks = [];
+	req.on('data', (c) => chunks.push(c));
+	req.on('end', () => {
+		const body = Buffer.concat(chunks);
+
+		count++;
+		fs.writeSync(logFd, JSON.stringify({
+			t, m: req.method, u: req.url, h: req.headers,
+			b: body.toString('base64'),
+		}) + '\n');
+		answer(req, res, path);
+	});
+	return undefined;
+});
+
+let stopping = false;
+function stop(code) {
+	if (stopping)
+		return;
+	stopping = true;
+	server.close();
+	if (server.closeAllConnections)
+		server.closeAllConnections();
+	try {
+		fs.closeSync(logFd);
+	} catch (e) {
+		/* already closed */
+	}
+	process.exit(code);
+}
+
+process.on('SIGTERM', () => stop(0));
+process.on('SIGINT', () => stop(0));
+setTimeout(() => stop(0), maxSeconds * 1000);
+
+server.on('error', (e) => {
+	process.stderr.write(`receiver: ${e.message}\n`);
+	process.exit(1);
+});
+server.listen(port, '127.0.0.1', () => {
+	process.stdout.write(`ready ${server.address().port}\n`);
+});
