@@ -37,6 +37,14 @@ ISOLATION = capture_concurrent
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 
+# PG15's pg_isolation_regress looks for expected files only under its
+# output directory or its input directory, so give it ours
+REGRESS_PREP = iso_expected
+iso_expected:
+	mkdir -p output_iso/expected
+	for t in $(ISOLATION); do cp $(srcdir)/expected/$$t.out output_iso/expected/; done
+.PHONY: iso_expected
+
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test/t
 PROVE_TESTS = $(wildcard test/t/*.pl)

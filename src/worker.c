@@ -509,10 +509,15 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 				outbox_record(outcomes);
 				if (claim_limit > 0)
 				{
+					/* claimed rows live as long as their events */
+					MemoryContext old = MemoryContextSwitchTo(event_context);
+
 					rows = outbox_claim(claim_limit);
 					foreach(lc, rows)
 						event_enqueue((OutboxRow *) lfirst(lc));
 					*claimed = list_length(rows);
+					list_free(rows);
+					MemoryContextSwitchTo(old);
 				}
 				if (purge)
 					(void) outbox_purge();
