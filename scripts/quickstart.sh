@@ -67,23 +67,11 @@ stop_hook() {
 }
 trap stop_hook EXIT
 if command -v node >/dev/null 2>&1; then
-	# shellcheck disable=SC2016  # JavaScript, not shell
-	nx_as_owner node -e '
-		const http = require("http"), fs = require("fs");
-		const [port, log] = process.argv.slice(1);
-		http.createServer((req, res) => {
-			let body = "";
-			req.on("data", (c) => { body += c; });
-			req.on("end", () => {
-				fs.appendFileSync(log, `${req.method} ${req.url} ${body}\n`);
-				res.writeHead(200, { "Content-Type": "text/plain" });
-				res.end("ok\n");
-			});
-		}).listen(Number(port), "127.0.0.1");
-	' "$HOOK_PORT" "$HOOK_LOG" 2>/dev/null &
+	nx_as_owner node "$ROOT/test/peers/receiver.js" "$HOOK_PORT" "$HOOK_LOG" \
+		--max-seconds 3600 >"$QS_DIR/hook.out" 2>&1 &
 	HOOK_PID=$!
 	for _ in $(seq 1 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$HOOK_PORT") 2>/dev/null && break
+		grep -q '^ready' "$QS_DIR/hook.out" 2>/dev/null && break
 		sleep 0.1
 	done
 fi
@@ -92,8 +80,8 @@ fi
 PSQL=("$NX_PG_BIN/psql" -X -h "$QS_DIR" -p "$QS_PORT" -d postgres
 	  -v ON_ERROR_STOP=1 --echo-queries -P pager=off)
 
-DOC_ITEM='<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>http://127.0.0.1:18099/hook</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger><item><create/></item></trigger></NotificationDocument>'
-DOC_METADATA='<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>http://127.0.0.1:18099/metadata</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger><metadata><modify/></metadata></trigger></NotificationDocument>'
+DOC_ITEM='<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>http://127.0.0.1:18099/hook/items</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger><item><create/></item></trigger></NotificationDocument>'
+DOC_METADATA='<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>http://127.0.0.1:18099/hook/metadata</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger><metadata><modify/></metadata></trigger></NotificationDocument>'
 
 echo
 echo "--- notify_ext quickstart: every statement is printed before its output ---"
@@ -129,8 +117,15 @@ if [[ $workers -gt 0 ]]; then
 SELECT id, event, status, attempts, last_status, last_error FROM notify.outbox ORDER BY id;
 EOF
 	if [[ -s $HOOK_LOG ]]; then
-		echo "--- requests received on 127.0.0.1:$HOOK_PORT ---"
-		cat "$HOOK_LOG"
+		echo "--- webhooks received on 127.0.0.1:$HOOK_PORT ---"
+		# one line per request: method, path, event id, content type, body
+		node -e '
+			for (const line of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) {
+				if (!line) continue;
+				const r = JSON.parse(line);
+				console.log(`${r.m} ${r.u}  event ${r.h["x-notify-event-id"]}  ${r.h["content-type"]}`);
+				console.log(`    ${Buffer.from(r.b, "base64").toString()}`);
+			}' "$HOOK_LOG"
 	fi
 else
 	echo "(no notify_ext delivery worker is running, so the rows stay pending)"

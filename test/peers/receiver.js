@@ -13,7 +13,7 @@
  *	 "b": body in base64, byte-exact}
  *
  * Answers (path prefixes; counters are per exact path, query excluded):
- *	/ok*				204
+ *	/ok*, /hook*		204
  *	/status/NNN*		status NNN (a 3xx carries Location: /ok)
  *	/slow/MS*			204 after MS milliseconds
  *	/flaky/N/*			500 for the first N requests, then 204
@@ -65,7 +65,7 @@ function bump(path) {
 function answer(req, res, path) {
 	let m;
 
-	if (path.startsWith('/ok')) {
+	if (path.startsWith('/ok') || path.startsWith('/hook')) {
 		res.writeHead(204);
 		return res.end();
 	}
