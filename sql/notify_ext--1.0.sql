@@ -123,6 +123,7 @@ CREATE TABLE notify.outbox (
 	status			text NOT NULL DEFAULT 'pending'
 					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
 	attempts		integer NOT NULL DEFAULT 0,
+	attempts_base	integer NOT NULL DEFAULT 0,	-- attempts before the last redeliver
 	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	lease_until		timestamptz,
@@ -539,7 +540,7 @@ DECLARE
 	n bigint;
 BEGIN
 	UPDATE notify.outbox o
-	   SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	   SET status = 'pending', attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
 	 WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id AND o.status OPERATOR(pg_catalog.=) 'failed';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF n OPERATOR(pg_catalog.=) 0 THEN
@@ -555,7 +556,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION notify.redeliver(bigint) IS
-	'API: public. Queues one failed event (by outbox id) for delivery again, with a fresh retry budget.';
+	'API: public. Queues one failed event (by outbox id) for delivery again, with a fresh retry budget; attempt numbers go on.';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.redeliver(notification_id text)
@@ -570,7 +571,7 @@ BEGIN
 		RAISE EXCEPTION 'notification "%" does not exist', notification_id USING ERRCODE = 'undefined_object';
 	END IF;
 	UPDATE notify.outbox o
-	   SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	   SET status = 'pending', attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
 	 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
 	   AND o.status OPERATOR(pg_catalog.=) 'failed';
 	GET DIAGNOSTICS n = ROW_COUNT;

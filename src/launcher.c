@@ -49,7 +49,7 @@
 #include "shmem.h"
 #include "worker.h"
 
-PGDLLEXPORT void notify_ext_launcher_main(Datum main_arg);
+#define RESCAN_INTERVAL_MS	1000
 
 typedef struct DbInfo
 {
@@ -240,6 +240,7 @@ void
 notify_ext_launcher_main(Datum main_arg)
 {
 	MemoryContext loop_context;
+	TimestampTz last_scan = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -256,7 +257,9 @@ notify_ext_launcher_main(Datum main_arg)
 
 	for (;;)
 	{
-		bool		rescan;
+		bool		rescan = false;
+		long		timeout = notify_ext_launcher_naptime;
+		TimestampTz now;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -264,16 +267,32 @@ notify_ext_launcher_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		rescan = pg_atomic_exchange_u32(&notify_shared->rescan, 0) != 0;
 
-		MemoryContextSwitchTo(loop_context);
-		launcher_scan(rescan);
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextReset(loop_context);
-		pgstat_report_activity(STATE_IDLE, NULL);
+		/*
+		 * A capture in a database without a worker asks for a scan.  Answer
+		 * at most once per RESCAN_INTERVAL_MS, so that a busy database the
+		 * launcher does not serve cannot keep it scanning.
+		 */
+		now = GetCurrentTimestamp();
+		if (pg_atomic_read_u32(&notify_shared->rescan) != 0)
+		{
+			if (TimestampDifferenceExceeds(last_scan, now, RESCAN_INTERVAL_MS))
+				rescan = pg_atomic_exchange_u32(&notify_shared->rescan, 0) != 0;
+			else
+				timeout = RESCAN_INTERVAL_MS;
+		}
+		if (rescan || TimestampDifferenceExceeds(last_scan, now, notify_ext_launcher_naptime))
+		{
+			MemoryContextSwitchTo(loop_context);
+			launcher_scan(rescan);
+			MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContextReset(loop_context);
+			pgstat_report_activity(STATE_IDLE, NULL);
+			last_scan = now;
+		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 notify_ext_launcher_naptime, NOTIFY_WAIT_EVENT);
+						 timeout, NOTIFY_WAIT_EVENT);
 		ResetLatch(MyLatch);
 	}
 }

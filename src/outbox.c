@@ -161,7 +161,7 @@ outbox_claim(int limit)
 			  "         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c "
 			  " WHERE o.id = c.id "
 			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
-			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at",
+			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base",
 			  2, types);
 	values[0] = Int32GetDatum(limit);
 	values[1] = Int32GetDatum(notify_ext_lease);
@@ -186,6 +186,7 @@ outbox_claim(int limit)
 		row->payload = copy_value(tup, desc, 7);
 		row->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
 		row->next_attempt_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+		row->attempts_base = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
 		rows = lappend(rows, row);
 		MemoryContextSwitchTo(old);
 	}

@@ -33,6 +33,7 @@ typedef struct OutboxRow
 	char	   *entity_id;
 	char	   *payload;
 	int			attempts;
+	int			attempts_base;	/* attempts made before the last redeliver */
 	TimestampTz next_attempt_at;
 } OutboxRow;
 

@@ -117,7 +117,9 @@ notify_xact_callback(XactEvent event, void *arg)
 			}
 			if (latch == NULL)
 			{
-				pg_atomic_write_u32(&notify_shared->rescan, 1);
+				/* ask the launcher once; it clears the flag when it scans */
+				if (pg_atomic_exchange_u32(&notify_shared->rescan, 1) != 0)
+					return;
 				latch = notify_shared->launcher_latch;
 			}
 			if (latch != NULL)

@@ -309,7 +309,8 @@ event_finish(Event *ev, bool delivered, bool retryable, int status_code,
 	lane->busy = false;
 	if (delivered)
 		o->status = "delivered";
-	else if (retryable && !ev->action.synchronous && o->attempt <= ev->action.retry)
+	else if (retryable && !ev->action.synchronous &&
+			 o->attempt - ev->row->attempts_base <= ev->action.retry)
 	{
 		o->status = "in_flight";
 		o->next_attempt_at = TimestampTzPlusMilliseconds(now,
