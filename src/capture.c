@@ -33,9 +33,8 @@
  * this transaction.  The trigger never does network I/O; delivery belongs
  * to the background worker.
  *
- * The outbox insert runs as the owner of the extension's tables (as the
- * referential integrity triggers run as the table owner), so the role whose
- * change is captured needs no privilege on notify.outbox.
+ * The outbox rows are written directly (outbox.c), not through SQL, so the
+ * role whose change is captured needs no privilege on notify.outbox.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -101,13 +100,10 @@ typedef struct CaptureTable
 	Bitmapset  *ignore;			/* columns that are not metadata */
 } CaptureTable;
 
-/* State of one trigger call: SPI and the user switch are set up lazily */
+/* State of one trigger call */
 typedef struct CaptureState
 {
 	const NotifyCatalog *cat;
-	bool		connected;
-	Oid			save_userid;
-	int			save_sec;
 } CaptureState;
 
 static HTAB *capture_tables = NULL;
@@ -413,23 +409,14 @@ scope_matches(const CachedNotification *cn, const char *entity_id)
 		(entity_id != NULL && strcmp(cn->entity_id, entity_id) == 0);
 }
 
-/* Write one outbox row, connecting to SPI as the owner on first use */
+/* Write one outbox row and have the worker woken at commit */
 static void
 emit(CaptureState *st, const CachedNotification *cn, const char *event,
 	 const char *entity_id, const char *payload)
 {
-	if (!st->connected)
-	{
-		GetUserIdAndSecContext(&st->save_userid, &st->save_sec);
-		SetUserIdAndSecContext(st->cat->owner,
-							   st->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		st->connected = true;
-	}
-	outbox_insert(cn->id, resource_name(cn->def->resource), event, entity_id,
-				  payload);
+	outbox_insert(st->cat->outbox, st->cat->outbox_id_seq, cn->id,
+				  resource_name(cn->def->resource),
+				  event, entity_id, payload);
 	notify_wake_at_commit();
 }
 
@@ -922,10 +909,5 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 			break;
 	}
 
-	if (st.connected)
-	{
-		SPI_finish();
-		SetUserIdAndSecContext(st.save_userid, st.save_sec);
-	}
 	return PointerGetDatum(NULL);
 }

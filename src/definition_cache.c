@@ -36,6 +36,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
@@ -168,6 +169,7 @@ notify_catalog(void)
 				elog(ERROR, "cache lookup failed for relation %u", catalog.outbox);
 			catalog.owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 			ReleaseSysCache(tup);
+			catalog.outbox_id_seq = getIdentitySequence(catalog.outbox, 1, false);
 			catalog.schema = nsp;
 			catalog.valid = true;
 		}

@@ -30,6 +30,7 @@ typedef struct NotifyCatalog
 	Oid			definitions;	/* notify.notification */
 	Oid			outbox;			/* notify.outbox */
 	Oid			change_set_seq; /* notify.change_set_id_seq */
+	Oid			outbox_id_seq;	/* identity sequence of notify.outbox.id */
 	Oid			owner;			/* owner of notify.outbox: capture runs as it */
 } NotifyCatalog;
 

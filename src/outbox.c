@@ -3,8 +3,8 @@
  * outbox.c
  *	  Writing events into the durable outbox table notify.outbox.
  *
- * Durability contract: the capture trigger inserts outbox rows through SPI
- * in the transaction that made the change.  notify.outbox is an ordinary
+ * Durability contract: the capture trigger inserts outbox rows in the
+ * transaction that made the change.  notify.outbox is an ordinary
  * logged table, so a rolled-back change leaves no row and a committed one
  * has all of its rows, after a crash too (WAL replay).  Nothing here talks
  * to the network.
@@ -29,66 +29,242 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "guc.h"
 
 #include "outbox.h"
 
-static SPIPlanPtr insert_plan = NULL;
+/* ----------------------------------------------------------------
+ *		capture side: the per-transaction writer
+ *
+ * The capture trigger may write thousands of rows per statement, so rows
+ * do not go through SPI (an executor start and end per row).  The first
+ * row of a transaction opens notify.outbox and its indexes once, under the
+ * top transaction's resource owner and memory context; every row is then a
+ * heap insert plus its index entries, as logical replication's apply does.
+ * The writer is closed before commit or prepare, and forgotten on abort
+ * (the resource owner releases what it held).  Column defaults are not
+ * evaluated: the writer fills every column of the outbox itself, always
+ * with valid values (status pending, no attempts, timestamps of the
+ * transaction start).  Rows inserted in a subtransaction that rolls back
+ * are dead, as any row would be; the writer itself stays usable.
+ * ----------------------------------------------------------------
+ */
+
+typedef struct OutboxWriter
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	Oid			id_seq;
+	AttrNumber	att_id,
+				att_event_id,
+				att_notification,
+				att_resource,
+				att_event,
+				att_entity,
+				att_payload,
+				att_status,
+				att_attempts,
+				att_attempts_base,
+				att_created,
+				att_next;
+} OutboxWriter;
+
+static OutboxWriter *writer = NULL;
+static bool writer_callback_registered = false;
+
+static void
+writer_close(void)
+{
+	OutboxWriter *w = writer;
+
+	writer = NULL;
+	if (w == NULL)
+		return;
+	ExecDropSingleTupleTableSlot(w->slot);
+	ExecCloseIndices(w->rri);
+	table_close(w->rel, NoLock);
+	FreeExecutorState(w->estate);
+}
+
+static void
+writer_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			writer_close();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* memory and relation references go with the transaction */
+			writer = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+static AttrNumber
+writer_column(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table \"notify.outbox\" has no column \"%s\"", name),
+			 errhint("Reinstall the notify_ext extension.")));
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+static OutboxWriter *
+writer_open(Oid outbox, Oid id_seq)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+	MemoryContext old;
+	OutboxWriter *w;
+
+	if (!writer_callback_registered)
+	{
+		RegisterXactCallback(writer_xact_callback, NULL);
+		writer_callback_registered = true;
+	}
+
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	PG_TRY();
+	{
+		w = palloc0(sizeof(OutboxWriter));
+		w->estate = CreateExecutorState();
+		w->rel = table_open(outbox, RowExclusiveLock);
+		w->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+		ExecOpenIndices(w->rri, false);
+		w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+										   &TTSOpsVirtual);
+		w->att_id = writer_column(w->rel, "id");
+		w->att_event_id = writer_column(w->rel, "event_id");
+		w->att_notification = writer_column(w->rel, "notification_id");
+		w->att_resource = writer_column(w->rel, "resource");
+		w->att_event = writer_column(w->rel, "event");
+		w->att_entity = writer_column(w->rel, "entity_id");
+		w->att_payload = writer_column(w->rel, "payload");
+		w->att_status = writer_column(w->rel, "status");
+		w->att_attempts = writer_column(w->rel, "attempts");
+		w->att_attempts_base = writer_column(w->rel, "attempts_base");
+		w->att_created = writer_column(w->rel, "created_at");
+		w->att_next = writer_column(w->rel, "next_attempt_at");
+		w->id_seq = id_seq;
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save_owner;
+		MemoryContextSwitchTo(old);
+	}
+	PG_END_TRY();
+	return w;
+}
+
+/* A version 4 (random) UUID, as gen_random_uuid() makes */
+static Datum
+random_uuid(void)
+{
+	pg_uuid_t  *uuid = palloc(UUID_LEN);
+
+	if (!pg_strong_random(uuid->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
+	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
+	return UUIDPGetDatum(uuid);
+}
 
 /*
  * outbox_insert
- *		Add one pending outbox row.
+ *		Add one pending outbox row in the current transaction.
  *
- * The caller is connected to SPI and runs as a role allowed to insert into
- * notify.outbox.  entity_id may be NULL.  ERRORs on SPI failure
- * (which aborts the capturing transaction, as it must).
+ * `outbox` is the oid of notify.outbox and `id_seq` the sequence of its id
+ * column (both from notify_catalog()); entity_id may be NULL.  Runs with
+ * the caller's privileges checked by nobody: only the capture trigger
+ * calls it.  ERRORs on failure, which aborts the capturing transaction, as
+ * it must.
  */
 void
-outbox_insert(const char *notification_id, const char *resource,
-			  const char *event, const char *entity_id,
+outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
+			  const char *resource, const char *event, const char *entity_id,
 			  const char *payload)
 {
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	int			ret;
+	OutboxWriter *w = writer;
+	TupleTableSlot *slot;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	MemoryContext old;
 
-	if (insert_plan == NULL)
+	if (w == NULL || RelationGetRelid(w->rel) != outbox)
 	{
-		Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("INSERT INTO notify.outbox "
-						   "(notification_id, resource, event, entity_id, payload) "
-						   "VALUES ($1, $2, $3, $4, $5::pg_catalog.json)",
-						   5, types);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare outbox insert: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not keep outbox insert plan");
-		insert_plan = plan;
+		writer_close();
+		w = writer = writer_open(outbox, id_seq);
 	}
 
-	values[0] = CStringGetTextDatum(notification_id);
-	values[1] = CStringGetTextDatum(resource);
-	values[2] = CStringGetTextDatum(event);
-	if (entity_id)
-		values[3] = CStringGetTextDatum(entity_id);
-	else
-		nulls[3] = 'n';
-	values[4] = CStringGetTextDatum(payload);
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
+	slot = w->slot;
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 
-	ret = SPI_execute_plan(insert_plan, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert outbox row: %s",
-			 SPI_result_code_string(ret));
+#define SET_COLUMN(att, datum) \
+	do { \
+		slot->tts_values[(att) - 1] = (datum); \
+		slot->tts_isnull[(att) - 1] = false; \
+	} while (0)
+
+	SET_COLUMN(w->att_id, Int64GetDatum(nextval_internal(w->id_seq, false)));
+	SET_COLUMN(w->att_event_id, random_uuid());
+	SET_COLUMN(w->att_notification, CStringGetTextDatum(notification_id));
+	SET_COLUMN(w->att_resource, CStringGetTextDatum(resource));
+	SET_COLUMN(w->att_event, CStringGetTextDatum(event));
+	if (entity_id)
+		SET_COLUMN(w->att_entity, CStringGetTextDatum(entity_id));
+	SET_COLUMN(w->att_payload, CStringGetTextDatum(payload));
+	SET_COLUMN(w->att_status, CStringGetTextDatum("pending"));
+	SET_COLUMN(w->att_attempts, Int32GetDatum(0));
+	SET_COLUMN(w->att_attempts_base, Int32GetDatum(0));
+	SET_COLUMN(w->att_created, TimestampTzGetDatum(now));
+	SET_COLUMN(w->att_next, TimestampTzGetDatum(now));
+#undef SET_COLUMN
+
+	ExecStoreVirtualTuple(slot);
+	table_tuple_insert(w->rel, slot, GetCurrentCommandId(true), 0, NULL);
+	if (w->rri->ri_NumIndices > 0)
+		(void) ExecInsertIndexTuples(w->rri, slot, w->estate, false, false,
+									 NULL, NIL);
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(w->estate);
 }
 
 /* ----------------------------------------------------------------

@@ -13,9 +13,9 @@
 #ifndef NOTIFY_OUTBOX_H
 #define NOTIFY_OUTBOX_H
 
-extern void outbox_insert(const char *notification_id, const char *resource,
-						  const char *event, const char *entity_id,
-						  const char *payload);
+extern void outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
+						  const char *resource, const char *event,
+						  const char *entity_id, const char *payload);
 
 
 

@@ -308,7 +308,9 @@ is( sql("SELECT notify.redeliver(${oid503}::bigint);\n"
 ok(wait_until(sub { requests('/status/503/b') >= 6 }),
 	'redeliver(outbox id): the event is tried again');
 poll_ok("SELECT status || '|' || attempts FROM notify.outbox WHERE id = $oid503",
-	'failed|3', 'redeliver(outbox id): fails again after a fresh retry budget');
+	'failed|6', 'redeliver(outbox id): fails again after a fresh retry budget');
+is(sql("SELECT string_agg(attempt::text, ',' ORDER BY attempt) FROM notify.delivery_attempts WHERE outbox_id = $oid503"),
+	'1,2,3,4,5,6', 'redeliver(outbox id): attempt numbers go on');
 is(scalar(requests('/status/503/b')), 6, 'redeliver(outbox id): 3 more requests');
 
 my $failed_503 = sql("SELECT count(*) FROM notify.outbox "
