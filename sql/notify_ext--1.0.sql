@@ -122,6 +122,7 @@ CREATE TABLE notify.outbox (
 	payload			json NOT NULL,
 	status			text NOT NULL DEFAULT 'pending'
 					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
+	queued			boolean NOT NULL DEFAULT true,	-- waiting to be claimed
 	attempts		integer NOT NULL DEFAULT 0,
 	attempts_base	integer NOT NULL DEFAULT 0,	-- attempts before the last redeliver
 	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -133,9 +134,9 @@ CREATE TABLE notify.outbox (
 	last_status		integer,
 	last_error		text
 ) WITH (fillfactor = 80);
--- the worker reads pending rows in id order; nothing else is indexed, so
--- that recording an outcome is a HOT update
-CREATE INDEX outbox_pending ON notify.outbox (id) WHERE status = 'pending';
+-- the worker claims queued rows in id order; the claim clears queued and
+-- nothing else is indexed, so that recording an outcome is a HOT update
+CREATE INDEX outbox_queued ON notify.outbox (id) WHERE queued;
 COMMENT ON TABLE notify.outbox IS
 	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state. in_flight means claimed by the delivery worker (being sent or waiting for its next attempt).';
 SELECT pg_catalog.pg_extension_config_dump('notify.outbox', 'WHERE status IN (''pending'', ''in_flight'', ''failed'')');
@@ -540,7 +541,7 @@ DECLARE
 	n bigint;
 BEGIN
 	UPDATE notify.outbox o
-	   SET status = 'pending', attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	   SET status = 'pending', queued = true, attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
 	 WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id AND o.status OPERATOR(pg_catalog.=) 'failed';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF n OPERATOR(pg_catalog.=) 0 THEN
@@ -571,7 +572,7 @@ BEGIN
 		RAISE EXCEPTION 'notification "%" does not exist', notification_id USING ERRCODE = 'undefined_object';
 	END IF;
 	UPDATE notify.outbox o
-	   SET status = 'pending', attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
+	   SET status = 'pending', queued = true, attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
 	 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
 	   AND o.status OPERATOR(pg_catalog.=) 'failed';
 	GET DIAGNOSTICS n = ROW_COUNT;

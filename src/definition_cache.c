@@ -73,6 +73,7 @@ typedef struct IdEntry
 
 static NotifyCatalog catalog;
 static bool cache_valid = false;
+static uint64 cache_generation = 0;
 static bool callback_registered = false;
 static MemoryContext cache_context = NULL;
 static HTAB *by_event = NULL;
@@ -291,6 +292,7 @@ cache_load(const NotifyCatalog *cat)
 						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	cache_valid = true;
+	cache_generation++;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(cat->owner,
@@ -375,4 +377,15 @@ definition_cache_get(const char *id)
 		return NULL;
 	ie = hash_search(by_id, id, HASH_FIND, NULL);
 	return ie ? ie->notification : NULL;
+}
+
+/*
+ * definition_cache_generation
+ *		A number that changes whenever the cache is rebuilt, so that a
+ *		caller holding copies of cached definitions knows to refresh them.
+ */
+uint64
+definition_cache_generation(void)
+{
+	return cache_generation;
 }

@@ -26,5 +26,6 @@ typedef struct CachedNotification
 
 extern List *definition_cache_match(NotifyResource resource, const char *event);
 extern CachedNotification *definition_cache_get(const char *id);
+extern uint64 definition_cache_generation(void);
 
 #endif							/* NOTIFY_DEFINITION_CACHE_H */

@@ -114,8 +114,12 @@ database_list(void)
 	return dbs;
 }
 
-static bool
-database_configured(const char *name)
+/*
+ * launcher_database_configured
+ *		Is the database named by notify_ext.databases (or is the list empty)?
+ */
+bool
+launcher_database_configured(const char *name)
 {
 	char	   *raw;
 	List	   *names;
@@ -193,7 +197,7 @@ launcher_scan(bool rescan)
 		int			slotno = -1;
 		int			free_slot = -1;
 
-		if (!database_configured(db->name))
+		if (!launcher_database_configured(db->name))
 			continue;
 
 		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);

@@ -80,6 +80,7 @@ typedef struct OutboxWriter
 				att_entity,
 				att_payload,
 				att_status,
+				att_queued,
 				att_attempts,
 				att_attempts_base,
 				att_created,
@@ -176,6 +177,7 @@ writer_open(Oid outbox, Oid id_seq)
 		w->att_entity = writer_column(w->rel, "entity_id");
 		w->att_payload = writer_column(w->rel, "payload");
 		w->att_status = writer_column(w->rel, "status");
+		w->att_queued = writer_column(w->rel, "queued");
 		w->att_attempts = writer_column(w->rel, "attempts");
 		w->att_attempts_base = writer_column(w->rel, "attempts_base");
 		w->att_created = writer_column(w->rel, "created_at");
@@ -252,6 +254,7 @@ outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 		SET_COLUMN(w->att_entity, CStringGetTextDatum(entity_id));
 	SET_COLUMN(w->att_payload, CStringGetTextDatum(payload));
 	SET_COLUMN(w->att_status, CStringGetTextDatum("pending"));
+	SET_COLUMN(w->att_queued, BoolGetDatum(true));
 	SET_COLUMN(w->att_attempts, Int32GetDatum(0));
 	SET_COLUMN(w->att_attempts_base, Int32GetDatum(0));
 	SET_COLUMN(w->att_created, TimestampTzGetDatum(now));
@@ -284,7 +287,8 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 
 	if (*slot != NULL)
 		return *slot;
-	plan = SPI_prepare(sql, nargs, types);
+	/* the worker runs these thousands of times: plan them once */
+	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -303,44 +307,53 @@ cmp_row_id(const ListCell *a, const ListCell *b)
 	return (x > y) - (x < y);
 }
 
+/* A column as text, copied into `cxt`; NULL for SQL NULL */
 static char *
-copy_value(HeapTuple tup, TupleDesc desc, int col)
+copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
 {
 	char	   *v = SPI_getvalue(tup, desc, col);
+	char	   *copy;
 
-	return v ? pstrdup(v) : NULL;
+	if (v == NULL)
+		return NULL;
+	copy = MemoryContextStrdup(cxt, v);
+	pfree(v);
+	return copy;
 }
 
 /*
  * outbox_claim
- *		Claim up to `limit` pending rows, oldest first: status in_flight and
- *		a lease of notify_ext.lease seconds.
+ *		Claim up to `limit` pending rows with an id above `after`, oldest
+ *		first: status in_flight and a lease of notify_ext.lease seconds.
+ *		`after` only saves scanning what was claimed before; a transaction
+ *		that commits late can leave pending rows below it, so callers pass 0
+ *		again whenever a claim comes back short.
  *
  * Returns OutboxRow * sorted by id, palloc'd in the context that was
  * current at the call.  Needs an open transaction with a snapshot; the
  * caller commits.  ERRORs on SPI failure.
  */
 List *
-outbox_claim(int limit)
+outbox_claim(int limit, int64 after)
 {
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2];
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+	Datum		values[3];
 	MemoryContext outer = CurrentMemoryContext;
 	List	   *rows = NIL;
 	uint64		i;
 	int			ret;
 
 	keep_plan(&claim_plan,
-			  "UPDATE notify.outbox o SET status = 'in_flight', "
+			  "UPDATE notify.outbox o SET status = 'in_flight', queued = false, "
 			  "       lease_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2) "
-			  "  FROM (SELECT id FROM notify.outbox WHERE status = 'pending' "
-			  "         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c "
-			  " WHERE o.id = c.id "
+			  " WHERE o.id = ANY (ARRAY(SELECT id FROM notify.outbox WHERE queued AND id > $3 "
+			  "                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
 			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
 			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base",
-			  2, types);
+			  3, types);
 	values[0] = Int32GetDatum(limit);
 	values[1] = Int32GetDatum(notify_ext_lease);
+	values[2] = Int64GetDatum(after);
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not claim outbox rows: %s", SPI_result_code_string(ret));
@@ -349,20 +362,21 @@ outbox_claim(int limit)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(outer);
-		OutboxRow  *row = palloc0(sizeof(OutboxRow));
+		OutboxRow  *row = MemoryContextAllocZero(outer, sizeof(OutboxRow));
+		MemoryContext old;
 		bool		isnull;
 
 		row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		row->event_id = copy_value(tup, desc, 2);
-		row->notification_id = copy_value(tup, desc, 3);
-		row->resource = copy_value(tup, desc, 4);
-		row->event = copy_value(tup, desc, 5);
-		row->entity_id = copy_value(tup, desc, 6);
-		row->payload = copy_value(tup, desc, 7);
+		row->event_id = copy_value(tup, desc, 2, outer);
+		row->notification_id = copy_value(tup, desc, 3, outer);
+		row->resource = copy_value(tup, desc, 4, outer);
+		row->event = copy_value(tup, desc, 5, outer);
+		row->entity_id = copy_value(tup, desc, 6, outer);
+		row->payload = copy_value(tup, desc, 7, outer);
 		row->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
 		row->next_attempt_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
 		row->attempts_base = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+		old = MemoryContextSwitchTo(outer);
 		rows = lappend(rows, row);
 		MemoryContextSwitchTo(old);
 	}
@@ -382,7 +396,7 @@ outbox_reclaim_all(void)
 	int			ret;
 
 	keep_plan(&reclaim_plan,
-			  "UPDATE notify.outbox SET status = 'pending', lease_until = NULL "
+			  "UPDATE notify.outbox SET status = 'pending', queued = true, lease_until = NULL "
 			  " WHERE status = 'in_flight'", 0, NULL);
 	ret = SPI_execute_plan(reclaim_plan, NULL, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
@@ -442,7 +456,7 @@ outbox_record(List *outcomes)
 			  "       next_attempt_at = COALESCE(u.next, o.next_attempt_at), "
 			  "       lease_until = CASE WHEN u.status = 'in_flight' "
 			  "                     THEN u.next + pg_catalog.make_interval(secs => $9) END "
-			  "  FROM u WHERE o.id = u.id",
+			  "  FROM u WHERE o.id = u.id AND o.id = ANY ($1)",
 			  9, types);
 
 	for (c = 0; c < 8; c++)

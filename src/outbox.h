@@ -49,7 +49,7 @@ typedef struct OutboxOutcome
 	TimestampTz next_attempt_at;	/* retries only */
 } OutboxOutcome;
 
-extern List *outbox_claim(int limit);
+extern List *outbox_claim(int limit, int64 after);
 extern uint64 outbox_reclaim_all(void);
 extern void outbox_record(List *outcomes);
 extern uint64 outbox_purge(void);

@@ -47,7 +47,8 @@
  * until its result is popped, then the handle is reset and pooled;
  * http_abort_all() frees every transfer and pooled handle.  Transfer
  * bookkeeping is palloc'd in a child of TopMemoryContext.  Result error
- * strings are palloc'd in the context that was current at http_start().
+ * strings are palloc'd in the context that is current at http_next_result(),
+ * so callers may start transfers from a short-lived context.
  *
  * The libcurl callbacks never ereport and never palloc; they only record
  * what happened in the transfer.  No transaction is open while this module
@@ -135,7 +136,6 @@ typedef struct HttpTransfer
 	char	   *secret;			/* URL password as written, or NULL */
 	char	   *secret_decoded; /* URL password percent-decoded, or NULL */
 	void	   *arg;
-	MemoryContext result_cxt;	/* context current at http_start */
 	TimestampTz start;
 	CURLcode	code;
 	long		status;
@@ -930,7 +930,6 @@ http_start(void *arg, const NotifyAction *action, const char *body,
 	char	   *secret_decoded;
 	HostVerdict verdict;
 	HttpTransfer *volatile t;
-	MemoryContext caller = CurrentMemoryContext;
 	CURLMcode	mc;
 
 	if (!http_initialized)
@@ -970,7 +969,6 @@ http_start(void *arg, const NotifyAction *action, const char *body,
 	PG_TRY();
 	{
 		t->arg = arg;
-		t->result_cxt = caller;
 		t->host = MemoryContextStrdup(HttpContext, host);
 		if (secret)
 			t->secret = MemoryContextStrdup(HttpContext, secret);
@@ -1164,7 +1162,6 @@ http_release(HttpTransfer *t)
 	}
 	t->secret_decoded = NULL;
 	t->arg = NULL;
-	t->result_cxt = NULL;
 
 	/* forget every option, keep nothing pointing at freed memory */
 	curl_easy_reset(t->easy);
@@ -1384,25 +1381,21 @@ http_retry_after(CURL *easy)
  * http_next_result
  *		Pop the oldest finished transfer into *res.
  *
- * Returns false when none is waiting.  res->error is palloc'd in the
- * context that was current when the transfer was started (which must
- * still exist).  The transfer's libcurl objects go back to the pool.
+ * Returns false when none is waiting.  res->error is palloc'd in
+ * CurrentMemoryContext.  The transfer's libcurl objects go back to the pool.
  * ERRORs only when out of memory; the result then stays queued.
  */
 bool
 http_next_result(HttpResult *res)
 {
 	HttpTransfer *t;
-	MemoryContext old;
 	char	   *error;
 
 	if (dlist_is_empty(&http_done))
 		return false;
 	t = dlist_head_element(HttpTransfer, node, &http_done);
 
-	old = MemoryContextSwitchTo(t->result_cxt);
 	error = http_result_error(t);
-	MemoryContextSwitchTo(old);
 
 	res->arg = t->arg;
 	res->status = t->status;

@@ -47,6 +47,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/dbcommands.h"
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
@@ -84,17 +85,39 @@
 
 typedef struct Lane Lane;
 
+/*
+ * What the worker needs of one notification, copied out of the definition
+ * cache (which may be rebuilt while events wait) and shared by its events.
+ * A copy made before the cache changed stays alive until its last event
+ * is done.
+ */
+typedef struct ActionRef
+{
+	char		id[NAMEDATALEN];	/* hash key: notification id */
+	MemoryContext context;		/* holds this and the strings */
+	int			refcount;		/* events pointing here */
+	bool		current;		/* still in action_map */
+	bool		known;			/* the notification exists */
+	NotifyAction action;
+	Oid			owner;
+	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
+	bool		per_entity;		/* lane_prefix is completed by the entity */
+} ActionRef;
+
+typedef struct ActionEntry
+{
+	char		id[NAMEDATALEN];
+	ActionRef  *ref;
+} ActionEntry;
+
 /* One claimed event, held until it is delivered or has failed for good */
 typedef struct Event
 {
 	dlist_node	node;			/* in lane->queue */
 	Lane	   *lane;
 	OutboxRow  *row;
-	bool		known;			/* its notification still exists */
-	NotifyAction action;		/* copied: the cache may be rebuilt */
-	Oid			owner;
+	ActionRef  *ref;
 	TimestampTz started;
-	char	   *body;
 } Event;
 
 struct Lane
@@ -109,12 +132,16 @@ struct Lane
 static int	slotno;
 static MemoryContext event_context;
 static HTAB *lanes;
+static HTAB *action_map;
+static uint64 action_generation = 0;
+static int64 claim_hint = 0;	/* ids up to here were claimed already */
 static dlist_head ready_lanes;	/* head due now */
 static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static int	buffered = 0;
 static List *outcomes = NIL;	/* OutboxOutcome *, in event_context */
 static List *indb_batch = NIL;	/* Event * of function/channel actions */
 static bool extension_gone = false;
+static char database_name[NAMEDATALEN];
 
 /* ----------------------------------------------------------------
  *		lanes
@@ -170,24 +197,30 @@ action_endpoint(const NotifyAction *a)
 	return pstrdup("");
 }
 
-static uint64
-lane_key(const CachedNotification *cn, const OutboxRow *row)
+static void
+action_release(ActionRef *ref)
 {
-	char	   *s;
-	uint64		h;
+	if (--ref->refcount == 0 && !ref->current)
+		MemoryContextDelete(ref->context);
+}
 
-	if (cn == NULL)
-		s = psprintf("n:%s", row->notification_id);
-	else if (cn->def->action.group != NULL)
-		s = psprintf("g:%s", cn->def->action.group);
-	else if (cn->endpoint_ordering)
-		s = psprintf("u:%s", action_endpoint(&cn->def->action));
-	else
-		s = psprintf("e:%s\x1f%s\x1f%s", action_endpoint(&cn->def->action),
-					 row->resource, row->entity_id ? row->entity_id : "");
-	h = hash_bytes_extended((const unsigned char *) s, strlen(s), 0);
-	pfree(s);
-	return h;
+/* Forget every copy: the definitions changed */
+static void
+action_map_reset(void)
+{
+	HASH_SEQ_STATUS status;
+	ActionEntry *e;
+
+	hash_seq_init(&status, action_map);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		ActionRef  *ref = e->ref;
+
+		hash_search(action_map, e->id, HASH_REMOVE, NULL);
+		ref->current = false;
+		if (ref->refcount == 0)
+			MemoryContextDelete(ref->context);
+	}
 }
 
 static char *
@@ -196,11 +229,93 @@ copy_str(const char *s)
 	return s ? pstrdup(s) : NULL;
 }
 
+/* The shared copy of a notification's action; runs in a transaction */
+static ActionRef *
+action_get(const char *id)
+{
+	CachedNotification *cn = definition_cache_get(id);
+	ActionEntry *e;
+	ActionRef  *ref;
+	MemoryContext ctx;
+	MemoryContext old;
+	bool		found;
+
+	if (definition_cache_generation() != action_generation)
+	{
+		action_map_reset();
+		action_generation = definition_cache_generation();
+	}
+	if (strlen(id) >= NAMEDATALEN)
+		id = "";
+	e = hash_search(action_map, id, HASH_ENTER, &found);
+	if (found)
+	{
+		e->ref->refcount++;
+		return e->ref;
+	}
+
+	ctx = AllocSetContextCreate(event_context, "notify_ext action",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(ctx);
+	ref = palloc0(sizeof(ActionRef));
+	strlcpy(ref->id, id, NAMEDATALEN);
+	ref->context = ctx;
+	ref->current = true;
+	ref->refcount = 1;
+	if (cn != NULL)
+	{
+		const NotifyAction *a = &cn->def->action;
+
+		ref->known = true;
+		ref->owner = cn->owner;
+		ref->action = *a;
+		ref->action.group = copy_str(a->group);
+		ref->action.url = copy_str(a->url);
+		ref->action.sqs_endpoint = copy_str(a->sqs_endpoint);
+		ref->action.sqs_queue = copy_str(a->sqs_queue);
+		ref->action.sqs_access_key = copy_str(a->sqs_access_key);
+		ref->action.sqs_secret = copy_str(a->sqs_secret);
+		ref->action.sqs_region = copy_str(a->sqs_region);
+		ref->action.function_name = copy_str(a->function_name);
+		ref->action.channel = copy_str(a->channel);
+		if (a->group != NULL)
+			ref->lane_prefix = psprintf("g:%s", a->group);
+		else if (cn->endpoint_ordering)
+			ref->lane_prefix = psprintf("u:%s", action_endpoint(a));
+		else
+		{
+			ref->lane_prefix = psprintf("e:%s", action_endpoint(a));
+			ref->per_entity = true;
+		}
+	}
+	else
+		ref->lane_prefix = psprintf("n:%s", id);
+	MemoryContextSwitchTo(old);
+	e->ref = ref;
+	return ref;
+}
+
+static uint64
+lane_key(const ActionRef *ref, const OutboxRow *row)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) ref->lane_prefix,
+										strlen(ref->lane_prefix), 0);
+
+	if (ref->per_entity)
+	{
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->resource,
+												  strlen(row->resource), 0));
+		if (row->entity_id)
+			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->entity_id,
+													  strlen(row->entity_id), 1));
+	}
+	return h;
+}
+
 /* Take a claimed row into its lane; runs inside the claim transaction */
 static void
 event_enqueue(OutboxRow *row)
 {
-	CachedNotification *cn = definition_cache_get(row->notification_id);
 	Event	   *ev;
 	Lane	   *lane;
 	uint64		key;
@@ -209,24 +324,8 @@ event_enqueue(OutboxRow *row)
 
 	ev = palloc0(sizeof(Event));
 	ev->row = row;
-	if (cn != NULL)
-	{
-		const NotifyAction *a = &cn->def->action;
-
-		ev->known = true;
-		ev->owner = cn->owner;
-		ev->action = *a;
-		ev->action.group = copy_str(a->group);
-		ev->action.url = copy_str(a->url);
-		ev->action.sqs_endpoint = copy_str(a->sqs_endpoint);
-		ev->action.sqs_queue = copy_str(a->sqs_queue);
-		ev->action.sqs_access_key = copy_str(a->sqs_access_key);
-		ev->action.sqs_secret = copy_str(a->sqs_secret);
-		ev->action.sqs_region = copy_str(a->sqs_region);
-		ev->action.function_name = copy_str(a->function_name);
-		ev->action.channel = copy_str(a->channel);
-	}
-	key = lane_key(cn, row);
+	ev->ref = action_get(row->notification_id);
+	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);
 	if (!found)
 	{
@@ -239,6 +338,8 @@ event_enqueue(OutboxRow *row)
 	buffered++;
 	if (!lane->busy && !lane->listed)
 		lane_list(lane);
+	if (row->id > claim_hint)
+		claim_hint = row->id;
 	MemoryContextSwitchTo(old);
 }
 
@@ -260,9 +361,7 @@ event_free(Event *ev)
 	if (r->payload)
 		pfree(r->payload);
 	pfree(r);
-	if (ev->body)
-		pfree(ev->body);
-	/* the copied action strings are small; they go with the context reset */
+	action_release(ev->ref);
 	pfree(ev);
 }
 
@@ -309,19 +408,14 @@ event_finish(Event *ev, bool delivered, bool retryable, int status_code,
 	lane->busy = false;
 	if (delivered)
 		o->status = "delivered";
-	else if (retryable && !ev->action.synchronous &&
-			 o->attempt - ev->row->attempts_base <= ev->action.retry)
+	else if (retryable && !ev->ref->action.synchronous &&
+			 o->attempt - ev->row->attempts_base <= ev->ref->action.retry)
 	{
 		o->status = "in_flight";
 		o->next_attempt_at = TimestampTzPlusMilliseconds(now,
 														 backoff_ms(o->attempt, retry_after_ms));
 		ev->row->attempts = o->attempt;
 		ev->row->next_attempt_at = o->next_attempt_at;
-		if (ev->body)
-		{
-			pfree(ev->body);
-			ev->body = NULL;
-		}
 	}
 	else
 		o->status = "failed";
@@ -397,9 +491,9 @@ deliver_indb(Event *ev)
 	MemoryContextSwitchTo(caller);
 	PG_TRY();
 	{
-		if (OidIsValid(ev->owner))
-			SetUserIdAndSecContext(ev->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (ev->action.kind == NA_FUNCTION)
+		if (OidIsValid(ev->ref->owner))
+			SetUserIdAndSecContext(ev->ref->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (ev->ref->action.kind == NA_FUNCTION)
 		{
 			Oid			argtypes[1] = {JSONBOID};
 			Oid			fn;
@@ -407,7 +501,7 @@ deliver_indb(Event *ev)
 
 			LOCAL_FCINFO(fcinfo, 1);
 
-			fn = LookupFuncName(stringToQualifiedNameList(ev->action.function_name),
+			fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
 								1, argtypes, false);
 			fmgr_info(fn, &flinfo);
 			InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
@@ -423,9 +517,9 @@ deliver_indb(Event *ev)
 		else
 		{
 			size_t		len;
-			char	   *body = encode_body(ev->row->payload, ev->action.content_type, &len);
+			char	   *body = encode_body(ev->row->payload, ev->ref->action.content_type, &len);
 
-			Async_Notify(ev->action.channel, body);
+			Async_Notify(ev->ref->action.channel, body);
 			delivered = true;
 		}
 		SetUserIdAndSecContext(save_userid, save_sec);
@@ -513,7 +607,7 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 					/* claimed rows live as long as their events */
 					MemoryContext old = MemoryContextSwitchTo(event_context);
 
-					rows = outbox_claim(claim_limit);
+					rows = outbox_claim(claim_limit, claim_hint);
 					foreach(lc, rows)
 						event_enqueue((OutboxRow *) lfirst(lc));
 					*claimed = list_length(rows);
@@ -574,44 +668,50 @@ promote_waiting(TimestampTz now, long *sleep_ms)
 	}
 }
 
-/* Start the head event of ready lanes while there is room */
+/*
+ * Start the head event of ready lanes while there is room.  Runs in the
+ * loop's short-lived context: the transport keeps its own copy of a body.
+ */
 static void
 dispatch(void)
 {
-	MemoryContext old = MemoryContextSwitchTo(event_context);
-
 	while (!dlist_is_empty(&ready_lanes) &&
 		   http_inflight() + list_length(indb_batch) < notify_ext_max_inflight)
 	{
 		Lane	   *lane = dlist_container(Lane, lnode, dlist_pop_head_node(&ready_lanes));
 		Event	   *ev = dlist_head_element(Event, node, &lane->queue);
+		const NotifyAction *action = &ev->ref->action;
 
 		lane->listed = false;
 		lane->busy = true;
 		ev->started = GetCurrentTimestamp();
 
-		if (!ev->known)
+		if (!ev->ref->known)
 			event_finish(ev, false, false, 0,
 						 psprintf("notification \"%s\" no longer exists",
 								  ev->row->notification_id), -1);
-		else if (ev->action.kind == NA_HTTP)
+		else if (action->kind == NA_HTTP)
 		{
 			size_t		len;
 			char	   *error = NULL;
+			char	   *body = encode_body(ev->row->payload, action->content_type, &len);
 
-			ev->body = encode_body(ev->row->payload, ev->action.content_type, &len);
-			if (!http_start(ev, &ev->action, ev->body, len,
-							encode_mime(ev->action.content_type),
+			if (!http_start(ev, action, body, len, encode_mime(action->content_type),
 							ev->row->event_id, ev->row->notification_id, &error))
 				event_finish(ev, false, false, 0, error, -1);
+			pfree(body);
 		}
-		else if (ev->action.kind == NA_SQS)
+		else if (action->kind == NA_SQS)
 			event_finish(ev, false, false, 0,
 						 "sqs delivery is not available in this version of notify_ext", -1);
 		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(event_context);
+
 			indb_batch = lappend(indb_batch, ev);
+			MemoryContextSwitchTo(old);
+		}
 	}
-	MemoryContextSwitchTo(old);
 }
 
 /* ----------------------------------------------------------------
@@ -695,6 +795,10 @@ notify_ext_worker_main(Datum main_arg)
 	pgstat_report_appname("notify_ext worker");
 	worker_attach();
 
+	StartTransactionCommand();
+	strlcpy(database_name, get_database_name(MyDatabaseId), NAMEDATALEN);
+	CommitTransactionCommand();
+
 	event_context = AllocSetContextCreate(TopMemoryContext, "notify_ext events",
 										  ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
@@ -703,6 +807,12 @@ notify_ext_worker_main(Datum main_arg)
 	ctl.hcxt = event_context;
 	lanes = hash_create("notify_ext lanes", 1024, &ctl,
 						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(ActionEntry);
+	ctl.hcxt = event_context;
+	action_map = hash_create("notify_ext actions", 64, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	dlist_init(&ready_lanes);
 	dlist_init(&waiting_lanes);
 
@@ -739,6 +849,14 @@ notify_ext_worker_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			http_configure();
+			/* no longer to be served: in-flight rows are taken back on return */
+			if (!launcher_database_configured(database_name))
+			{
+				ereport(LOG,
+						(errmsg("notify_ext worker stops: database \"%s\" is no longer in notify_ext.databases",
+								database_name)));
+				worker_leave();
+			}
 		}
 		if (MyLatch->is_set)
 		{
@@ -774,6 +892,9 @@ notify_ext_worker_main(Datum main_arg)
 				list_free_deep(outcomes);
 				outcomes = NIL;
 				claim_more = (limit > 0 && claimed == limit);
+				/* a short claim: look from the start next time (late commits) */
+				if (limit > 0 && claimed < limit)
+					claim_hint = 0;
 				if (purge)
 					next_purge = TimestampTzPlusMilliseconds(now, PURGE_INTERVAL_MS);
 			}

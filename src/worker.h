@@ -16,6 +16,7 @@
 #include "fmgr.h"
 
 extern void launcher_register(void);
+extern bool launcher_database_configured(const char *name);
 
 extern PGDLLEXPORT void notify_ext_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void notify_ext_worker_main(Datum main_arg);

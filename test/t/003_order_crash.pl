@@ -57,6 +57,11 @@ my $receiver = IPC::Run::start(
 $receiver->pump until $r_out =~ /ready (\d+)/ || $r_timer->is_expired;
 my ($rport) = $r_out =~ /ready (\d+)/;
 BAIL_OUT("receiver did not start: $r_err") unless $rport;
+END
+{
+	local $?;
+	$receiver->kill_kill if $receiver && $receiver->pumpable;
+}
 my $base = "http://127.0.0.1:$rport";
 
 # Requests logged so far whose URL is exactly $url, sorted by arrival; each
@@ -84,7 +89,23 @@ sub requests
 		push @r, { t => $j->{t}, eid => $j->{h}{'x-notify-event-id'} // '', f => \%f };
 	}
 	close $fh;
-	return sort { $a->{t} <=> $b->{t} } @r;
+	my @sorted = sort { $a->{t} <=> $b->{t} } @r;
+	return @sorted;
+}
+
+# Number of requests logged so far for $url, without decoding (cheap enough
+# to poll)
+sub count_requests
+{
+	my ($url) = @_;
+	my $n = 0;
+	open my $fh, '<', $rlog or return 0;
+	while (my $line = <$fh>)
+	{
+		$n++ if index($line, "\"u\":\"$url\"") >= 0;
+	}
+	close $fh;
+	return $n;
 }
 
 # Largest number of requests that started within $d ms of one another (with
@@ -240,8 +261,10 @@ subtest 'thread group: one strict FIFO in outbox id order' => sub {
 	  or diag("first difference at position $first_diff; "
 		  . (scalar grep { ($got[$_] // '') ne ($want[$_] // '') } 0 .. $#want)
 		  . " positions differ");
-	my @close = grep { $r[$_]{t} - $r[ $_ - 1 ]{t} < 1.9 } 1 .. $#r;
-	is(scalar @close, 0, 'never two in flight (each arrival >= previous + 2 ms)');
+	# node's timers may fire up to ~1 ms early (libuv caches the loop time)
+	my @close = grep { $r[$_]{t} - $r[ $_ - 1 ]{t} < 1.0 } 1 .. $#r;
+	is(scalar @close, 0, 'never two in flight (each arrival >= previous + ~2 ms)')
+	  or diag(join(' ', map { sprintf('%d:%.2f', $_, $r[$_]{t} - $r[ $_ - 1 ]{t}) } @close));
 
 	# whatever the interleaving, each session's own inserts keep their order
 	my %by_session;
@@ -270,8 +293,9 @@ subtest 'endpoint ordering: one lane per endpoint' => sub {
 	my @want = split /\n/,
 	  $node->safe_psql($db, "SELECT event_id FROM notify.outbox WHERE notification_id = '$nid' ORDER BY id");
 	is_deeply([ map { $_->{eid} } @r ], \@want, 'events of 60 items arrive in id order');
-	my @close = grep { $r[$_]{t} - $r[ $_ - 1 ]{t} < 1.9 } 1 .. $#r;
-	is(scalar @close, 0, 'one at a time');
+	my @close = grep { $r[$_]{t} - $r[ $_ - 1 ]{t} < 1.0 } 1 .. $#r;
+	is(scalar @close, 0, 'one at a time')
+	  or diag(join(' ', map { sprintf('%d:%.2f', $_, $r[$_]{t} - $r[ $_ - 1 ]{t}) } @close));
 	drop_notification($nid);
 };
 
@@ -288,8 +312,13 @@ sub start_burst
 		$script .= "BEGIN;\nINSERT INTO notify.item (title) SELECT '$tag-b$b-' || g "
 		  . "FROM generate_series(1, 100) g;\nCOMMIT;\nSELECT pg_sleep(0.05);\n";
 	}
+	# from a file: a scalar would be fed to psql only while we pump
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/burst_$tag.sql";
+	open my $fh, '>', $file or die "could not write $file: $!";
+	print $fh $script;
+	close $fh;
 	my ($out, $err) = ('', '');
-	return IPC::Run::start(psql_cmd($db), '<', \$script, '>', \$out, '2>', \$err,
+	return IPC::Run::start(psql_cmd($db), '<', $file, '>', \$out, '2>', \$err,
 		IPC::Run::timeout(60));
 }
 
@@ -358,7 +387,7 @@ subtest 'kill -9 of the worker mid-burst' => sub {
 
 	my $burst = start_burst('k9w', 1 .. 30);
 	my $rb = rollback_100('k9w');
-	ok(wait_until(20, sub { scalar(requests($url)) >= 20 }), 'first events delivered');
+	ok(wait_until(20, sub { count_requests($url) >= 20 }), 'first events delivered');
 	ok(kill('KILL', $old), 'kill -9 the worker');
 	$burst->finish;    # cut off by the restart, or done
 
@@ -372,6 +401,17 @@ subtest 'kill -9 of the worker mid-burst' => sub {
 	isnt($new, $old, "a new worker runs (pid $new)");
 	drop_notification($nid);
 };
+
+# A process that exists and has not exited (a zombie waiting for whoever
+# adopted it has exited)
+sub alive
+{
+	my ($pid) = @_;
+	open my $fh, '<', "/proc/$pid/stat" or return 0;
+	my $l = <$fh>;
+	close $fh;
+	return defined $l && $l =~ /^\d+ \(.*\) ([A-Za-z])/s && $1 ne 'Z';
+}
 
 sub children_of
 {
@@ -396,15 +436,25 @@ subtest 'kill -9 of the postmaster mid-burst' => sub {
 
 	my $burst = start_burst('k9p', 1 .. 30);
 	my $rb = rollback_100('k9p');
-	ok(wait_until(20, sub { scalar(requests($url)) >= 20 }), 'first events delivered');
-	my @kids = children_of($node->{_pid});
+	ok(wait_until(20, sub { count_requests($url) >= 20 }), 'first events delivered');
+	my $pm = $node->{_pid};
+	my @kids = children_of($pm);
 	$node->kill9;
 	$burst->finish;
 
 	# the orphans must notice the postmaster's death before a new one can start
-	ok(wait_until(20, sub { !kill(0, $worker) }), 'the worker exits after the postmaster died');
-	ok(wait_until(20, sub { !grep { kill(0, $_) } @kids }), 'every child of the postmaster exited')
-	  or diag('left: ' . join(' ', grep { kill(0, $_) } @kids));
+	my $t_kill = time;
+	ok(wait_until(20, sub { !alive($worker) }), 'the worker exits after the postmaster died');
+	note(sprintf('worker gone %.2f s after the postmaster', time - $t_kill));
+	my $t_gone = time;
+	note(scalar(grep { $_->{t} > $t_kill * 1000 + 100 && $_->{t} <= $t_gone * 1000 } requests($url))
+		  . ' requests sent by the orphaned worker more than 100 ms after the postmaster died');
+	ok(wait_until(20, sub { !grep { alive($_) } @kids }), 'every child of the postmaster exited')
+	  or diag('left: ' . join(' ', grep { alive($_) } @kids));
+	# a new postmaster refuses to start while the old pid exists, zombie or
+	# not: wait until whoever adopted the orphans has reaped them
+	wait_until(20, sub { !grep { kill(0, $_) } $pm, @kids })
+	  or diag('not reaped: ' . join(' ', grep { kill(0, $_) } $pm, @kids));
 	$node->start;
 	ok(wait_for($db, 'SELECT 1', '1', 30), 'server up after crash recovery');
 	check_at_least_once('k9p', $url, $nid, $rb);
@@ -434,7 +484,7 @@ subtest 'SIGHUP: max_inflight = 1 in the running worker' => sub {
 	ok(wait_for($db, settled_sql($nid), '0/20', 20), 'after: 20 delivered');
 	my @b = requests('/slow/50/hup-b');
 	is(scalar @b, 20, '20 requests');
-	my @close = grep { $b[$_]{t} - $b[ $_ - 1 ]{t} < 49.5 } 1 .. $#b;
+	my @close = grep { $b[$_]{t} - $b[ $_ - 1 ]{t} < 48.5 } 1 .. $#b;
 	is(scalar @close, 0, 'after: strictly sequential, each arrival >= previous + 50 ms')
 	  or diag(join(' ', map { sprintf('%.1f', $b[$_]{t} - $b[ $_ - 1 ]{t}) } 1 .. $#b));
 	is(worker_pid(), $pid, 'same worker pid: reloaded, not restarted');
@@ -448,7 +498,7 @@ subtest 'DROP EXTENSION while the worker runs' => sub {
 	my $nid = notification('<item><create/></item>', '/slow/300/drop');
 	$node->safe_psql($db,
 		"INSERT INTO notify.item (title) SELECT 'drop' || g FROM generate_series(1, 100) g");
-	ok(wait_until(10, sub { scalar(requests('/slow/300/drop')) >= 1 }), 'transfers under way');
+	ok(wait_until(10, sub { count_requests('/slow/300/drop') >= 1 }), 'transfers under way');
 	my $pid = worker_pid();
 	my $log_off = -s $node->logfile;
 
@@ -458,7 +508,7 @@ subtest 'DROP EXTENSION while the worker runs' => sub {
 	is($ret, 0, 'DROP EXTENSION succeeded') or diag($err);
 	cmp_ok($took, '<', 5, sprintf('DROP EXTENSION took %.2f s', $took));
 
-	ok(wait_until(10, sub { !kill(0, $pid) }), "the worker (pid $pid) exited");
+	ok(wait_until(10, sub { !alive($pid) }), "the worker (pid $pid) exited");
 	ok(wait_for('postgres', "SELECT count(*) FROM pg_stat_activity "
 			  . "WHERE backend_type = 'notify_ext worker' AND datname = '$db'", '0', 10),
 		'no notify_ext worker in the database');
