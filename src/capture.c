@@ -56,6 +56,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/float.h"
+#include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/json.h"
@@ -409,11 +410,20 @@ scope_matches(const CachedNotification *cn, const char *entity_id)
 		(entity_id != NULL && strcmp(cn->entity_id, entity_id) == 0);
 }
 
-/* Write one outbox row and have the worker woken at commit */
+/*
+ * Write one outbox row and have the worker woken at commit.  A row of a
+ * strict lane (thread group, endpoint ordering) first takes the lane's
+ * transaction advisory lock, so that a later writer of the lane gets its
+ * outbox id only after this transaction ends: ids follow commit order.
+ */
 static void
 emit(CaptureState *st, const CachedNotification *cn, const char *event,
 	 const char *entity_id, const char *payload)
 {
+	if (!cn->lane_per_entity)
+		DirectFunctionCall2(pg_advisory_xact_lock_int4,
+							Int32GetDatum(NOTIFY_LANE_LOCK_CLASS),
+							Int32GetDatum(cn->lane_lock_key));
 	outbox_insert(st->cat->outbox, st->cat->outbox_id_seq, cn->id,
 				  resource_name(cn->def->resource),
 				  event, entity_id, payload);

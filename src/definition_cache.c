@@ -37,6 +37,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
+#include "common/hashfn.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
@@ -185,6 +186,42 @@ notify_catalog(void)
  * ----------------------------------------------------------------
  */
 
+/* Endpoint of an action without credentials: the unit of lanes */
+static char *
+action_endpoint(const NotifyAction *a)
+{
+	switch (a->kind)
+	{
+		case NA_HTTP:
+			return definition_mask_url(a->url);
+		case NA_SQS:
+			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
+		case NA_FUNCTION:
+			return psprintf("function:%s", a->function_name);
+		case NA_CHANNEL:
+			return psprintf("channel:%s", a->channel);
+	}
+	return pstrdup("");
+}
+
+static void
+set_lane(CachedNotification *cn)
+{
+	const NotifyAction *a = &cn->def->action;
+
+	if (a->group != NULL)
+		cn->lane_prefix = psprintf("g:%s", a->group);
+	else if (cn->endpoint_ordering)
+		cn->lane_prefix = psprintf("u:%s", action_endpoint(a));
+	else
+	{
+		cn->lane_prefix = psprintf("e:%s", action_endpoint(a));
+		cn->lane_per_entity = true;
+	}
+	cn->lane_lock_key = (int32) hash_bytes((const unsigned char *) cn->lane_prefix,
+										   strlen(cn->lane_prefix));
+}
+
 static void
 make_event_key(char *key, NotifyResource resource, const char *event)
 {
@@ -219,6 +256,7 @@ cache_add(const char *id, const char *resource, const char *entity_id,
 		cn->endpoint_ordering = (strcmp(ordering, "endpoint") == 0);
 		cn->def = definition_parse(resource_from_name(resource),
 								   document, strlen(document));
+		set_lane(cn);
 
 		make_event_key(key, cn->def->resource, cn->def->trigger.event);
 		ev = hash_search(by_event, key, HASH_ENTER, &found);

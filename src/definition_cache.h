@@ -15,6 +15,9 @@
 
 #include "definition.h"
 
+/* advisory lock class of strict delivery lanes ("NtfL") */
+#define NOTIFY_LANE_LOCK_CLASS	0x4e74664c
+
 typedef struct CachedNotification
 {
 	char	   *id;
@@ -22,6 +25,17 @@ typedef struct CachedNotification
 	Oid			owner;			/* role that created it; in-database actions run as it */
 	bool		endpoint_ordering;	/* one delivery lane per endpoint */
 	NotifyDefinition *def;
+
+	/*
+	 * Delivery lane: "g:<group>", "u:<endpoint>" (endpoint ordering) or
+	 * "e:<endpoint>" completed by the entity of each event (per_entity).
+	 * Strict lanes (group, endpoint) are serialised at capture by a
+	 * transaction advisory lock on lane_lock_key, so that their outbox ids
+	 * follow commit order.
+	 */
+	char	   *lane_prefix;
+	bool		lane_per_entity;
+	int32		lane_lock_key;
 } CachedNotification;
 
 extern List *definition_cache_match(NotifyResource resource, const char *event);

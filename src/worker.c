@@ -22,8 +22,10 @@
  * has one (one lane across entities and endpoints); otherwise the pair
  * (endpoint, entity), or the endpoint alone when the notification asks for
  * endpoint ordering.  Rows are claimed in id order, and a transaction that
- * commits late has its rows claimed when it commits, so each lane sees the
- * events of one entity in the order they were made.  Different lanes run
+ * commits late has its rows claimed when it commits.  Capture serialises
+ * the writers of a strict lane (group, endpoint) with an advisory lock, so
+ * their ids follow commit order; an entity's updates are ordered by its row
+ * lock.  Different lanes run
  * in parallel over several keep-alive connections.
  *
  * Crash safety.  The outbox is the only truth.  A worker that starts
@@ -166,37 +168,6 @@ lane_list(Lane *lane)
 	lane->listed = true;
 }
 
-/* Endpoint of an action without credentials: the unit of lanes */
-static char *
-action_endpoint(const NotifyAction *a)
-{
-	switch (a->kind)
-	{
-		case NA_HTTP:
-			{
-				const char *p = strstr(a->url, "://");
-				const char *at;
-				const char *slash;
-
-				if (p == NULL)
-					return pstrdup(a->url);
-				p += 3;
-				slash = strchr(p, '/');
-				at = strchr(p, '@');
-				if (at != NULL && (slash == NULL || at < slash))
-					return psprintf("%.*s%s", (int) (p - a->url), a->url, at + 1);
-				return pstrdup(a->url);
-			}
-		case NA_SQS:
-			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
-		case NA_FUNCTION:
-			return psprintf("function:%s", a->function_name);
-		case NA_CHANNEL:
-			return psprintf("channel:%s", a->channel);
-	}
-	return pstrdup("");
-}
-
 static void
 action_release(ActionRef *ref)
 {
@@ -278,15 +249,8 @@ action_get(const char *id)
 		ref->action.sqs_region = copy_str(a->sqs_region);
 		ref->action.function_name = copy_str(a->function_name);
 		ref->action.channel = copy_str(a->channel);
-		if (a->group != NULL)
-			ref->lane_prefix = psprintf("g:%s", a->group);
-		else if (cn->endpoint_ordering)
-			ref->lane_prefix = psprintf("u:%s", action_endpoint(a));
-		else
-		{
-			ref->lane_prefix = psprintf("e:%s", action_endpoint(a));
-			ref->per_entity = true;
-		}
+		ref->lane_prefix = pstrdup(cn->lane_prefix);
+		ref->per_entity = cn->lane_per_entity;
 	}
 	else
 		ref->lane_prefix = psprintf("n:%s", id);
