@@ -9,11 +9,15 @@
  * and starts a dynamic worker (worker.c) for every database that allows
  * connections and is named by notify_ext.databases (all when empty).  A
  * worker that finds no notify_ext extension in its database leaves at once
- * and is not tried again before the next launcher period, so databases
- * without the extension cost one short connection per period.
+ * and that database is looked at again only after ten launcher periods, so
+ * databases without the extension cost little.  A capture in a database
+ * without a running worker names it in shared memory and wakes the
+ * launcher, which then serves it at once (at most one scan per second).
  *
- * Slots in shared memory (shmem.c) record which database a worker serves;
- * the launcher allocates them, the worker fills in its pid and latch.
+ * Slots in shared memory (shmem.c) exist only for running workers: the
+ * launcher takes one when it starts a worker and frees it when the worker
+ * has stopped, so databases without the extension never keep a slot.  When
+ * a database may be tried again is launcher memory (DbHold).
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -40,6 +44,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
@@ -50,6 +55,7 @@
 #include "worker.h"
 
 #define RESCAN_INTERVAL_MS	1000
+#define DROP_HOLDOFF_MS		60000
 
 typedef struct DbInfo
 {
@@ -170,70 +176,138 @@ start_worker(int slotno, const DbInfo *db)
 	}
 }
 
-static void
-launcher_scan(bool rescan)
+/* When a database may next get a worker: launcher memory only */
+typedef struct DbHold
 {
+	Oid			dboid;			/* hash key */
+	TimestampTz hold_until;
+	bool		warned;			/* "no free slot" logged */
+} DbHold;
+
+static HTAB *holds = NULL;
+
+static DbHold *
+db_hold(Oid dboid)
+{
+	bool		found;
+	DbHold	   *h = hash_search(holds, &dboid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		h->hold_until = 0;
+		h->warned = false;
+	}
+	return h;
+}
+
+/*
+ * Reap stopped workers: free their slots and remember when their database
+ * may have a worker again (what the worker asked for, or one second after
+ * an unexpected exit).
+ */
+static void
+reap_workers(TimestampTz now)
+{
+	int			i;
+
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+		pid_t		pid;
+
+		if (handles[i] == NULL ||
+			GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
+			continue;
+		pfree(handles[i]);
+		handles[i] = NULL;
+
+		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+		db_hold(slot->dboid)->hold_until =
+			Max(slot->hold_until, TimestampTzPlusMilliseconds(now, 1000));
+		slot->dboid = InvalidOid;
+		slot->pid = 0;
+		slot->latch = NULL;
+		slot->hold_until = 0;
+		LWLockRelease(notify_shared->lock);
+	}
+}
+
+/*
+ * Start workers where needed.  `wanted` is a database whose capture asked
+ * for a worker: it is served even while held.  Returns false when it could
+ * not be (no free slot), so that the request is kept.
+ */
+static bool
+launcher_scan(Oid wanted)
+{
+	bool		wanted_served = !OidIsValid(wanted);
 	List	   *dbs = database_list();
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
-	/* forget workers that have stopped */
-	for (i = 0; i < notify_shared->nslots; i++)
-	{
-		pid_t		pid;
-
-		if (handles[i] != NULL &&
-			GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED)
-		{
-			pfree(handles[i]);
-			handles[i] = NULL;
-		}
-	}
+	reap_workers(now);
 
 	foreach(lc, dbs)
 	{
 		DbInfo	   *db = lfirst(lc);
-		int			slotno = -1;
+		DbHold	   *hold;
 		int			free_slot = -1;
+		bool		running = false;
 
 		if (!launcher_database_configured(db->name))
+			continue;
+		hold = db_hold(db->oid);
+		if (db->oid != wanted && hold->hold_until > now)
 			continue;
 
 		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
 		for (i = 0; i < notify_shared->nslots; i++)
 		{
 			if (notify_shared->slots[i].dboid == db->oid)
-				slotno = i;
+				running = true;
 			else if (notify_shared->slots[i].dboid == InvalidOid &&
 					 handles[i] == NULL && free_slot < 0)
 				free_slot = i;
 		}
-		if (slotno < 0 && free_slot >= 0)
+		if (!running && free_slot >= 0)
 		{
-			slotno = free_slot;
-			notify_shared->slots[slotno].dboid = db->oid;
-			notify_shared->slots[slotno].pid = 0;
-			notify_shared->slots[slotno].next_check = 0;
+			notify_shared->slots[free_slot].dboid = db->oid;
+			notify_shared->slots[free_slot].pid = 0;
+			notify_shared->slots[free_slot].hold_until = 0;
 		}
-		if (slotno >= 0 && handles[slotno] == NULL &&
-			(rescan || notify_shared->slots[slotno].next_check <= now))
-		{
-			notify_shared->slots[slotno].next_check =
-				TimestampTzPlusMilliseconds(now, 1000);
-			LWLockRelease(notify_shared->lock);
-			start_worker(slotno, db);
-		}
-		else
-			LWLockRelease(notify_shared->lock);
+		LWLockRelease(notify_shared->lock);
 
-		if (slotno < 0)
+		if (running)
+		{
+			if (db->oid == wanted)
+				wanted_served = true;
+			continue;
+		}
+		if (free_slot >= 0)
+		{
+			hold->warned = false;
+			start_worker(free_slot, db);
+			if (db->oid == wanted && handles[free_slot] != NULL)
+				wanted_served = true;
+			if (handles[free_slot] == NULL)
+			{
+				LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+				notify_shared->slots[free_slot].dboid = InvalidOid;
+				LWLockRelease(notify_shared->lock);
+			}
+		}
+		else if (!hold->warned)
+		{
 			ereport(LOG,
-					(errmsg("notify_ext cannot serve database \"%s\": all %d worker slots are in use",
+					(errmsg("notify_ext cannot serve database \"%s\" now: all %d worker slots are in use",
 							db->name, notify_shared->nslots),
 					 errhint("Raise notify_ext.max_databases.")));
+			hold->warned = true;
+		}
 	}
 	list_free_deep(dbs);
+	return wanted_served;
 }
 
 /*
@@ -254,6 +328,15 @@ notify_ext_launcher_main(Datum main_arg)
 
 	handles = MemoryContextAllocZero(TopMemoryContext,
 									 sizeof(BackgroundWorkerHandle *) * notify_shared->nslots);
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DbHold);
+		holds = hash_create("notify_ext launcher holds", 64, &ctl,
+							HASH_ELEM | HASH_BLOBS);
+	}
 	notify_shared->launcher_pid = MyProcPid;
 	notify_shared->launcher_latch = MyLatch;
 	loop_context = AllocSetContextCreate(TopMemoryContext, "notify_ext launcher loop",
@@ -278,17 +361,29 @@ notify_ext_launcher_main(Datum main_arg)
 		 * launcher does not serve cannot keep it scanning.
 		 */
 		now = GetCurrentTimestamp();
+		reap_workers(now);		/* we are woken when one stops */
 		if (pg_atomic_read_u32(&notify_shared->rescan) != 0)
 		{
 			if (TimestampDifferenceExceeds(last_scan, now, RESCAN_INTERVAL_MS))
-				rescan = pg_atomic_exchange_u32(&notify_shared->rescan, 0) != 0;
+			{
+				pg_atomic_write_u32(&notify_shared->rescan, 0);
+				rescan = true;
+			}
 			else
 				timeout = RESCAN_INTERVAL_MS;
 		}
 		if (rescan || TimestampDifferenceExceeds(last_scan, now, notify_ext_launcher_naptime))
 		{
+			Oid			wanted = rescan ?
+				pg_atomic_read_u32(&notify_shared->wanted_db) : InvalidOid;
+
 			MemoryContextSwitchTo(loop_context);
-			launcher_scan(rescan);
+			if (!launcher_scan(wanted))
+			{
+				/* keep the request: try again after the next interval */
+				pg_atomic_write_u32(&notify_shared->rescan, 1);
+				timeout = RESCAN_INTERVAL_MS;
+			}
 			MemoryContextSwitchTo(TopMemoryContext);
 			MemoryContextReset(loop_context);
 			pgstat_report_activity(STATE_IDLE, NULL);
@@ -299,4 +394,33 @@ notify_ext_launcher_main(Datum main_arg)
 						 timeout, NOTIFY_WAIT_EVENT);
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * launcher_release_database
+ *		Make the worker of a database about to be dropped leave, and keep
+ *		the launcher from starting another for a while, so that DROP
+ *		DATABASE does not find it connected.  Called by the dropping
+ *		backend (utility hook); does not wait.
+ */
+void
+launcher_release_database(Oid dboid)
+{
+	int			i;
+
+	if (notify_shared == NULL)
+		return;
+	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+
+		if (slot->dboid != dboid)
+			continue;
+		slot->hold_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   DROP_HOLDOFF_MS);
+		if (slot->pid != 0)
+			(void) kill(slot->pid, SIGTERM);
+	}
+	LWLockRelease(notify_shared->lock);
 }

@@ -8,8 +8,9 @@
  * a C row trigger writes one outbox row per (event, matching notification)
  * in the changing transaction, and a background worker delivers the rows.
  *
- * _PG_init only defines settings and, when preloaded, registers the worker.
- * The capture trigger and the SQL API work without preloading.
+ * _PG_init only defines settings and, when preloaded, registers the worker
+ * and a utility hook that makes a database's worker leave before DROP
+ * DATABASE.  The capture trigger and the SQL API work without preloading.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -20,8 +21,12 @@
  */
 #include "postgres.h"
 
+#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/procarray.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 
 #include "guc.h"
@@ -31,6 +36,42 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/*
+ * notify_utility
+ *		Before DROP DATABASE, ask that database's delivery worker to leave:
+ *		a background worker connected to it would make the DROP fail.
+ */
+static void
+notify_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			   ProcessUtilityContext context, ParamListInfo params,
+			   QueryEnvironment *queryEnv, DestReceiver *dest,
+			   QueryCompletion *qc)
+{
+	if (IsA(pstmt->utilityStmt, DropdbStmt))
+	{
+		DropdbStmt *stmt = (DropdbStmt *) pstmt->utilityStmt;
+		Oid			dboid = get_database_oid(stmt->dbname, true);
+
+		if (OidIsValid(dboid))
+		{
+			int			i;
+
+			launcher_release_database(dboid);
+			/* give it a moment: DROP DATABASE itself waits up to 5 s */
+			for (i = 0; i < 50 && CountDBBackends(dboid) > 0; i++)
+				pg_usleep(20000L);
+		}
+	}
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
 
 /*
  * _PG_init
@@ -47,6 +88,8 @@ _PG_init(void)
 		notify_ext_guc_init_worker();
 		notify_shmem_init();
 		launcher_register();
+		prev_ProcessUtility = ProcessUtility_hook;
+		ProcessUtility_hook = notify_utility;
 	}
 
 	MarkGUCPrefixReserved("notify_ext");

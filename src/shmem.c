@@ -73,6 +73,7 @@ notify_shmem_startup(void)
 		notify_shared->lock = &(GetNamedLWLockTranche("notify_ext"))->lock;
 		notify_shared->nslots = notify_ext_max_databases;
 		pg_atomic_init_u32(&notify_shared->rescan, 0);
+		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -118,6 +119,7 @@ notify_xact_callback(XactEvent event, void *arg)
 			if (latch == NULL)
 			{
 				/* ask the launcher once; it clears the flag when it scans */
+				pg_atomic_write_u32(&notify_shared->wanted_db, MyDatabaseId);
 				if (pg_atomic_exchange_u32(&notify_shared->rescan, 1) != 0)
 					return;
 				latch = notify_shared->launcher_latch;

@@ -18,12 +18,18 @@
 #include "storage/lwlock.h"
 #include "utils/timestamp.h"
 
+/*
+ * One running (or starting) worker.  The launcher takes a slot when it
+ * starts a worker and frees it when the worker has stopped; the worker
+ * fills in pid and latch, and says when the launcher should try its
+ * database again (hold_until).
+ */
 typedef struct NotifyDbSlot
 {
 	Oid			dboid;			/* InvalidOid: free */
 	pid_t		pid;			/* 0 while not running */
 	Latch	   *latch;			/* the worker's latch while running */
-	TimestampTz next_check;		/* launcher: no worker before this time */
+	TimestampTz hold_until;		/* no new worker for dboid before this */
 } NotifyDbSlot;
 
 typedef struct NotifyShared
@@ -32,6 +38,7 @@ typedef struct NotifyShared
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
 	pg_atomic_uint32 rescan;	/* a database without worker captured */
+	pg_atomic_uint32 wanted_db; /* the last such database */
 	int			nslots;
 	NotifyDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } NotifyShared;

@@ -61,6 +61,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -83,6 +84,12 @@
 #include "worker.h"
 
 #define PURGE_INTERVAL_MS	10000
+
+/*
+ * A database without the extension is looked at again only after this many
+ * launcher periods: its first captured event asks for a worker at once.
+ */
+#define IDLE_HOLD_PERIODS	10
 #define POLL_SLICE_MS		2
 
 typedef struct Lane Lane;
@@ -728,8 +735,8 @@ worker_leave(void)
 	NotifyDbSlot *slot = &notify_shared->slots[slotno];
 
 	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
-	slot->next_check = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												   notify_ext_launcher_naptime);
+	slot->hold_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   (int64) notify_ext_launcher_naptime * IDLE_HOLD_PERIODS);
 	LWLockRelease(notify_shared->lock);
 	http_abort_all();
 	proc_exit(0);
@@ -808,6 +815,9 @@ notify_ext_worker_main(Datum main_arg)
 		MemoryContextReset(loop_context);
 		MemoryContextSwitchTo(loop_context);
 		CHECK_FOR_INTERRUPTS();
+		/* transfers keep the loop off WaitLatch: watch the postmaster here */
+		if (!PostmasterIsAlive())
+			proc_exit(1);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

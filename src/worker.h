@@ -17,6 +17,7 @@
 
 extern void launcher_register(void);
 extern bool launcher_database_configured(const char *name);
+extern void launcher_release_database(Oid dboid);
 
 extern PGDLLEXPORT void notify_ext_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void notify_ext_worker_main(Datum main_arg);
