@@ -91,6 +91,7 @@
  */
 #define IDLE_HOLD_PERIODS	10
 #define POLL_SLICE_MS		2
+#define RECORD_DELAY_MS		20
 
 typedef struct Lane Lane;
 
@@ -148,6 +149,7 @@ static dlist_head ready_lanes;	/* head due now */
 static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static int	buffered = 0;
 static List *outcomes = NIL;	/* OutboxOutcome *, in event_context */
+static TimestampTz outcomes_since = 0;	/* when the oldest was added */
 static List *indb_batch = NIL;	/* Event * of function/channel actions */
 static bool extension_gone = false;
 static char database_name[NAMEDATALEN];
@@ -390,6 +392,8 @@ event_finish(Event *ev, bool delivered, bool retryable, int status_code,
 	}
 	else
 		o->status = "failed";
+	if (outcomes == NIL)
+		outcomes_since = now;
 	outcomes = lappend(outcomes, o);
 
 	if (strcmp(o->status, "in_flight") != 0)
@@ -809,6 +813,7 @@ notify_ext_worker_main(Datum main_arg)
 		TimestampTz now;
 		long		sleep_ms = notify_ext_naptime;
 		bool		want_claim;
+		bool		record_due;
 		bool		purge;
 
 		MemoryContextSwitchTo(TopMemoryContext);
@@ -845,9 +850,23 @@ notify_ext_worker_main(Datum main_arg)
 			next_timer = TimestampTzPlusMilliseconds(now, notify_ext_naptime);
 		}
 		purge = (now >= next_purge);
-		want_claim = claim_more && buffered < notify_ext_max_buffered;
 
-		if (outcomes != NIL || want_claim || purge)
+		/*
+		 * Claim when there is room for a whole batch (or for anything at all
+		 * while the buffer is small), so that a full buffer is refilled in
+		 * batches rather than a few rows per pass.  Record outcomes in
+		 * batches too: when many have gathered, when nothing is in flight,
+		 * or when the oldest has waited RECORD_DELAY_MS.
+		 */
+		want_claim = claim_more &&
+			notify_ext_max_buffered - buffered >=
+			Min(notify_ext_batch_size, notify_ext_max_buffered / 2);
+		record_due = outcomes != NIL &&
+			(list_length(outcomes) >= notify_ext_batch_size ||
+			 http_inflight() == 0 ||
+			 TimestampDifferenceExceeds(outcomes_since, now, RECORD_DELAY_MS));
+
+		if (record_due || want_claim || purge)
 		{
 			int			limit = want_claim ?
 				Min(notify_ext_batch_size, notify_ext_max_buffered - buffered) : 0;
@@ -901,7 +920,7 @@ notify_ext_worker_main(Datum main_arg)
 			http_poll(POLL_SLICE_MS);
 			collect_http_results();
 		}
-		else if (outcomes == NIL && !claim_more && dlist_is_empty(&ready_lanes))
+		else if (outcomes == NIL && !want_claim && dlist_is_empty(&ready_lanes))
 		{
 			int			rc;
 
