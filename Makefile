@@ -14,6 +14,7 @@ OBJS = \
 	src/metadata_filter.o \
 	src/capture.o \
 	src/outbox.o \
+	src/subxact.o \
 	src/shmem.o \
 	src/launcher.o \
 	src/worker.o \

@@ -53,6 +53,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/float.h"
@@ -135,16 +136,10 @@ capture_relcache_cb(Datum arg, Oid relid)
 static AttrNumber
 column_attnum(Relation rel, const char *name)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
+	AttrNumber	att = attnameAttNum(rel, name, false);
 
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->attnum;
-	}
+	if (att != InvalidAttrNumber)
+		return att;
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("column \"%s\" named by capture trigger on table \"%s\" does not exist",

@@ -55,6 +55,7 @@
 
 #include "definition_cache.h"
 #include "notify_ext.h"
+#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_definitions_changed);
 
@@ -228,6 +229,47 @@ make_event_key(char *key, NotifyResource resource, const char *event)
 	snprintf(key, EVENT_KEY_LEN, "%d:%s", (int) resource, event);
 }
 
+typedef struct CacheAddArgs
+{
+	const char *id;
+	const char *resource;
+	const char *entity_id;
+	const char *document;
+	const char *creator;
+	const char *ordering;
+} CacheAddArgs;
+
+/* Parse one stored row into the cache; called inside a subtransaction */
+static void
+cache_add_row(void *arg)
+{
+	CacheAddArgs *a = arg;
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	CachedNotification *cn = palloc0(sizeof(CachedNotification));
+	char		key[EVENT_KEY_LEN];
+	EventEntry *ev;
+	IdEntry    *ie;
+	bool		found;
+
+	cn->id = pstrdup(a->id);
+	cn->entity_id = a->entity_id ? pstrdup(a->entity_id) : NULL;
+	cn->owner = get_role_oid(a->creator, true);
+	cn->endpoint_ordering = (strcmp(a->ordering, "endpoint") == 0);
+	cn->def = definition_parse(resource_from_name(a->resource),
+							   a->document, strlen(a->document));
+	set_lane(cn);
+
+	make_event_key(key, cn->def->resource, cn->def->trigger.event);
+	ev = hash_search(by_event, key, HASH_ENTER, &found);
+	if (!found)
+		ev->notifications = NIL;
+	ev->notifications = lappend(ev->notifications, cn);
+
+	ie = hash_search(by_id, cn->id, HASH_ENTER, &found);
+	ie->notification = cn;
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * Parse one stored row into the cache, inside a subtransaction so that a
  * document this version cannot read is skipped with a WARNING.
@@ -236,61 +278,16 @@ static void
 cache_add(const char *id, const char *resource, const char *entity_id,
 		  const char *document, const char *creator, const char *ordering)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	CacheAddArgs args = {id, resource, entity_id, document, creator, ordering};
+	char	   *error = NULL;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cache_context);
-
-	PG_TRY();
-	{
-		CachedNotification *cn = palloc0(sizeof(CachedNotification));
-		char		key[EVENT_KEY_LEN];
-		EventEntry *ev;
-		IdEntry    *ie;
-		bool		found;
-
-		cn->id = pstrdup(id);
-		cn->entity_id = entity_id ? pstrdup(entity_id) : NULL;
-		cn->owner = get_role_oid(creator, true);
-		cn->endpoint_ordering = (strcmp(ordering, "endpoint") == 0);
-		cn->def = definition_parse(resource_from_name(resource),
-								   document, strlen(document));
-		set_lane(cn);
-
-		make_event_key(key, cn->def->resource, cn->def->trigger.event);
-		ev = hash_search(by_event, key, HASH_ENTER, &found);
-		if (!found)
-			ev->notifications = NIL;
-		ev->notifications = lappend(ev->notifications, cn);
-
-		ie = hash_search(by_id, cn->id, HASH_ENTER, &found);
-		ie->notification = cn;
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-
+	if (!subxact_run(cache_add_row, &args, &error))
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("notification \"%s\" is ignored: its stored document cannot be read",
 						id),
-				 errdetail_internal("%s", edata->message),
+				 errdetail_internal("%s", error),
 				 errhint("Delete it with notify.delete_notification and create it again.")));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
 }
 
 /*

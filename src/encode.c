@@ -78,28 +78,6 @@ static void append_field(StringInfo buf, NotifyContentType ct, bool first,
 						 const char *value, size_t valuelen);
 
 /*
- * encode_mime
- *		The MIME type of a content type, as sent in Content-Type.
- *
- * Returns a static string.  ERRORs only on a value outside the enum (a bug).
- */
-const char *
-encode_mime(NotifyContentType ct)
-{
-	switch (ct)
-	{
-		case NCT_TEXT:
-			return "text/plain";
-		case NCT_XML:
-			return "application/xml";
-		case NCT_JSON:
-			return "application/json";
-	}
-	elog(ERROR, "unrecognized notification content type: %d", (int) ct);
-	return NULL;				/* keep compiler quiet */
-}
-
-/*
  * encode_body
  *		Encode a payload multi-map (see the file banner) as content type ct.
  *

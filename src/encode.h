@@ -19,7 +19,6 @@
 
 #include "definition.h"
 
-extern const char *encode_mime(NotifyContentType ct);
 extern char *encode_body(const char *payload, NotifyContentType ct,
 						 size_t *len);
 

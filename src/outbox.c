@@ -36,6 +36,7 @@
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -127,16 +128,10 @@ writer_xact_callback(XactEvent event, void *arg)
 static AttrNumber
 writer_column(Relation rel, const char *name)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
+	AttrNumber	att = attnameAttNum(rel, name, false);
 
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->attnum;
-	}
+	if (att != InvalidAttrNumber)
+		return att;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("table \"notify.outbox\" has no column \"%s\"", name),

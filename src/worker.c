@@ -80,6 +80,7 @@
 #include "notify_ext.h"
 #include "outbox.h"
 #include "shmem.h"
+#include "subxact.h"
 #include "transport_http.h"
 #include "worker.h"
 
@@ -449,75 +450,73 @@ collect_http_results(void)
  * ----------------------------------------------------------------
  */
 
+typedef struct IndbCall
+{
+	Event	   *ev;
+	bool		delivered;
+	char	   *error;
+} IndbCall;
+
+/* Run one in-database action; called inside a subtransaction */
+static void
+indb_call(void *arg)
+{
+	IndbCall   *call = arg;
+	Event	   *ev = call->ev;
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	if (OidIsValid(ev->ref->owner))
+		SetUserIdAndSecContext(ev->ref->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (ev->ref->action.kind == NA_FUNCTION)
+	{
+		Oid			argtypes[1] = {JSONBOID};
+		Oid			fn;
+		FmgrInfo	flinfo;
+
+		LOCAL_FCINFO(fcinfo, 1);
+
+		fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
+							1, argtypes, false);
+		fmgr_info(fn, &flinfo);
+		InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
+													CStringGetDatum(ev->row->payload));
+		fcinfo->args[0].isnull = false;
+		(void) FunctionCallInvoke(fcinfo);
+		if (fcinfo->isnull)
+			call->error = pstrdup("function returned NULL: the event was not accepted");
+		else
+			call->delivered = true;
+	}
+	else
+	{
+		size_t		len;
+		char	   *body = encode_body(ev->row->payload, ev->ref->action.content_type, &len);
+
+		Async_Notify(ev->ref->action.channel, body);
+		call->delivered = true;
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/*
+ * Deliver a function or channel event, as the notification's creator, in a
+ * subtransaction of the worker's transaction: an error is the outcome of
+ * this attempt (retried like a 5xx), never the worker's.
+ */
 static void
 deliver_indb(Event *ev)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	Oid			save_userid;
-	int			save_sec;
-	volatile bool delivered = false;
-	volatile bool retryable = false;
-	char	   *volatile error = NULL;
+	IndbCall	call = {ev, false, NULL};
+	char	   *error = NULL;
 
 	ev->started = GetCurrentTimestamp();
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller);
-	PG_TRY();
-	{
-		if (OidIsValid(ev->ref->owner))
-			SetUserIdAndSecContext(ev->ref->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (ev->ref->action.kind == NA_FUNCTION)
-		{
-			Oid			argtypes[1] = {JSONBOID};
-			Oid			fn;
-			FmgrInfo	flinfo;
-
-			LOCAL_FCINFO(fcinfo, 1);
-
-			fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
-								1, argtypes, false);
-			fmgr_info(fn, &flinfo);
-			InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
-			fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
-														CStringGetDatum(ev->row->payload));
-			fcinfo->args[0].isnull = false;
-			(void) FunctionCallInvoke(fcinfo);
-			if (fcinfo->isnull)
-				error = pstrdup("function returned NULL: the event was not accepted");
-			else
-				delivered = true;
-		}
-		else
-		{
-			size_t		len;
-			char	   *body = encode_body(ev->row->payload, ev->ref->action.content_type, &len);
-
-			Async_Notify(ev->ref->action.channel, body);
-			delivered = true;
-		}
-		SetUserIdAndSecContext(save_userid, save_sec);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-		error = pstrdup(edata->message);
-		retryable = true;
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	event_finish(ev, delivered, retryable, 0, error, -1);
+	if (!subxact_run(indb_call, &call, &error))
+		event_finish(ev, false, true, 0, error, -1);
+	else
+		event_finish(ev, call.delivered, false, 0, call.error, -1);
 }
 
 /* ----------------------------------------------------------------
@@ -671,7 +670,7 @@ dispatch(void)
 			char	   *error = NULL;
 			char	   *body = encode_body(ev->row->payload, action->content_type, &len);
 
-			if (!http_start(ev, action, body, len, encode_mime(action->content_type),
+			if (!http_start(ev, action, body, len, content_type_name(action->content_type),
 							ev->row->event_id, ev->row->notification_id, &error))
 				event_finish(ev, false, false, 0, error, -1);
 			pfree(body);
