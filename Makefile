@@ -9,6 +9,8 @@ OBJS = \
 	src/guc.o \
 	src/document.o \
 	src/definition_parse.o \
+	src/definition_action.o \
+	src/definition_trigger.o \
 	src/definition_cache.o \
 	src/sql_api.o \
 	src/metadata_filter.o \
@@ -19,7 +21,8 @@ OBJS = \
 	src/launcher.o \
 	src/worker.o \
 	src/encode.o \
-	src/transport_http.o
+	src/transport_http.o \
+	src/http_hostcheck.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
@@ -38,13 +41,7 @@ ISOLATION = capture_concurrent
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 
-# PG15's pg_isolation_regress looks for expected files only under its
-# output directory or its input directory, so give it ours
 REGRESS_PREP = iso_expected
-iso_expected:
-	mkdir -p output_iso/expected
-	for t in $(ISOLATION); do cp $(srcdir)/expected/$$t.out output_iso/expected/; done
-.PHONY: iso_expected
 
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test/t
@@ -55,3 +52,11 @@ EXTRA_CLEAN = tmp_check tmp_regress tmp_check_iso output_iso results regression.
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PG15's pg_isolation_regress looks for expected files only under its
+# output directory or its input directory, so give it ours (REGRESS_PREP,
+# set above the include, runs this before the tests)
+iso_expected:
+	mkdir -p output_iso/expected
+	for t in $(ISOLATION); do cp $(srcdir)/expected/$$t.out output_iso/expected/; done
+.PHONY: iso_expected

@@ -21,24 +21,17 @@
  * The response body is discarded, except its first HTTP_RESPONSE_KEEP bytes
  * which end up in the error message of a non-2xx answer.
  *
- * SSRF guard: notify_ext.denied_hosts and notify_ext.allowed_hosts hold
- * host names, IP addresses and CIDR networks.  They are parsed when
- * http_configure() sees a new value, never per transfer.  Before a transfer
- * starts, its host name (or IP literal) is checked; a name that only an
- * address rule could decide passes on to the connect-time check, done in
- * a CURLOPT_OPENSOCKETFUNCTION callback on every address libcurl is about
- * to connect to (so DNS answers cannot sneak around the lists):
- *	1. denied_hosts matching the name or the address refuses;
- *	2. a link-local address (169.254.0.0/16, fe80::/10) is refused unless an
- *	   allowed_hosts address or network covers it;
- *	3. a non-empty allowed_hosts must match the name or the address.
- * IPv4-mapped IPv6 addresses are checked as IPv4.  An invalid entry is
- * logged with a WARNING; in denied_hosts it makes every host refused (fail
- * closed), in allowed_hosts it is skipped (the list stays non-empty).
- * When the lists change while transfers are running, connections already
- * in the cache could bypass the connect-time check: new transfers then
- * ask for fresh connections until the multi handle can be replaced (as
- * soon as no transfer is running).
+ * SSRF guard (rules and parsing in http_hostcheck.c):
+ * notify_ext.denied_hosts and notify_ext.allowed_hosts are parsed again
+ * when http_configure() or http_start() sees a new value, never per
+ * transfer.  Before a transfer starts, its host name (or IP literal) is
+ * checked; a name that only an address rule could decide passes on to the
+ * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
+ * every address libcurl is about to connect to (so DNS answers cannot
+ * sneak around the lists).  When the lists change while transfers are
+ * running, connections already in the cache could bypass the connect-time
+ * check: new transfers then ask for fresh connections until the multi
+ * handle can be replaced (as soon as no transfer is running).
  *
  * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
  * multi handle lives for the process and is freed by an on_proc_exit
@@ -80,6 +73,7 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
+#include "http_hostcheck.h"
 #include "transport_http.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
@@ -91,39 +85,6 @@ StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 #define HTTP_POLL_SLICE_MS		250 /* longest wait between interrupt checks */
 
 /*---- Local types ----*/
-
-/* An IP address; IPv4-mapped IPv6 addresses are stored as IPv4 */
-typedef struct HostAddr
-{
-	int			family;			/* AF_INET or AF_INET6 */
-	unsigned char bytes[16];	/* network byte order, 4 or 16 used */
-} HostAddr;
-
-/* One entry of allowed_hosts or denied_hosts */
-typedef struct HostRule
-{
-	char	   *name;			/* lower-case host name, or NULL */
-	HostAddr	addr;			/* network (host bits cleared) if !name */
-	int			bits;			/* prefix length if !name */
-} HostRule;
-
-typedef struct HostList
-{
-	HostRule   *rules;
-	int			nrules;
-	bool		has_networks;	/* some rule is an address or network */
-	bool		invalid;		/* some entry could not be parsed */
-} HostList;
-
-typedef enum HostVerdict
-{
-	HOST_PERMITTED,
-	HOST_UNDECIDED,				/* the connect-time check decides */
-	HOST_DENIED,				/* matched denied_hosts */
-	HOST_NOT_ALLOWED,			/* allowed_hosts set, not matched */
-	HOST_LINK_LOCAL,			/* link-local, not allowed explicitly */
-	HOST_BAD_DENY_LIST			/* denied_hosts has an invalid entry */
-} HostVerdict;
 
 /* One transfer; it is always in exactly one of the three lists */
 typedef struct HttpTransfer
@@ -163,11 +124,6 @@ static dlist_head http_idle = DLIST_STATIC_INIT(http_idle);
 static int	http_nactive = 0;
 static int	http_ndone = 0;
 
-static HostList http_allowed;
-static HostList http_denied;
-static char *http_allowed_src = NULL;	/* setting values last parsed */
-static char *http_denied_src = NULL;
-static bool http_hosts_loaded = false;
 static bool http_fresh_pending = false;
 
 /*---- Checked setopt ----*/
@@ -195,19 +151,6 @@ static void http_on_exit(int code, Datum arg);
 static void http_multi_options(void);
 static void http_renew_multi(void);
 static void http_load_host_lists(void);
-static void host_list_parse(const char *value, const char *setting,
-							HostList *list);
-static bool host_rule_parse(char *entry, HostRule *rule);
-static bool host_addr_parse(const char *s, HostAddr *addr);
-static bool host_addr_from_sockaddr(const struct curl_sockaddr *sa,
-									HostAddr *addr);
-static void host_normalize(char *name);
-static bool host_list_match_name(const HostList *list, const char *name);
-static bool host_list_match_addr(const HostList *list, const HostAddr *addr);
-static HostVerdict http_check_host(const char *host);
-static HostVerdict http_check_address(const char *host, const HostAddr *addr);
-static char *http_refusal_message(const char *host, const char *addr,
-								  HostVerdict verdict);
 static bool http_parse_url(const char *url, char **host, char **secret,
 						   char **secret_decoded, char **error);
 static HttpTransfer *http_get_transfer(void);
@@ -394,435 +337,21 @@ http_renew_multi(void)
  * http_load_host_lists
  *		Parse notify_ext.allowed_hosts and denied_hosts if they changed.
  *
- * The parsed lists live in HttpHostsContext.  A change after the first
- * load makes new transfers use fresh connections until the multi handle
- * is replaced (see the file banner).
+ * The parsed lists live in HttpHostsContext (http_host_lists_load).  A
+ * change after the first load makes new transfers use fresh connections
+ * until the multi handle is replaced (see the file banner).
  */
 static void
 http_load_host_lists(void)
 {
-	const char *allowed = notify_ext_allowed_hosts ? notify_ext_allowed_hosts : "";
-	const char *denied = notify_ext_denied_hosts ? notify_ext_denied_hosts : "";
-	bool		reload = http_hosts_loaded;
-	MemoryContext old;
-
-	if (http_hosts_loaded &&
-		strcmp(allowed, http_allowed_src) == 0 &&
-		strcmp(denied, http_denied_src) == 0)
-		return;
-
 	http_create_contexts();
-	MemoryContextReset(HttpHostsContext);
-	http_hosts_loaded = false;
-	memset(&http_allowed, 0, sizeof(http_allowed));
-	memset(&http_denied, 0, sizeof(http_denied));
-	http_allowed_src = http_denied_src = NULL;
-
-	old = MemoryContextSwitchTo(HttpHostsContext);
-	host_list_parse(allowed, "notify_ext.allowed_hosts", &http_allowed);
-	host_list_parse(denied, "notify_ext.denied_hosts", &http_denied);
-	http_allowed_src = pstrdup(allowed);
-	http_denied_src = pstrdup(denied);
-	MemoryContextSwitchTo(old);
-
-	if (reload && http_multi != NULL)
+	if (http_host_lists_load(notify_ext_allowed_hosts, notify_ext_denied_hosts,
+							 HttpHostsContext) &&
+		http_multi != NULL)
 		http_fresh_pending = true;
-	http_hosts_loaded = true;
 }
 
-/*
- * host_list_parse
- *		Parse a comma-separated list of host names, addresses and networks
- *		into *list, allocating in CurrentMemoryContext.
- *
- * Invalid entries are reported with WARNING, left out, and flagged in
- * list->invalid.
- */
-static void
-host_list_parse(const char *value, const char *setting, HostList *list)
-{
-	char	   *copy = pstrdup(value);
-	char	   *p = copy;
-	int			nmax = 1;
-	const char *c;
 
-	memset(list, 0, sizeof(*list));
-	for (c = value; *c; c++)
-		if (*c == ',')
-			nmax++;
-	list->rules = palloc0(sizeof(HostRule) * nmax);
-
-	for (;;)
-	{
-		char	   *comma = strchr(p, ',');
-		char	   *entry = p;
-		char	   *e;
-
-		if (comma != NULL)
-			*comma = '\0';
-		while (*entry == ' ' || *entry == '\t' || *entry == '\n' || *entry == '\r')
-			entry++;
-		e = entry + strlen(entry);
-		while (e > entry && (e[-1] == ' ' || e[-1] == '\t' ||
-							 e[-1] == '\n' || e[-1] == '\r'))
-			*--e = '\0';
-
-		if (*entry != '\0')
-		{
-			char	   *shown = pstrdup(entry);
-			HostRule   *rule = &list->rules[list->nrules];
-
-			if (host_rule_parse(entry, rule))
-			{
-				if (rule->name == NULL)
-					list->has_networks = true;
-				list->nrules++;
-				pfree(shown);
-			}
-			else
-			{
-				list->invalid = true;
-				ereport(WARNING,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid entry \"%s\" in \"%s\"", shown, setting),
-						 errdetail("Entries are host names, IP addresses or CIDR networks such as 10.0.0.0/8 or fd00::/8."),
-						 strcmp(setting, "notify_ext.denied_hosts") == 0 ?
-						 errhint("Every host is refused until the setting is corrected.") :
-						 errhint("The entry is ignored.")));
-			}
-		}
-
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-}
-
-/*
- * host_rule_parse
- *		Parse one trimmed list entry (modified in place) into *rule.
- *
- * Returns false for an invalid entry.  rule->name points into entry.
- */
-static bool
-host_rule_parse(char *entry, HostRule *rule)
-{
-	char	   *slash = strchr(entry, '/');
-	char	   *addr = entry;
-	int			bits = -1;
-	int			maxbits;
-	size_t		n;
-	unsigned char *c;
-
-	if (slash != NULL)
-	{
-		char	   *d = slash + 1;
-
-		*slash = '\0';
-		if (*d == '\0' || strlen(d) > 3)
-			return false;
-		bits = 0;
-		for (; *d; d++)
-		{
-			if (*d < '0' || *d > '9')
-				return false;
-			bits = bits * 10 + (*d - '0');
-		}
-	}
-
-	n = strlen(addr);
-	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']')
-	{
-		addr[n - 1] = '\0';
-		addr++;
-	}
-
-	if (host_addr_parse(addr, &rule->addr))
-	{
-		int			full;
-		int			i;
-
-		/* ::ffff:a.b.c.d/n was turned into IPv4; shift the prefix too */
-		if (rule->addr.family == AF_INET && strchr(addr, ':') != NULL &&
-			bits >= 0)
-		{
-			if (bits < 96)
-				return false;
-			bits -= 96;
-		}
-		maxbits = (rule->addr.family == AF_INET) ? 32 : 128;
-		if (bits < 0)
-			bits = maxbits;
-		if (bits > maxbits)
-			return false;
-
-		/* clear the host bits */
-		full = bits / 8;
-		if (bits % 8 != 0)
-		{
-			rule->addr.bytes[full] &= (unsigned char) (0xFF << (8 - bits % 8));
-			full++;
-		}
-		for (i = full; i < maxbits / 8; i++)
-			rule->addr.bytes[i] = 0;
-
-		rule->name = NULL;
-		rule->bits = bits;
-		return true;
-	}
-
-	/* a host name: letters, digits, '-', '_', '.' (and UTF-8 bytes) */
-	if (slash != NULL || *addr == '\0')
-		return false;
-	for (c = (unsigned char *) addr; *c; c++)
-	{
-		if (!(isalnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c >= 0x80))
-			return false;
-	}
-	host_normalize(addr);
-	if (*addr == '\0')
-		return false;
-	rule->name = addr;
-	return true;
-}
-
-/*
- * host_normalize
- *		Normalize a host name in place for comparison: no IPv6 brackets,
- *		ASCII lower case, no trailing dots.
- */
-static void
-host_normalize(char *name)
-{
-	size_t		n = strlen(name);
-	char	   *c;
-
-	if (n >= 2 && name[0] == '[' && name[n - 1] == ']')
-	{
-		memmove(name, name + 1, n - 2);
-		name[n - 2] = '\0';
-		n -= 2;
-	}
-	while (n > 0 && name[n - 1] == '.')
-		name[--n] = '\0';
-	for (c = name; *c; c++)
-		*c = pg_ascii_tolower((unsigned char) *c);
-}
-
-/*
- * host_addr_unmap
- *		Turn an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into IPv4.
- */
-static void
-host_addr_unmap(HostAddr *addr)
-{
-	static const unsigned char prefix[12] =
-	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-
-	if (addr->family == AF_INET6 && memcmp(addr->bytes, prefix, 12) == 0)
-	{
-		addr->family = AF_INET;
-		memmove(addr->bytes, addr->bytes + 12, 4);
-		memset(addr->bytes + 4, 0, 12);
-	}
-}
-
-/*
- * host_addr_parse
- *		Parse an IPv4 or IPv6 literal (no brackets).  Pure; no ereport.
- */
-static bool
-host_addr_parse(const char *s, HostAddr *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, s, &a4) == 1)
-	{
-		addr->family = AF_INET;
-		memcpy(addr->bytes, &a4, 4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, &a6) == 1)
-	{
-		addr->family = AF_INET6;
-		memcpy(addr->bytes, &a6, 16);
-		host_addr_unmap(addr);
-		return true;
-	}
-	return false;
-}
-
-/*
- * host_addr_from_sockaddr
- *		The address libcurl is about to connect to.  Pure; no ereport.
- */
-static bool
-host_addr_from_sockaddr(const struct curl_sockaddr *sa, HostAddr *addr)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, &sa->addr, Min((size_t) sa->addrlen, sizeof(ss)));
-	memset(addr, 0, sizeof(*addr));
-
-	if (sa->family == AF_INET)
-	{
-		addr->family = AF_INET;
-		memcpy(addr->bytes, &((struct sockaddr_in *) &ss)->sin_addr, 4);
-		return true;
-	}
-	if (sa->family == AF_INET6)
-	{
-		addr->family = AF_INET6;
-		memcpy(addr->bytes, &((struct sockaddr_in6 *) &ss)->sin6_addr, 16);
-		host_addr_unmap(addr);
-		return true;
-	}
-	return false;
-}
-
-/*
- * host_list_match_name
- *		Does a host-name rule of list equal the normalized name?
- */
-static bool
-host_list_match_name(const HostList *list, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < list->nrules; i++)
-		if (list->rules[i].name != NULL && strcmp(list->rules[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * host_list_match_addr
- *		Does an address or network rule of list cover addr?
- */
-static bool
-host_list_match_addr(const HostList *list, const HostAddr *addr)
-{
-	int			i;
-
-	for (i = 0; i < list->nrules; i++)
-	{
-		const HostRule *r = &list->rules[i];
-		int			full;
-		int			rest;
-
-		if (r->name != NULL || r->addr.family != addr->family)
-			continue;
-		full = r->bits / 8;
-		rest = r->bits % 8;
-		if (memcmp(r->addr.bytes, addr->bytes, full) != 0)
-			continue;
-		if (rest != 0)
-		{
-			unsigned char mask = (unsigned char) (0xFF << (8 - rest));
-
-			if ((r->addr.bytes[full] & mask) != (addr->bytes[full] & mask))
-				continue;
-		}
-		return true;
-	}
-	return false;
-}
-
-/*
- * http_check_address
- *		Decide whether host, at address addr, may be connected to.
- *
- * Pure (no palloc, no ereport): called from the open-socket callback.
- */
-static HostVerdict
-http_check_address(const char *host, const HostAddr *addr)
-{
-	bool		allow_list = (http_allowed.nrules > 0 || http_allowed.invalid);
-	bool		link_local;
-
-	if (http_denied.invalid)
-		return HOST_BAD_DENY_LIST;
-	if (host_list_match_name(&http_denied, host) ||
-		host_list_match_addr(&http_denied, addr))
-		return HOST_DENIED;
-
-	if (addr->family == AF_INET)
-		link_local = (addr->bytes[0] == 169 && addr->bytes[1] == 254);
-	else
-		link_local = (addr->bytes[0] == 0xFE && (addr->bytes[1] & 0xC0) == 0x80);
-	if (link_local)
-		return host_list_match_addr(&http_allowed, addr) ?
-			HOST_PERMITTED : HOST_LINK_LOCAL;
-
-	if (allow_list &&
-		!host_list_match_name(&http_allowed, host) &&
-		!host_list_match_addr(&http_allowed, addr))
-		return HOST_NOT_ALLOWED;
-	return HOST_PERMITTED;
-}
-
-/*
- * http_check_host
- *		Check a URL's normalized host before any transfer starts.
- *
- * An IP literal is decided at once.  A name is refused when denied, or when
- * allowed_hosts has only names and none matches; otherwise the answer is
- * HOST_UNDECIDED and the connect-time check decides.
- */
-static HostVerdict
-http_check_host(const char *host)
-{
-	HostAddr	addr;
-
-	if (host_addr_parse(host, &addr))
-		return http_check_address(host, &addr);
-
-	if (http_denied.invalid)
-		return HOST_BAD_DENY_LIST;
-	if (host_list_match_name(&http_denied, host))
-		return HOST_DENIED;
-	if ((http_allowed.nrules > 0 || http_allowed.invalid) &&
-		!http_allowed.has_networks &&
-		!host_list_match_name(&http_allowed, host))
-		return HOST_NOT_ALLOWED;
-	return HOST_UNDECIDED;
-}
-
-/*
- * http_refusal_message
- *		Message for a host refused by the lists; addr may be NULL or empty.
- *
- * palloc'd in CurrentMemoryContext, not yet cleaned (see http_append_clean).
- */
-static char *
-http_refusal_message(const char *host, const char *addr, HostVerdict verdict)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "host \"%s\"", host);
-	if (addr != NULL && addr[0] != '\0' && strcmp(addr, host) != 0)
-		appendStringInfo(&buf, " (address %s)", addr);
-	switch (verdict)
-	{
-		case HOST_DENIED:
-			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts");
-			break;
-		case HOST_LINK_LOCAL:
-			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts: link-local addresses must be listed explicitly");
-			break;
-		case HOST_BAD_DENY_LIST:
-			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts: the setting has an invalid entry");
-			break;
-		default:
-			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts");
-			break;
-	}
-	return buf.data;
-}
 
 
 /* ---------------------------------------------------------------------
@@ -883,7 +412,7 @@ http_parse_url(const char *url, char **host, char **secret,
 		else
 		{
 			*host = pstrdup(h);
-			host_normalize(*host);
+			http_host_normalize(*host);
 			if (pw != NULL && pw[0] != '\0')
 				*secret = pstrdup(pw);
 			if (pwd != NULL && pwd[0] != '\0')
@@ -1622,7 +1151,7 @@ http_open_socket(void *clientp, curlsocktype purpose,
 	HostAddr	addr;
 	HostVerdict verdict;
 
-	if (!host_addr_from_sockaddr(address, &addr))
+	if (!http_host_addr_from_sockaddr(address, &addr))
 		verdict = HOST_NOT_ALLOWED;
 	else
 		verdict = http_check_address(t->host, &addr);
