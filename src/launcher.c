@@ -351,8 +351,16 @@ notify_ext_launcher_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
+			HASH_SEQ_STATUS status;
+			DbHold	   *h;
+
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* notify_ext.databases may have changed: look at every database */
+			hash_seq_init(&status, holds);
+			while ((h = hash_seq_search(&status)) != NULL)
+				h->hold_until = 0;
+			last_scan = 0;
 		}
 
 		/*

@@ -773,6 +773,14 @@ notify_ext_worker_main(Datum main_arg)
 	strlcpy(database_name, get_database_name(MyDatabaseId), NAMEDATALEN);
 	CommitTransactionCommand();
 
+	/*
+	 * The worker's statements are planned once and kept.  Planned while the
+	 * outbox is empty (or just vacuumed), a plan could scan the whole table
+	 * for every claim and record; every statement here has an index to
+	 * use, except the purge, which scans anyway.  Make the planner use them.
+	 */
+	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
 	event_context = AllocSetContextCreate(TopMemoryContext, "notify_ext events",
 										  ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));

@@ -1,0 +1,775 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh
+#	The notify_ext benchmark suite:  sudo bash bench/run.sh [--quick]
+#
+#	Installs what is missing (scripts/lib.sh, plus gnuplot-nox for the
+#	chart), builds and installs notify_ext, starts a throwaway cluster, a
+#	loopback nginx sink and the timestamping test receiver, and runs:
+#
+#	  capture   pgbench INSERT / UPDATE throughput, no trigger (baseline) vs
+#	            one matching HTTP notification vs ten definitions of which
+#	            one matches, delivery worker on (plus trigger-only runs with
+#	            the worker paused, for reference)
+#	  keep-up   undelivered count sampled every second during those runs
+#	  drain     a backlog delivered to nginx (events/s, first to last delivery)
+#	  scale     a 10x larger backlog, then retention and the outbox size
+#	  memory    the worker's private memory (RssAnon) during the drains
+#	  latency   commit -> receipt at 1,000 events/s offered
+#
+#	It prints a table of figures with baseline and target beside each, and
+#	writes bench/out/results.json and bench/out/chart.png.  Everything it
+#	starts is stopped on exit.  See bench/README.md.
+#
+#	--quick	tiny counts and durations (under a minute): a smoke test.  Exits 0
+#			when every scenario ran, whether or not targets were met.
+#	Full run (no flag, about 10 minutes): exits 0 when every target was
+#	met, 3 when the scenarios ran but a target was not met.  Any other
+#	non-zero exit means something broke.
+#
+#	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
+#	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+T_START=$(date +%s%3N)
+MODE=full
+for a in "$@"; do
+	case $a in
+		--quick) MODE=quick ;;
+		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick])" ;;
+	esac
+done
+
+# --- sizes -------------------------------------------------------------------
+if [[ $MODE == quick ]]; then
+	CAPTURE_SECONDS=2		# each pgbench capture run
+	UPDATE_ROWS=10000		# rows the UPDATE runs pick from
+	DRAIN_SMALL=5000		# drain scenario backlog
+	DRAIN_LARGE=20000		# scale scenario backlog
+	LATENCY_SECONDS=2
+	SETTLE_TIMEOUT=15		# longest wait for a drain backlog to be delivered
+	KEEPUP_SETTLE=1			# longest wait after a capture run for its events
+	VACUUM_WAIT=0			# no wait for autovacuum after the purge
+	REFERENCE_RUNS=0		# no trigger-only (worker paused) runs
+else
+	CAPTURE_SECONDS=20
+	UPDATE_ROWS=100000
+	DRAIN_SMALL=100000
+	DRAIN_LARGE=1000000
+	LATENCY_SECONDS=30
+	SETTLE_TIMEOUT=180
+	KEEPUP_SETTLE=30
+	VACUUM_WAIT=90
+	REFERENCE_RUNS=1
+fi
+CLIENTS=4
+THREADS=2
+LATENCY_RATE=1000
+CHUNK=100000				# backlog rows per inserting transaction
+
+PGBENCH=$NX_PG_BIN/pgbench
+PSQL_BIN=$NX_PG_BIN/psql
+OUT=$ROOT/bench/out
+RAW=$OUT/raw.tsv
+
+# --- dependencies and build ------------------------------------------------------
+# pgbench ships with postgresql-15 (already in NX_PACKAGES); nginx-light and
+# node (for test/peers/receiver.js) are there too.  The chart needs gnuplot.
+NX_PACKAGES+=(gnuplot-nox)
+cd "$ROOT"
+nx_install_deps
+nx_build_install || nx_die "build or install failed"
+[[ -x $PGBENCH ]] || nx_die "$PGBENCH not found (it comes with postgresql-15)"
+command -v node >/dev/null || nx_die "node not found"
+command -v nginx >/dev/null || nx_die "nginx not found (nginx-light)"
+command -v gnuplot >/dev/null || nx_log "warning: gnuplot not found: no chart"
+
+# --- scratch directory, ports, cleanup --------------------------------------------
+WORK=$(mktemp -d /tmp/notify_ext_bench.XXXXXX)
+chmod 755 "$WORK"
+if nx_is_root; then
+	chown "$NX_OS_USER": "$WORK"
+fi
+export NX_OWNER_HOME=$WORK
+DATA=$WORK/data
+PGLOG=$WORK/server.log
+mkdir -p "$OUT"
+rm -f "$OUT"/*.csv "$OUT"/*.log "$OUT"/*.tsv "$OUT"/*.json "$OUT"/*.png "$OUT"/*.dat "$OUT"/*.gp "$OUT"/*.txt
+: >"$RAW"
+
+BG_PIDS=()
+PG_STARTED=0
+
+# spawn CMD...: run CMD (a command or a function) in the background in a
+# process group of its own, so that bg_stop ends it with everything it
+# started (runuser, psql, node, nginx); sets SPAWNED to the group's id.
+spawn() {
+	set -m
+	"$@" &
+	SPAWNED=$!
+	set +m
+	BG_PIDS+=("$SPAWNED")
+}
+bg_stop() {
+	kill -TERM -- "-$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$? p alive
+	set +e
+	for p in "${BG_PIDS[@]}"; do
+		kill -TERM -- "-$p" 2>/dev/null
+	done
+	for _ in $(seq 1 30); do		# give runuser & co. a moment to exit
+		alive=0
+		for p in "${BG_PIDS[@]}"; do
+			kill -0 -- "-$p" 2>/dev/null && alive=1
+		done
+		[[ $alive -eq 0 ]] && break
+		sleep 0.1
+	done
+	if [[ $PG_STARTED -eq 1 ]]; then
+		nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1
+	fi
+	wait 2>/dev/null
+	if [[ $rc -ne 0 && $rc -ne 3 && -f $PGLOG ]]; then
+		cp "$PGLOG" "$OUT/server.log" 2>/dev/null
+		echo "bench: failed (exit $rc); server log copied to $OUT/server.log" >&2
+	fi
+	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+		echo "bench: scratch directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 100); do
+		if [[ -z $(ss -Htln "sport = :$p" 2>/dev/null) ]]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+phase() { nx_log "[$(( ($(date +%s%3N) - T_START) / 1000 ))s] $*"; }
+raw() { printf '%s\t%s\n' "$1" "$2" >>"$RAW"; }
+now_ms() { date +%s%3N; }
+
+# --- the cluster ---------------------------------------------------------------
+PGPORT=$(free_port) || nx_die "no free port"
+phase "initdb $DATA (port $PGPORT)"
+nx_as_owner "$NX_PG_BIN/initdb" -D "$DATA" --auth-local=trust --auth-host=reject \
+	-E UTF8 --no-instructions >"$WORK/initdb.log" 2>&1 ||
+	{ cat "$WORK/initdb.log" >&2; nx_die "initdb failed"; }
+nx_as_owner tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
+
+# notify_ext benchmark (bench/run.sh)
+port = $PGPORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$WORK'
+shared_preload_libraries = 'notify_ext'
+synchronous_commit = off		# every run, baseline included
+shared_buffers = 1GB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+max_connections = 40
+notify_ext.databases = 'bench'
+notify_ext.launcher_naptime = '1s'
+EOF
+
+pg_start() {
+	nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -w start >/dev/null ||
+		{ tail -n 30 "$PGLOG" >&2; nx_die "the cluster did not start"; }
+	PG_STARTED=1
+}
+phase "starting the cluster (synchronous_commit = off)"
+pg_start
+
+PSQL=("$PSQL_BIN" -X -qAt -v ON_ERROR_STOP=1 -h "$WORK" -p "$PGPORT")
+sqlq() { nx_as_owner "${PSQL[@]}" -d bench -c "$1"; }
+
+nx_as_owner "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+
+# --- the nginx sink ------------------------------------------------------------
+NGPORT=$(free_port) || nx_die "no free port"
+mkdir -p "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+# loopback sink: 1 worker, every request answered 204, no access log
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:$NGPORT reuseport backlog=4096;
+    location / { return 204; }
+    location = /_status { stub_status; }
+  }
+}
+EOF
+if nx_is_root; then
+	chown -R "$NX_OS_USER": "$WORK/nginx"
+fi
+phase "nginx sink on 127.0.0.1:$NGPORT"
+spawn nx_as_owner nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" \
+	>"$WORK/nginx/stdout.log" 2>&1
+
+# nginx_requests: requests nginx has handled (stub_status), this query included
+nginx_requests() {
+	local line n=
+	exec 9<>"/dev/tcp/127.0.0.1/$NGPORT" || return 1
+	printf 'GET /_status HTTP/1.0\r\nHost: sink\r\n\r\n' >&9
+	while IFS= read -r line <&9; do
+		line=${line%$'\r'}
+		if [[ $line =~ ^\ *([0-9]+)\ +([0-9]+)\ +([0-9]+)\ *$ ]]; then
+			n=${BASH_REMATCH[3]}
+		fi
+	done
+	exec 9<&-
+	[[ -n $n ]] && echo "$n"
+}
+for _ in $(seq 1 50); do
+	nginx_requests >/dev/null 2>&1 && break
+	sleep 0.1
+done
+nginx_requests >/dev/null 2>&1 || { cat "$WORK/nginx/error.log" >&2; nx_die "nginx did not start"; }
+
+# --- the timestamping receiver (latency) ------------------------------------------
+RECV_LOG=$WORK/receiver.jsonl
+spawn nx_as_owner node "$ROOT/test/peers/receiver.js" 0 "$RECV_LOG" --max-seconds 3600 \
+	>"$WORK/receiver.out" 2>&1
+for _ in $(seq 1 100); do
+	grep -q '^ready' "$WORK/receiver.out" 2>/dev/null && break
+	sleep 0.1
+done
+RPORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$WORK/receiver.out")
+[[ -n $RPORT ]] || { cat "$WORK/receiver.out" >&2; nx_die "receiver did not start"; }
+phase "receiver (test/peers/receiver.js) on 127.0.0.1:$RPORT"
+
+# --- the bench database ------------------------------------------------------------
+# A four-column item table, attached as an item table: INSERT raises
+# item.create, UPDATE of n raises metadata.modify (field n).
+sqlq "
+CREATE EXTENSION notify_ext;
+CREATE SCHEMA bench;
+CREATE TABLE bench.item (
+	id		bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	title	text NOT NULL,
+	n		integer NOT NULL DEFAULT 0,
+	updated	timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+INSERT INTO bench.item (title, n) SELECT 'item ' || g, 0 FROM generate_series(1, $UPDATE_ROWS) g;
+CREATE TABLE bench.recv (event_id uuid, t double precision);
+"
+sqlq "VACUUM ANALYZE bench.item"
+cat >"$WORK/insert.sql" <<'EOF'
+INSERT INTO bench.item (title, n) VALUES ('bench', 1);
+EOF
+cat >"$WORK/update.sql" <<'EOF'
+\set id random(1, :rows)
+UPDATE bench.item SET n = n + 1 WHERE id = :id;
+EOF
+
+raw meta.mode "$MODE"
+raw meta.commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+raw meta.worktree "$(if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- src sql 2>/dev/null) ]]; then echo "with uncommitted changes in src/ or sql/"; else echo clean; fi)"
+raw meta.loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+raw meta.cores "$(nproc)"
+raw meta.cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+raw meta.postgres "$(sqlq 'SHOW server_version')"
+raw meta.clients "$CLIENTS"
+raw meta.threads "$THREADS"
+raw meta.capture_seconds "$CAPTURE_SECONDS"
+raw meta.update_rows "$UPDATE_ROWS"
+raw meta.max_inflight "$(sqlq 'SHOW notify_ext.max_inflight')"
+raw meta.max_host_connections "$(sqlq 'SHOW notify_ext.max_host_connections')"
+raw meta.batch_size "$(sqlq 'SHOW notify_ext.batch_size')"
+raw meta.shared_buffers "$(sqlq 'SHOW shared_buffers')"
+
+# --- helpers: worker, definitions, state ---------------------------------------------
+worker_pid() {
+	sqlq "SELECT pid FROM pg_stat_activity WHERE backend_type = 'notify_ext worker' AND datname = 'bench'"
+}
+
+wait_worker() {		# wait_worker present|absent
+	local i pid
+	for i in $(seq 1 150); do
+		pid=$(worker_pid)
+		if [[ $1 == present && -n $pid ]] || [[ $1 == absent && -z $pid ]]; then
+			[[ $1 == present ]] && echo "$pid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	nx_die "the delivery worker is not $1 after 15 s"
+}
+
+worker_pause() {
+	sqlq "ALTER SYSTEM SET notify_ext.databases = 'none'" >/dev/null
+	sqlq "SELECT pg_reload_conf()" >/dev/null
+	wait_worker absent
+}
+
+# The launcher starts the worker again at its next look at the databases;
+# a commit that asks for a wake-up (notify.wake(), which captures nothing)
+# makes it look at once, as the first capture after a pause would.
+worker_resume() {	# prints the new worker's pid
+	local i pid
+	sqlq "ALTER SYSTEM SET notify_ext.databases = 'bench'" >/dev/null
+	sqlq "SELECT pg_reload_conf()" >/dev/null
+	for i in $(seq 1 150); do
+		if (( i % 5 == 1 )); then
+			sqlq "SELECT notify.wake()" >/dev/null
+		fi
+		pid=$(worker_pid)
+		if [[ -n $pid ]]; then
+			echo "$pid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	nx_die "the delivery worker did not start within 15 s"
+}
+
+set_setting() {		# set_setting name value|DEFAULT
+	if [[ $2 == DEFAULT ]]; then
+		sqlq "ALTER SYSTEM RESET $1" >/dev/null
+	else
+		sqlq "ALTER SYSTEM SET $1 = '$2'" >/dev/null
+	fi
+	sqlq "SELECT pg_reload_conf()" >/dev/null
+}
+
+doc() {				# doc URL TRIGGER-XML
+	printf '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>%s</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger>%s</trigger></NotificationDocument>' "$1" "$2"
+}
+T_CREATE='<item><create/></item>'
+T_MODIFY='<metadata><modify/></metadata>'
+SINK_URL="http://127.0.0.1:$NGPORT/sink"
+
+# definitions none | match-create | match-modify | ten-create | ten-modify | latency
+# "ten-X": one resource-wide X (matches every row) and nine that do not
+# match: four X scoped to other entities (looked up, refused by scope), the
+# other item event, item delete, collection create, storage create, file new.
+definitions() {
+	local kind=$1 e other i sql
+	sql="SELECT notify.delete_notification(resource, id) FROM notify.notification;"
+	case $kind in
+		none) ;;
+		match-create) sql+="SELECT notify.create_notification('item', '$(doc "$SINK_URL/item" "$T_CREATE")');" ;;
+		match-modify) sql+="SELECT notify.create_notification('item', '$(doc "$SINK_URL/item" "$T_MODIFY")');" ;;
+		ten-create|ten-modify)
+			if [[ $kind == ten-create ]]; then e=$T_CREATE other=$T_MODIFY; else e=$T_MODIFY other=$T_CREATE; fi
+			sql+="SELECT notify.create_notification('item', '$(doc "$SINK_URL/item" "$e")');"
+			for i in 1 2 3 4; do
+				sql+="SELECT notify.create_notification('item', 'VX-$((900000000 + i))', '$(doc "$SINK_URL/scoped$i" "$e")');"
+			done
+			sql+="SELECT notify.create_notification('item', '$(doc "$SINK_URL/other" "$other")');"
+			sql+="SELECT notify.create_notification('item', '$(doc "$SINK_URL/delete" '<item><delete/></item>')');"
+			sql+="SELECT notify.create_notification('collection', '$(doc "$SINK_URL/collection" '<collection><create/></collection>')');"
+			sql+="SELECT notify.create_notification('storage', '$(doc "$SINK_URL/storage" '<storage><create/></storage>')');"
+			sql+="SELECT notify.create_notification('file', '$(doc "$SINK_URL/file" '<file><new/></file>')');"
+			;;
+		latency) sql+="SELECT notify.create_notification('item', '$(doc "http://127.0.0.1:$RPORT/hook/latency" "$T_CREATE")');" ;;
+		*) nx_die "unknown definitions $kind" ;;
+	esac
+	sqlq "$sql" >/dev/null
+	[[ $kind == none ]] || [[ $(sqlq "SELECT count(*) FROM notify.notification") -ge 1 ]]
+}
+
+# fresh_state DEFINITIONS ATTACH(yes|no) WORKER(on|off): with the worker
+# paused (so that nothing a run left in its memory spills into the next)
+# and no capture trigger, the item table is put back to its initial rows,
+# the outbox emptied (TRUNCATE: its statistics become "unknown", as on a
+# new install), then the definitions, the trigger, statistics of the item
+# table, a checkpoint, and the worker started again when WORKER is on.
+fresh_state() {
+	worker_pause
+	sqlq "SELECT notify.detach('bench.item')" >/dev/null 2>&1
+	sqlq "DELETE FROM bench.item WHERE id > $UPDATE_ROWS" >/dev/null
+	sqlq "TRUNCATE notify.outbox, notify.attempt" >/dev/null
+	definitions "$1"
+	if [[ $2 == yes ]]; then
+		sqlq "SELECT notify.attach('bench.item', 'item', 'id')" >/dev/null
+	fi
+	sqlq "VACUUM ANALYZE bench.item" >/dev/null
+	sqlq "CHECKPOINT" >/dev/null
+	if [[ $3 == on ]]; then
+		worker_resume >/dev/null
+	fi
+}
+
+# undelivered events, counted through the primary key so that this query
+# adds no sequential scan of the outbox to the statistics
+undelivered() {
+	sqlq "SET enable_seqscan = off; SELECT count(*) FROM notify.outbox WHERE id > 0 AND status IN ('pending', 'in_flight')"
+}
+
+# wait_delivered TIMEOUT: until nothing is pending or in flight; prints seconds waited
+wait_delivered() {
+	local t0 t
+	t0=$(now_ms)
+	while [[ $(undelivered) -gt 0 ]]; do
+		t=$(now_ms)
+		if (( t - t0 > $1 * 1000 )); then
+			nx_log "warning: events still undelivered after $1 s"
+			break
+		fi
+		sleep 0.5
+	done
+	echo $(( $(now_ms) - t0 ))
+}
+
+pgbench_field() {	# pgbench_field LOG REGEX: first capture group
+	sed -n "s/$2/\1/p" "$1" | head -n 1
+}
+
+# cpu_ticks PID: "worker;nginx;machine" CPU time used so far, in clock
+# ticks: utime+stime of PID, of the nginx worker, and non-idle time of the
+# whole machine (all processes, other sessions' included)
+cpu_ticks() {
+	local w n m ngw
+	w=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0)
+	ngw=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -n 1)
+	n=$(awk '{print $14 + $15}' "/proc/$ngw/stat" 2>/dev/null || echo 0)
+	m=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
+	echo "$w;$n;$m"
+}
+cpu_diff() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b - a) / hz}'; }
+
+# --- capture and keep-up ---------------------------------------------------------
+# The sampler counts through the primary key (enable_seqscan off), so that
+# the sequential scans of the outbox counted meanwhile are the worker's.
+cat >"$WORK/keepup.sql" <<'EOF'
+SET enable_seqscan = off;
+SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms,
+       count(*) FILTER (WHERE status IN ('pending', 'in_flight')) AS undelivered,
+       count(*) FILTER (WHERE status = 'delivered') AS delivered,
+       count(*) AS captured
+  FROM notify.outbox WHERE id > 0 \watch 1
+EOF
+
+outbox_scans() {	# sequential scans of the outbox so far, and the rows they read
+	sqlq "SELECT seq_scan || ' ' || seq_tup_read FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass"
+}
+
+# capture_run NAME STATEMENT(insert|update) DEFINITIONS WORKER(on|off)
+capture_run() {
+	local name=$1 stmt=$2 defs=$3 worker=$4 attach=yes log sampler t0 t1 tps n events lat settle scans0 scans1 wpid=0 cpu0 cpu1
+	[[ $defs == none ]] && attach=no
+	phase "capture: $name ($stmt, definitions $defs, worker $worker, ${CAPTURE_SECONDS}s)"
+	fresh_state "$defs" "$attach" "$worker"
+	if [[ $worker == on ]]; then
+		wpid=$(worker_pid)
+	fi
+	scans0=$(outbox_scans)
+	# the undelivered count, once a second, on one connection
+	spawn nx_as_owner "${PSQL[@]}" -F, -d bench -f "$WORK/keepup.sql" >"$OUT/keepup_$name.csv" 2>/dev/null
+	sampler=$SPAWNED
+	log=$OUT/pgbench_$name.log
+	cpu0=$(cpu_ticks "$wpid")
+	t0=$(now_ms)
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$CAPTURE_SECONDS" \
+		-D rows="$UPDATE_ROWS" -f "$WORK/$stmt.sql" -h "$WORK" -p "$PGPORT" bench >"$log" 2>&1 ||
+		{ cat "$log" >&2; nx_die "pgbench failed ($name)"; }
+	t1=$(now_ms)
+	cpu1=$(cpu_ticks "$wpid")
+	# CPU time while pgbench ran: the worker's, and the whole machine's
+	raw "capture.$name.cpu_worker_s" "$(cpu_diff "${cpu0%%;*}" "${cpu1%%;*}")"
+	raw "capture.$name.cpu_busy_s" "$(cpu_diff "${cpu0##*;}" "${cpu1##*;}")"
+	settle=0
+	if [[ $worker == on && $attach == yes ]]; then
+		settle=$(wait_delivered "$KEEPUP_SETTLE")
+	fi
+	sleep 1.1			# one more sample; statistics flushed
+	bg_stop "$sampler"
+	scans1=$(outbox_scans)
+	tps=$(pgbench_field "$log" '^tps = \([0-9.]*\) .*')
+	n=$(pgbench_field "$log" '^number of transactions actually processed: \([0-9]*\).*')
+	lat=$(pgbench_field "$log" '^latency average = \([0-9.]*\) ms')
+	[[ -n $tps && -n $n ]] || { cat "$log" >&2; nx_die "could not read pgbench's figures ($name)"; }
+	events=$(sqlq "SELECT count(*) FROM notify.outbox")
+	raw "capture.$name.tps" "$tps"
+	raw "capture.$name.transactions" "$n"
+	raw "capture.$name.latency_ms" "$lat"
+	raw "capture.$name.events" "$events"
+	raw "capture.$name.load_start_ms" "$t0"
+	raw "capture.$name.load_end_ms" "$t1"
+	raw "capture.$name.worker" "$worker"
+	raw "capture.$name.definitions" "$defs"
+	raw "capture.$name.outbox_seq_scans" "$(( ${scans1% *} - ${scans0% *} ))"
+	raw "capture.$name.outbox_seq_tup_read" "$(( ${scans1#* } - ${scans0#* } ))"
+	if [[ $attach == yes && $events -ne $n ]]; then
+		nx_die "capture $name: $n transactions but $events outbox rows (one each expected)"
+	fi
+	if [[ $worker == on && $attach == yes ]]; then
+		# delivered during the load window, and when the last one was delivered
+		raw "capture.$name.settle_ms" "$settle"
+		raw "capture.$name.delivered_in_load" "$(sqlq "SELECT count(*) FROM notify.outbox WHERE status = 'delivered' AND delivered_at <= to_timestamp($t1 / 1000.0)")"
+		raw "capture.$name.delivered_total" "$(sqlq "SELECT count(*) FROM notify.outbox WHERE status = 'delivered'")"
+		raw "capture.$name.last_delivered_ms" "$(sqlq "SELECT coalesce((extract(epoch FROM max(delivered_at)) * 1000)::bigint, 0) FROM notify.outbox")"
+		raw "capture.$name.undelivered_end" "$(undelivered)"
+		raw "capture.$name.failed" "$(sqlq "SELECT count(*) FROM notify.outbox WHERE status = 'failed'")"
+	fi
+}
+
+wait_worker present >/dev/null
+capture_run insert_base insert none on
+capture_run insert_1 insert match-create on
+capture_run insert_10 insert ten-create on
+capture_run update_base update none on
+capture_run update_1 update match-modify on
+capture_run update_10 update ten-modify on
+if [[ $REFERENCE_RUNS -eq 1 ]]; then
+	capture_run insert_1_paused insert match-create off
+	capture_run update_1_paused update match-modify off
+	capture_run insert_10_paused insert ten-create off
+	capture_run update_10_paused update ten-modify off
+fi
+
+# --- drain, scale, memory -----------------------------------------------------------
+# memory_sampler PID FILE: the worker's /proc/PID/status every 0.2 s
+memory_sampler() {
+	local pid=$1 file=$2
+	echo "ms,rss_anon_kb,rss_file_kb,rss_shmem_kb,vm_rss_kb,vm_hwm_kb" >"$file"
+	while [[ -r /proc/$pid/status ]]; do
+		awk -v ms="$(now_ms)" '
+			/^VmHWM:/ {hwm=$2} /^VmRSS:/ {rss=$2} /^RssAnon:/ {anon=$2}
+			/^RssFile:/ {file=$2} /^RssShmem:/ {shm=$2}
+			END { if (anon != "") printf "%s,%s,%s,%s,%s,%s\n", ms, anon, file, shm, rss, hwm }' \
+			"/proc/$pid/status" >>"$file" 2>/dev/null || break
+		sleep 0.2
+	done
+}
+
+# drain_run NAME EVENTS: a backlog of EVENTS item.create events (one per new
+# item, so in as many lanes), built with the worker paused, then delivered
+drain_run() {
+	local name=$1 total=$2 done_rows=0 chunk pid sampler base polls t0 got t_start t_end elapsed scans0 scans1 cpu0 cpu1 t_cpu
+	phase "drain: $name ($total events to the nginx sink)"
+	fresh_state match-create yes off
+	t0=$(now_ms)
+	while (( done_rows < total )); do
+		chunk=$(( total - done_rows < CHUNK ? total - done_rows : CHUNK ))
+		sqlq "INSERT INTO bench.item (title, n) SELECT 'backlog ' || g, g FROM generate_series(1, $chunk) g" >/dev/null
+		done_rows=$(( done_rows + chunk ))
+	done
+	raw "drain.$name.build_ms" "$(( $(now_ms) - t0 ))"
+	sqlq "VACUUM ANALYZE notify.outbox" >/dev/null
+	sqlq "CHECKPOINT" >/dev/null
+	got=$(sqlq "SELECT count(*) FROM notify.outbox WHERE status = 'pending'")
+	[[ $got -eq $total ]] || nx_die "drain $name: backlog has $got events, expected $total"
+	raw "drain.$name.outbox_bytes_backlog" "$(sqlq "SELECT pg_total_relation_size('notify.outbox')")"
+	scans0=$(outbox_scans)
+	base=$(nginx_requests)
+	polls=0
+	t_start=$(now_ms)
+	pid=$(worker_resume)
+	cpu0=$(cpu_ticks "$pid")
+	t_cpu=$(now_ms)
+	spawn memory_sampler "$pid" "$OUT/memory_$name.csv"
+	sampler=$SPAWNED
+	# nginx's counter says when the sink has seen them all (no SQL scan of
+	# the outbox meanwhile); then wait for the outcomes to be recorded
+	while :; do
+		polls=$(( polls + 1 ))
+		got=$(( $(nginx_requests) - base - polls ))
+		(( got >= total )) && break
+		if (( $(now_ms) - t_start > SETTLE_TIMEOUT * 1000 )); then
+			nx_log "warning: nginx saw $got of $total requests after $SETTLE_TIMEOUT s"
+			break
+		fi
+		sleep 0.25
+	done
+	t_end=$(now_ms)
+	cpu1=$(cpu_ticks "$pid")
+	raw "drain.$name.wall_ms_to_sink" "$(( t_end - t_start ))"
+	# CPU time over the same interval (clock ticks): worker, nginx, machine
+	raw "drain.$name.cpu_interval_ms" "$(( t_end - t_cpu ))"
+	raw "drain.$name.cpu_worker_s" "$(cpu_diff "${cpu0%%;*}" "${cpu1%%;*}")"
+	raw "drain.$name.cpu_nginx_s" "$(cpu_diff "$(cut -d';' -f2 <<<"$cpu0")" "$(cut -d';' -f2 <<<"$cpu1")")"
+	raw "drain.$name.cpu_busy_s" "$(cpu_diff "${cpu0##*;}" "${cpu1##*;}")"
+	elapsed=$(wait_delivered "$SETTLE_TIMEOUT")
+	sleep 1.1
+	bg_stop "$sampler"
+	scans1=$(outbox_scans)
+	raw "drain.$name.outbox_seq_scans" "$(( ${scans1% *} - ${scans0% *} ))"
+	raw "drain.$name.outbox_seq_tup_read" "$(( ${scans1#* } - ${scans0#* } ))"
+	raw "drain.$name.worker_pid" "$pid"
+	raw "drain.$name.events" "$total"
+	raw "drain.$name.sink_requests" "$(( $(nginx_requests) - base - polls - 1 ))"
+	# first and last recorded delivery; the rows recorded in the first
+	# transaction were sent before the clock starts, so they are not counted
+	sqlq "
+	WITH d AS (SELECT delivered_at FROM notify.outbox WHERE status = 'delivered'),
+	     m AS (SELECT min(delivered_at) AS first, max(delivered_at) AS last FROM d)
+	SELECT 'delivered', count(*) FROM d
+	UNION ALL SELECT 'first_batch', count(*) FROM d, m WHERE d.delivered_at = m.first
+	UNION ALL SELECT 'first_ms', (extract(epoch FROM first) * 1000)::bigint FROM m
+	UNION ALL SELECT 'last_ms', (extract(epoch FROM last) * 1000)::bigint FROM m
+	UNION ALL SELECT 'span_ms', round(extract(epoch FROM last - first) * 1000, 1) FROM m
+	UNION ALL SELECT 'failed', count(*) FROM notify.outbox WHERE status = 'failed'
+	UNION ALL SELECT 'undelivered', count(*) FROM notify.outbox WHERE status IN ('pending', 'in_flight')
+	UNION ALL SELECT 'max_attempts', max(attempts) FROM notify.outbox
+	UNION ALL SELECT 'worker_start_ms', (extract(epoch FROM backend_start) * 1000)::bigint
+	          FROM pg_stat_activity WHERE pid = $pid
+	UNION ALL SELECT 'outbox_bytes_drained', pg_total_relation_size('notify.outbox')
+	" | while IFS='|' read -r k v; do raw "drain.$name.$k" "$v"; done
+	raw "drain.$name.resume_ms" "$t_start"
+}
+
+drain_run small "$DRAIN_SMALL"
+drain_run large "$DRAIN_LARGE"
+
+# retention: delivered rows deleted by the worker's purge (every 10 s)
+phase "retention: notify_ext.retention_delivered = 0, waiting for the purge"
+raw retention.rows_before "$(sqlq "SELECT count(*) FROM notify.outbox")"
+raw retention.bytes_before "$(sqlq "SELECT pg_total_relation_size('notify.outbox')")"
+av0=$(sqlq "SELECT autovacuum_count + vacuum_count FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")
+set_setting notify_ext.retention_delivered 0
+t0=$(now_ms)
+if [[ $MODE == quick ]]; then
+	# no time for a purge period: a starting worker purges at once
+	worker_pause
+	worker_resume >/dev/null
+fi
+while [[ $(sqlq "SELECT count(*) FROM notify.outbox") -gt 0 ]]; do
+	(( $(now_ms) - t0 > 25000 )) && { nx_log "warning: outbox not purged after 25 s"; break; }
+	sleep 1
+done
+raw retention.purge_wait_ms "$(( $(now_ms) - t0 ))"
+raw retention.rows_after "$(sqlq "SELECT count(*) FROM notify.outbox")"
+raw retention.bytes_after_purge "$(sqlq "SELECT pg_total_relation_size('notify.outbox')")"
+raw retention.heap_bytes_after_purge "$(sqlq "SELECT pg_relation_size('notify.outbox')")"
+if (( VACUUM_WAIT > 0 )); then
+	phase "retention: waiting up to ${VACUUM_WAIT}s for autovacuum of notify.outbox"
+	t0=$(now_ms)
+	while :; do
+		av=$(sqlq "SELECT autovacuum_count + vacuum_count FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")
+		# a vacuum that started before the purge does not count: wait for the
+		# dead rows to be gone
+		dead=$(sqlq "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")
+		(( av > av0 && dead < 1000 )) && break
+		(( $(now_ms) - t0 > VACUUM_WAIT * 1000 )) && { nx_log "warning: no autovacuum within ${VACUUM_WAIT}s"; break; }
+		sleep 2
+	done
+	raw retention.vacuum_wait_ms "$(( $(now_ms) - t0 ))"
+	raw retention.bytes_after_vacuum "$(sqlq "SELECT pg_total_relation_size('notify.outbox')")"
+	raw retention.heap_bytes_after_vacuum "$(sqlq "SELECT pg_relation_size('notify.outbox')")"
+	raw retention.dead_after_vacuum "$(sqlq "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")"
+fi
+set_setting notify_ext.retention_delivered DEFAULT
+
+# --- latency -------------------------------------------------------------------------
+# Commit timestamps need track_commit_timestamp, which needs a restart; it
+# is on for this scenario only, so the throughput runs do not pay for it.
+phase "latency: restart with track_commit_timestamp = on"
+sqlq "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -m fast -w restart >/dev/null ||
+	{ tail -n 30 "$PGLOG" >&2; nx_die "restart failed"; }
+wait_worker present >/dev/null
+fresh_state latency yes on
+: >"$RECV_LOG" 2>/dev/null || true
+# One warm-up event first: the worker has just been started, and its first
+# delivery (connection, plans) is not what a steady 1,000/s sees.  It is
+# reported on its own and left out of the percentiles.
+sleep 1
+sqlq "INSERT INTO bench.item (title, n) VALUES ('warm-up', 0)" >/dev/null
+wait_delivered 30 >/dev/null
+WARM_ID=$(sqlq "SELECT max(id) FROM bench.item")
+phase "latency: pgbench --rate=$LATENCY_RATE for ${LATENCY_SECONDS}s, deliveries to the receiver"
+LOG=$OUT/pgbench_latency.log
+scans0=$(outbox_scans)
+nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$LATENCY_SECONDS" \
+	--rate="$LATENCY_RATE" -f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$LOG" 2>&1 ||
+	{ cat "$LOG" >&2; nx_die "pgbench failed (latency)"; }
+wait_delivered "$SETTLE_TIMEOUT" >/dev/null
+sleep 1.1
+scans1=$(outbox_scans)
+raw latency.outbox_seq_scans "$(( ${scans1% *} - ${scans0% *} ))"
+raw latency.outbox_seq_tup_read "$(( ${scans1#* } - ${scans0#* } ))"
+raw latency.rate "$LATENCY_RATE"
+raw latency.seconds "$LATENCY_SECONDS"
+raw latency.tps "$(pgbench_field "$LOG" '^tps = \([0-9.]*\) .*')"
+raw latency.transactions "$(pgbench_field "$LOG" '^number of transactions actually processed: \([0-9]*\).*')"
+raw latency.pgbench_latency_ms "$(pgbench_field "$LOG" '^latency average = \([0-9.]*\) ms')"
+raw latency.schedule_lag_ms "$(pgbench_field "$LOG" '^rate limit schedule lag: avg \([0-9.]*\) .*')"
+# receipts: event id and arrival time (ms since the epoch) of each request
+node -e '
+	const fs = require("fs");
+	const out = [];
+	for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
+		if (!line) continue;
+		const r = JSON.parse(line);
+		if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
+	}
+	fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
+' "$RECV_LOG" "$WORK/receipts.csv"
+if nx_is_root; then
+	chown "$NX_OS_USER": "$WORK/receipts.csv"
+fi
+sqlq "TRUNCATE bench.recv" >/dev/null
+nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+# first receipt of each event; commit time of the row's inserting transaction
+sqlq "
+DROP TABLE IF EXISTS bench.lat;
+CREATE TABLE bench.lat AS
+SELECT r.t - extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) * 1000 AS commit_ms,
+       r.t - extract(epoch FROM o.created_at) * 1000 AS start_ms,
+       extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) AS committed
+  FROM (SELECT event_id, min(t) AS t FROM bench.recv GROUP BY event_id) r
+  JOIN notify.outbox o ON o.event_id = r.event_id
+  JOIN bench.item i ON i.id = o.entity_id::bigint
+ WHERE i.id > $WARM_ID;
+SELECT 'events', count(*) FROM notify.outbox WHERE entity_id::bigint > $WARM_ID
+UNION ALL SELECT 'warmup_ms', round(min(r.t - extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) * 1000)::numeric, 3)
+  FROM bench.recv r JOIN notify.outbox o ON o.event_id = r.event_id
+  JOIN bench.item i ON i.id = o.entity_id::bigint WHERE i.id = $WARM_ID
+UNION ALL SELECT 'received', count(*) FROM bench.lat
+UNION ALL SELECT 'requests', count(*) FROM bench.recv
+UNION ALL SELECT 'no_commit_ts', count(*) FROM bench.lat WHERE commit_ms IS NULL
+UNION ALL SELECT 'min', round(min(commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'p50', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'p90', round(percentile_cont(0.9) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'p999', round(percentile_cont(0.999) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'max', round(max(commit_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'start_p50', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY start_ms)::numeric, 3) FROM bench.lat
+UNION ALL SELECT 'start_p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY start_ms)::numeric, 3) FROM bench.lat
+" | while IFS='|' read -r k v; do raw "latency.$k" "$v"; done
+# per event: seconds since the first commit, latency in ms
+sqlq "SELECT round((committed - min(committed) OVER ())::numeric, 3) || ',' || round(commit_ms::numeric, 3)
+        FROM bench.lat ORDER BY committed" >"$OUT/latency.csv"
+
+raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- report ---------------------------------------------------------------------------
+set +e
+node "$ROOT/bench/report.js" "$OUT"
+rc=$?
+set -e
+if [[ $rc -eq 3 && $MODE == quick ]]; then
+	rc=0				# targets are not judged in quick mode
+fi
+exit "$rc"
