@@ -9,8 +9,11 @@
 #	   TAP tests (prove) through `make installcheck`, each suite on its own
 #	   so one failing suite does not hide the others,
 #	4. prints the diffs and TAP logs of failures,
-#	5. ends with one line "N passed, N failed" (tests of the three suites,
-#	   TAP counted per file) and exits non-zero on any failure.
+#	5. runs the benchmark's smoke run (bench/run.sh --quick; NX_SKIP_BENCH=1
+#	   skips it),
+#	6. ends with one line "N passed, N failed" (tests of the three suites,
+#	   TAP counted per file, the smoke run as one) and exits non-zero on any
+#	   failure.
 #
 #	As root the suites run as the postgres OS user (initdb refuses root) in
 #	a copy of the tree under /tmp, because chown-ing the work tree would
@@ -189,6 +192,22 @@ if [[ $N_TAP -gt 0 ]]; then
 		for f in tmp_check/log/regress_log_* tmp_check/log/*.log; do
 			show_file "$f" 400
 		done
+	fi
+fi
+
+# The benchmark's smoke run (tiny counts): it must keep working.  Figures
+# are not judged here; the full run is not a test (see bench/README.md).
+if [[ -z ${NX_SKIP_BENCH:-} ]]; then
+	nx_log "benchmark smoke run: bench/run.sh --quick"
+	rc=0
+	(cd "$ROOT" && bash bench/run.sh --quick) >"$LOGDIR/suite_bench.log" 2>&1 || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		PASSED=$((PASSED + 1))
+		sed -n '/^notify_ext benchmark/,$p' "$LOGDIR/suite_bench.log"
+	else
+		FAILED=$((FAILED + 1))
+		STATUS=1
+		show_file "$LOGDIR/suite_bench.log" 200
 	fi
 fi
 
