@@ -84,7 +84,13 @@
 #include "transport_http.h"
 #include "worker.h"
 
-#define PURGE_INTERVAL_MS	10000
+/*
+ * Retention runs every tenth of the shorter retention period, between 10 s
+ * and 10 min: a purge scans the outbox, and rows live at most 10% longer
+ * than their retention.
+ */
+#define PURGE_MIN_MS		10000
+#define PURGE_MAX_MS		600000
 
 /*
  * A database without the extension is looked at again only after this many
@@ -835,6 +841,7 @@ notify_ext_worker_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			http_configure();
+			next_purge = 0;		/* retention may have changed */
 			/* no longer to be served: in-flight rows are taken back on return */
 			if (!launcher_database_configured(database_name))
 			{
@@ -896,7 +903,13 @@ notify_ext_worker_main(Datum main_arg)
 				if (limit > 0 && claimed < limit)
 					claim_hint = 0;
 				if (purge)
-					next_purge = TimestampTzPlusMilliseconds(now, PURGE_INTERVAL_MS);
+				{
+					int64		interval = (int64) Min(notify_ext_retention_delivered,
+													   notify_ext_retention_failed) * 100;
+
+					interval = Max(PURGE_MIN_MS, Min(PURGE_MAX_MS, interval));
+					next_purge = TimestampTzPlusMilliseconds(now, interval);
+				}
 			}
 			else
 			{
