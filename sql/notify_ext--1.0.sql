@@ -531,6 +531,25 @@ $$;
 COMMENT ON FUNCTION notify.set_ordering(text, text, text) IS
 	'API: public. Delivery order of a notification: "entity" (default: per entity and endpoint, entities in parallel) or "endpoint" (one lane per endpoint, as Vidispine''s one thread per endpoint).';
 
+-- API: private.  Queue failed events again: the one place that does it.
+CREATE FUNCTION notify.requeue_failed(ids bigint[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	UPDATE notify.outbox o
+	   SET status = 'pending', queued = true, attempts_base = o.attempts,
+		   next_attempt_at = pg_catalog.now(), lease_until = NULL
+	 WHERE o.id OPERATOR(pg_catalog.=) ANY (ids) AND o.status OPERATOR(pg_catalog.=) 'failed';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM notify.wake();
+	RETURN n;
+END
+$$;
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.redeliver(outbox_id bigint)
 RETURNS bigint
@@ -538,22 +557,18 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	n bigint;
+	st text;
 BEGIN
-	UPDATE notify.outbox o
-	   SET status = 'pending', queued = true, attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
-	 WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id AND o.status OPERATOR(pg_catalog.=) 'failed';
-	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n OPERATOR(pg_catalog.=) 0 THEN
-		IF NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id) THEN
-			RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
-		END IF;
+	SELECT o.status INTO st FROM notify.outbox o WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
+	END IF;
+	IF st IS DISTINCT FROM 'failed' THEN
 		RAISE EXCEPTION 'event % has not failed', outbox_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = 'Only failed events can be delivered again.';
 	END IF;
-	PERFORM notify.wake();
-	RETURN n;
+	RETURN notify.requeue_failed(ARRAY[outbox_id]);
 END
 $$;
 COMMENT ON FUNCTION notify.redeliver(bigint) IS
@@ -565,19 +580,14 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	n bigint;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) redeliver.notification_id) THEN
 		RAISE EXCEPTION 'notification "%" does not exist', notification_id USING ERRCODE = 'undefined_object';
 	END IF;
-	UPDATE notify.outbox o
-	   SET status = 'pending', queued = true, attempts_base = o.attempts, next_attempt_at = pg_catalog.now(), lease_until = NULL
-	 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
-	   AND o.status OPERATOR(pg_catalog.=) 'failed';
-	GET DIAGNOSTICS n = ROW_COUNT;
-	PERFORM notify.wake();
-	RETURN n;
+	RETURN notify.requeue_failed(ARRAY(
+		SELECT o.id FROM notify.outbox o
+		 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
+		   AND o.status OPERATOR(pg_catalog.=) 'failed'));
 END
 $$;
 COMMENT ON FUNCTION notify.redeliver(text) IS
