@@ -117,27 +117,22 @@ static void parse_job_siblings(const DocNode *res, Slot *slots,
 /*---- Triggers ----*/
 
 /*
- * parse_field_list
- *		<field>: comma-separated entries "name", "name:newname", "-name" or
- *		"/group/.../name".  Appends NotifyFieldFilters to trig->md_fields
- *		and returns the canonical list text.
+ * split_list
+ *		The comma-separated entries of a trigger parameter, trimmed, as a
+ *		List of palloc'd strings.  ERRORs on an empty entry.
  */
-static char *
-parse_field_list(const char *value, const DocNode *node,
-				 const DocNode *parent, NotifyTrigger *trig)
+static List *
+split_list(const char *value, const DocNode *node, const DocNode *parent)
 {
 	char	   *copy = pstrdup(value);
 	char	   *entry;
 	char	   *next;
-	StringInfoData canon;
+	List	   *entries = NIL;
 
-	initStringInfo(&canon);
 	for (entry = copy; entry != NULL; entry = next)
 	{
-		NotifyFieldFilter *f = palloc0(sizeof(NotifyFieldFilter));
 		char	   *comma = strchr(entry, ',');
 		char	   *e;
-		bool		ok;
 
 		next = NULL;
 		if (comma)
@@ -151,6 +146,30 @@ parse_field_list(const char *value, const DocNode *node,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("empty entry in list \"%s\" for %s", value,
 							defn_where(node, parent))));
+		entries = lappend(entries, e);
+	}
+	return entries;
+}
+
+/*
+ * parse_field_list
+ *		<field>: comma-separated entries "name", "name:newname", "-name" or
+ *		"/group/.../name".  Appends NotifyFieldFilters to trig->md_fields
+ *		and returns the canonical list text.
+ */
+static char *
+parse_field_list(const char *value, const DocNode *node,
+				 const DocNode *parent, NotifyTrigger *trig)
+{
+	ListCell   *lc;
+	StringInfoData canon;
+
+	initStringInfo(&canon);
+	foreach(lc, split_list(value, node, parent))
+	{
+		char	   *e = lfirst(lc);
+		NotifyFieldFilter *f = palloc0(sizeof(NotifyFieldFilter));
+		bool		ok;
 
 		if (e[0] == '-')
 		{
@@ -223,31 +242,16 @@ static char *
 parse_interval_list(const char *value, const DocNode *node,
 					const DocNode *parent, NotifyTrigger *trig)
 {
-	char	   *copy = pstrdup(value);
-	char	   *entry;
-	char	   *next;
+	ListCell   *lc;
 	StringInfoData canon;
 	int			nentries = 0;
 	bool		keyword = false;
 
 	initStringInfo(&canon);
-	for (entry = copy; entry != NULL; entry = next)
+	foreach(lc, split_list(value, node, parent))
 	{
-		char	   *comma = strchr(entry, ',');
-		char	   *e;
+		char	   *e = lfirst(lc);
 
-		next = NULL;
-		if (comma)
-		{
-			*comma = '\0';
-			next = comma + 1;
-		}
-		e = defn_trim_copy(entry);
-		if (e[0] == '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("empty entry in list \"%s\" for %s", value,
-							defn_where(node, parent))));
 		nentries++;
 
 		if (strcmp(e, "all") == 0 || strcmp(e, "generic") == 0)
@@ -342,30 +346,14 @@ static char *
 parse_simple_list(const char *value, const DocNode *node,
 				  const DocNode *parent, bool track, List **result)
 {
-	char	   *copy = pstrdup(value);
-	char	   *entry;
-	char	   *next;
+	ListCell   *lc;
 	StringInfoData canon;
 
 	initStringInfo(&canon);
-	for (entry = copy; entry != NULL; entry = next)
+	foreach(lc, split_list(value, node, parent))
 	{
-		char	   *comma = strchr(entry, ',');
-		char	   *e;
+		char	   *e = lfirst(lc);
 		bool		ok;
-
-		next = NULL;
-		if (comma)
-		{
-			*comma = '\0';
-			next = comma + 1;
-		}
-		e = defn_trim_copy(entry);
-		if (e[0] == '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("empty entry in list \"%s\" for %s", value,
-							defn_where(node, parent))));
 
 		if (track)
 		{
