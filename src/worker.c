@@ -649,6 +649,39 @@ promote_waiting(TimestampTz now, long *sleep_ms)
 }
 
 /*
+ * Encode an event's body.  The encoder ERRORs only on a payload that is not
+ * the multi-map capture writes (a row someone wrote by hand): that is the
+ * event's failure, not the worker's.  The encoder is pure (memory only), so
+ * the error is caught here without a transaction.  Returns NULL with
+ * *error set then.
+ */
+static char *
+encode_payload(const char *payload, NotifyContentType ct, size_t *len,
+			   char **error)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *volatile body = NULL;
+
+	PG_TRY();
+	{
+		body = encode_body(payload, ct, len);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*error = psprintf("the event's payload cannot be encoded: %s", edata->message);
+		FreeErrorData(edata);
+		body = NULL;
+	}
+	PG_END_TRY();
+	return body;
+}
+
+/*
  * Start the head event of ready lanes while there is room.  Runs in the
  * loop's short-lived context: the transport keeps its own copy of a body.
  */
@@ -674,12 +707,19 @@ dispatch(void)
 		{
 			size_t		len;
 			char	   *error = NULL;
-			char	   *body = encode_body(ev->row->payload, action->content_type, &len);
+			char	   *body = encode_payload(ev->row->payload, action->content_type,
+											  &len, &error);
 
-			if (!http_start(ev, action, body, len, content_type_name(action->content_type),
-							ev->row->event_id, ev->row->notification_id, &error))
+			if (body == NULL)
 				event_finish(ev, false, false, 0, error, -1);
-			pfree(body);
+			else
+			{
+				if (!http_start(ev, action, body, len,
+								content_type_name(action->content_type),
+								ev->row->event_id, ev->row->notification_id, &error))
+					event_finish(ev, false, false, 0, error, -1);
+				pfree(body);
+			}
 		}
 		else if (action->kind == NA_SQS)
 			event_finish(ev, false, false, 0,

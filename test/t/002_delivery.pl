@@ -452,6 +452,17 @@ like(outbox_field($nid_d{ll}, 'last_error'), qr/link-local/,
 is(outbox_field($nid_d{ll}, 'last_status IS NULL AND last_duration_ms < 100'), 't',
 	'link-local: refused without a network attempt');
 
+# 8b. A payload that capture never writes (a row written by hand) is the
+# event's failure, not the worker's
+my $bad_id = sql("INSERT INTO notify.outbox (notification_id, resource, event, entity_id, payload) "
+	  . "VALUES ('$nid_b{flaky}', 'item', 'item.create', 'VX-bad', '[1, 2]') RETURNING id");
+poll_ok("SELECT status FROM notify.outbox WHERE id = $bad_id",
+	'failed', 'malformed payload: the event fails');
+like(sql("SELECT last_error FROM notify.outbox WHERE id = $bad_id"),
+	qr/payload cannot be encoded/, 'malformed payload: last_error says why');
+my $good_after = sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'notify_ext worker'");
+is($good_after, '1', 'malformed payload: the worker is still running');
+
 # 9. Monitoring, once everything is done
 is( sql("SELECT count(*) FROM notify.delivery_status WHERE oldest_pending_age IS NOT NULL "
 		  . "OR pending + in_flight > 0"),
