@@ -159,36 +159,20 @@ content_type_name(NotifyContentType ct)
 }
 
 /*
- * definition_mask_url
- *		Copy of a URL with the password of its user information replaced by
- *		"***" (http://user:***@host/...).  Meant for URLs that passed
- *		validation; the result is palloc'd.
+ * mask_userinfo
+ *		Copy of url with everything between the first ':' after `start` and
+ *		`at` (the '@' closing the user information) replaced by "***"; a
+ *		plain copy when there is no '@' or no ':' before it.  palloc'd.
  */
-char *
-definition_mask_url(const char *url)
+static char *
+mask_userinfo(const char *url, const char *start, const char *at)
 {
-	const char *start = strstr(url, "://");
-	const char *p;
-	const char *at = NULL;
-	const char *colon = NULL;
+	const char *colon;
 	StringInfoData buf;
 
-	start = start ? start + 3 : url;
-	for (p = start; *p && *p != '/' && *p != '?' && *p != '#'; p++)
-	{
-		if (*p == '@')
-			at = p;
-	}
-	if (at == NULL)
+	if (at == NULL || at < start)
 		return pstrdup(url);
-	for (p = start; p < at; p++)
-	{
-		if (*p == ':')
-		{
-			colon = p;
-			break;
-		}
-	}
+	colon = memchr(start, ':', at - start);
 	if (colon == NULL)
 		return pstrdup(url);
 
@@ -197,6 +181,36 @@ definition_mask_url(const char *url)
 	appendStringInfoString(&buf, "***");
 	appendStringInfoString(&buf, at);
 	return buf.data;
+}
+
+/* Where the authority of a URL starts: after "://", or the whole string */
+static const char *
+authority_start(const char *url)
+{
+	const char *start = strstr(url, "://");
+
+	return start ? start + 3 : url;
+}
+
+/*
+ * definition_mask_url
+ *		Copy of a URL with the password of its user information replaced by
+ *		"***" (http://user:***@host/...).  Meant for URLs that passed
+ *		validation; the result is palloc'd.
+ */
+char *
+definition_mask_url(const char *url)
+{
+	const char *start = authority_start(url);
+	const char *p;
+	const char *at = NULL;
+
+	for (p = start; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+	{
+		if (*p == '@')
+			at = p;
+	}
+	return mask_userinfo(url, start, at);
 }
 
 /*
@@ -209,23 +223,7 @@ definition_mask_url(const char *url)
 char *
 defn_mask_url_loose(const char *url)
 {
-	const char *start = strstr(url, "://");
-	const char *at = strrchr(url, '@');
-	const char *colon;
-	StringInfoData buf;
-
-	start = start ? start + 3 : url;
-	if (at == NULL || at < start)
-		return pstrdup(url);
-	colon = memchr(start, ':', at - start);
-	if (colon == NULL)
-		return pstrdup(url);
-
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, url, colon + 1 - url);
-	appendStringInfoString(&buf, "***");
-	appendStringInfoString(&buf, at);
-	return buf.data;
+	return mask_userinfo(url, authority_start(url), strrchr(url, '@'));
 }
 
 /*
