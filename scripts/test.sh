@@ -20,6 +20,12 @@
 #	make git refuse it ("dubious ownership").  The copy is removed after a
 #	passing run and kept after a failing one (set NX_KEEP=1 to always keep
 #	it).  As any other user everything runs in the tree itself.
+#
+#	A subset runs with NX_REGRESS, NX_ISOLATION and NX_TAP (space-separated
+#	test names / test/t files; an empty value skips that suite), e.g.
+#	NX_REGRESS=definitions NX_ISOLATION= NX_TAP= NX_SKIP_BENCH=1.
+#	Runs of several checkouts on one machine take turns: the install into
+#	PostgreSQL's directories and the suites hold /tmp/notify_ext_test.lock.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,17 +66,20 @@ if [[ -f test/peers/package.json ]] &&
 	touch test/peers/node_modules
 fi
 
-REGRESS_TESTS=$(nx_make_var REGRESS)
-ISOLATION_TESTS=$(nx_make_var ISOLATION)
+REGRESS_TESTS=${NX_REGRESS-$(nx_make_var REGRESS)}
+ISOLATION_TESTS=${NX_ISOLATION-$(nx_make_var ISOLATION)}
 TAP_ENABLED=$(nx_make_var TAP_TESTS)
 TAP_FILES=""
 if [[ -n $TAP_ENABLED ]]; then
-	TAP_FILES=$(nx_make_var PROVE_TESTS)
-	[[ -n $TAP_FILES ]] || TAP_FILES=$(ls t/*.pl 2>/dev/null || true)
+	TAP_FILES=${NX_TAP-$(nx_make_var PROVE_TESTS)}
 fi
 N_REGRESS=$(count_words "$REGRESS_TESTS")
 N_ISOLATION=$(count_words "$ISOLATION_TESTS")
 N_TAP=$(count_words "$TAP_FILES")
+
+# one run at a time per machine: the install is shared
+exec 9>/tmp/notify_ext_test.lock
+flock 9
 
 if ! nx_build_install; then
 	echo "build or install failed" >&2
@@ -162,7 +171,7 @@ show_file() {
 
 if [[ $N_REGRESS -gt 0 ]]; then
 	rc=0
-	run_suite regress ISOLATION= TAP_TESTS= || rc=$?
+	run_suite regress REGRESS="$REGRESS_TESTS" ISOLATION= TAP_TESTS= || rc=$?
 	tally_regress "$LOGDIR/suite_regress.log" "$N_REGRESS" "$rc"
 	if [[ $rc -ne 0 ]]; then
 		STATUS=1
@@ -173,7 +182,7 @@ fi
 
 if [[ $N_ISOLATION -gt 0 ]]; then
 	rc=0
-	run_suite isolation REGRESS= TAP_TESTS= || rc=$?
+	run_suite isolation REGRESS= ISOLATION="$ISOLATION_TESTS" TAP_TESTS= || rc=$?
 	tally_regress "$LOGDIR/suite_isolation.log" "$N_ISOLATION" "$rc"
 	if [[ $rc -ne 0 ]]; then
 		STATUS=1
@@ -184,7 +193,7 @@ fi
 
 if [[ $N_TAP -gt 0 ]]; then
 	rc=0
-	run_suite tap REGRESS= ISOLATION= || rc=$?
+	run_suite tap REGRESS= ISOLATION= PROVE_TESTS="$TAP_FILES" || rc=$?
 	tally_tap "$LOGDIR/suite_tap.log" "$N_TAP" "$rc"
 	if [[ $rc -ne 0 ]]; then
 		STATUS=1
