@@ -31,10 +31,12 @@ PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
 SHLIB_LINK += $(shell pkg-config --libs $(PKGS))
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
+# header dependencies (PGXS tracks them only in --enable-depend builds)
+PG_CFLAGS += -MMD -MP
 
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
-REGRESS = install definitions definition_errors capture attach permissions
+REGRESS = install definitions definition_errors capture attach permissions ownership
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent
@@ -47,11 +49,13 @@ TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test/t
 PROVE_TESTS = $(wildcard test/t/*.pl)
 
-EXTRA_CLEAN = tmp_check tmp_regress tmp_check_iso output_iso results regression.diffs regression.out
+EXTRA_CLEAN = $(OBJS:.o=.d) tmp_check tmp_regress tmp_check_iso output_iso results regression.diffs regression.out
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
 
 # PG15's pg_isolation_regress looks for expected files only under its
 # output directory or its input directory, so give it ours (REGRESS_PREP,

@@ -6,7 +6,7 @@
 /*
  * Roles.  Roles are cluster-wide, so they are created only when missing and
  * survive DROP EXTENSION (as pg_monitor-style roles do).
- *   notify_admin    defines notifications, attaches capture, steers delivery
+ *   notify_admin    defines notifications and steers their delivery
  *   notify_monitor  reads definitions (credentials masked) and delivery status
  */
 DO $roles$
@@ -46,40 +46,71 @@ CREATE TABLE notify.notification (
 	entity_id	text,
 	event		text NOT NULL,
 	action_kind text NOT NULL,
-	document	text NOT NULL,
+	document	text NOT NULL,	-- canonical, credentials replaced by "***"
 	summary		text NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	created_by	name NOT NULL DEFAULT CURRENT_USER,
+	owner		oid NOT NULL,	-- the role that created it; actions run as it
 	ordering	text NOT NULL DEFAULT 'entity' CHECK (ordering IN ('entity', 'endpoint'))
 );
 CREATE INDEX ON notify.notification (resource, entity_id);
 COMMENT ON TABLE notify.notification IS
-	'API: private. Notification definitions: the canonical NotificationDocument (XML) and the facts the capture trigger matches on. Managed through notify.create_notification and friends.';
+	'API: private. Notification definitions: the canonical NotificationDocument (XML, credentials masked) and the facts the capture trigger matches on. Managed through notify.create_notification and friends.';
 SELECT pg_catalog.pg_extension_config_dump('notify.notification', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.notification_id_seq', '');
 
 /*
+ * Secrets.  A stored document never holds a credential: the password of an
+ * <http><url> and the secret key of an <sqs> action with <accessKey> are
+ * replaced by "***" in it and kept here, one row per notification.  Only
+ * the extension owner (the definition cache, the worker) reads them; the
+ * role owning a notification (and superusers) may SELECT its own row.
+ */
+CREATE TABLE notify.notification_secret (
+	notification_id text PRIMARY KEY
+				REFERENCES notify.notification (id) ON DELETE CASCADE,
+	owner		oid NOT NULL,
+	url_password text,
+	sqs_secret	text
+);
+COMMENT ON TABLE notify.notification_secret IS
+	'API: private. Credentials of notifications (URL passwords, SQS secret keys), kept out of the stored documents; each role reads only its own.';
+ALTER TABLE notify.notification_secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notification_secret_owner ON notify.notification_secret FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
+SELECT pg_catalog.pg_extension_config_dump('notify.notification_secret', '');
+
+/*
  * Credentials for <sqs> actions that name a stored secret (<secret>alias</secret>
- * without <accessKey>), the counterpart of Vidispine's secret store.
+ * without <accessKey>), the counterpart of Vidispine's secret store.  An
+ * alias belongs to the role that stored it first: only that role (or a
+ * member, or a superuser) may replace it, read it or name it in an action.
  */
 CREATE TABLE notify.aws_credential (
 	alias		text PRIMARY KEY,
 	access_key	text NOT NULL,
 	secret_key	text NOT NULL,
-	region		text
+	region		text,
+	owner		oid NOT NULL
 );
 COMMENT ON TABLE notify.aws_credential IS
-	'API: private. AWS credentials referenced by alias from <sqs><secret>; readable by the extension owner only.';
+	'API: private. AWS credentials referenced by alias from <sqs><secret>; each role reads only its own.';
+ALTER TABLE notify.aws_credential ENABLE ROW LEVEL SECURITY;
+CREATE POLICY aws_credential_owner ON notify.aws_credential FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
 SELECT pg_catalog.pg_extension_config_dump('notify.aws_credential', '');
 
 /* ------------------------------------------------------------------------
  * C entry points
  * ------------------------------------------------------------------------ */
 
--- API: private.  Parse and validate a NotificationDocument for a resource.
-CREATE FUNCTION notify.parse_document(resource text, document text,
-	OUT document_xml text, OUT event text, OUT action_kind text, OUT summary text)
+-- API: private.  Parse and validate a NotificationDocument for a resource,
+-- as defined by role run_as: document_xml has its credentials masked, which
+-- come back in url_password and sqs_secret; credential_alias is the alias
+-- an <sqs> action names.
+CREATE FUNCTION notify.parse_document(resource text, document text, run_as oid,
+	OUT document_xml text, OUT event text, OUT action_kind text, OUT summary text,
+	OUT url_password text, OUT sqs_secret text, OUT credential_alias text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'notify_ext_parse_document'
 LANGUAGE C STRICT STABLE;
@@ -341,22 +372,138 @@ CREATE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
 
 /* ------------------------------------------------------------------------
  * Definition API
+ *
+ * Ownership.  A notification belongs to the role that created it (recorded
+ * by OID); its actions run as that role.  Only the owner, a member of the
+ * owner role, or a superuser may change, delete, re-order or redeliver it;
+ * every notify_admin member sees every notification with its credentials
+ * masked.  An AWS credential alias belongs to the role that stored it.
+ *
+ * The functions that act for their caller are C entry points
+ * (notify_ext_definition_api): it records the calling role, hides the
+ * statement text from the server log should anything fail (a document may
+ * hold a password), and runs notify.<name>_impl(caller, arguments...) as
+ * the extension owner.  The _impl functions are granted to nobody.
  * ------------------------------------------------------------------------ */
 
--- API: private.  The one place the insert happens, for both create overloads.
-CREATE FUNCTION notify.store_notification(resource text, entity_id text, document text)
+-- API: private.  ERROR 22004 naming the argument when it is NULL.
+CREATE FUNCTION notify.require_arg(value anyelement, name text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF value IS NULL THEN
+		RAISE EXCEPTION 'argument "%" must not be null', name
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+END
+$$;
+
+-- API: private.  ERROR 42501 unless caller may act for the owner role.
+CREATE FUNCTION notify.require_owner(caller oid, owner oid, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT pg_catalog.pg_has_role(caller, owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of %', what
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('It belongs to role %s.',
+								coalesce(pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(owner)),
+										 pg_catalog.format('with OID %s', owner)));
+	END IF;
+END
+$$;
+
+-- API: private.  Parse a document as defined by caller and check what it
+-- refers to: an AWS credential alias must exist and be usable by caller.
+CREATE FUNCTION notify.parse_checked(caller oid, resource text, document text)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	cred_owner oid;
+BEGIN
+	PERFORM notify.require_arg(resource, 'resource');
+	PERFORM notify.require_arg(document, 'document');
+	p := notify.parse_document(resource, document, caller);
+	IF p.credential_alias IS NOT NULL THEN
+		SELECT c.owner INTO cred_owner FROM notify.aws_credential c
+		 WHERE c.alias OPERATOR(pg_catalog.=) p.credential_alias;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'AWS credential "%" does not exist', p.credential_alias
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_aws_credential.';
+		END IF;
+		PERFORM notify.require_owner(caller, cred_owner,
+			pg_catalog.format('AWS credential "%s"', p.credential_alias));
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- API: private.  Store the credentials of a parsed document for a
+-- notification.  "***" (the mask get_notification shows) keeps the stored
+-- value; with nothing stored it is refused.
+CREATE FUNCTION notify.store_secrets(notification_id text, owner oid,
+									 url_password text, sqs_secret text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old notify.notification_secret;
+BEGIN
+	SELECT * INTO old FROM notify.notification_secret s
+	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
+	IF url_password OPERATOR(pg_catalog.=) '***' THEN
+		url_password := old.url_password;
+		IF url_password IS NULL THEN
+			RAISE EXCEPTION 'the URL password of notification "%" is masked', notification_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A masked password (***) keeps the stored one, and none is stored.',
+					  HINT = 'Give the password itself.';
+		END IF;
+	END IF;
+	IF sqs_secret OPERATOR(pg_catalog.=) '***' THEN
+		sqs_secret := old.sqs_secret;
+		IF sqs_secret IS NULL THEN
+			RAISE EXCEPTION 'the SQS secret key of notification "%" is masked', notification_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A masked secret (***) keeps the stored one, and none is stored.',
+					  HINT = 'Give the secret key itself.';
+		END IF;
+	END IF;
+	DELETE FROM notify.notification_secret s
+	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
+	IF url_password IS NOT NULL OR sqs_secret IS NOT NULL THEN
+		INSERT INTO notify.notification_secret (notification_id, owner, url_password, sqs_secret)
+			VALUES (notification_id, owner, url_password, sqs_secret);
+	END IF;
+END
+$$;
+
+-- API: private.  The one place a notification is inserted.
+CREATE FUNCTION notify.store_notification(caller oid, resource text, entity_id text,
+										  document text)
 RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record;
 	new_id text;
 BEGIN
-	p := notify.parse_document(resource, document);
-	INSERT INTO notify.notification (resource, entity_id, event, action_kind, document, summary)
-		VALUES (resource, entity_id, p.event, p.action_kind, p.document_xml, p.summary)
+	p := notify.parse_checked(caller, resource, document);
+	INSERT INTO notify.notification (resource, entity_id, event, action_kind, document,
+									 summary, owner)
+		VALUES (resource, entity_id, p.event, p.action_kind, p.document_xml, p.summary, caller)
 		RETURNING id INTO new_id;
+	PERFORM notify.store_secrets(new_id, caller, p.url_password, p.sqs_secret);
 	RETURN new_id;
 END
 $$;
@@ -364,22 +511,38 @@ $$;
 -- API: public (notify_admin)
 CREATE FUNCTION notify.create_notification(resource text, document text)
 RETURNS text
-LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT notify.store_notification(resource, NULL, document) $$;
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION notify.create_notification(text, text) IS
-	'API: public. Creates a resource-wide notification from a NotificationDocument (XML or JSON); returns its id.';
+	'API: public. Creates a resource-wide notification from a NotificationDocument (XML or JSON), owned by the calling role; returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.create_notification_impl(caller oid, resource text, document text)
+RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT notify.store_notification(caller, resource, NULL, document) $$;
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.create_notification(resource text, entity_id text, document text)
 RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.create_notification(text, text, text) IS
+	'API: public. Creates a notification scoped to one entity (like /item/{id}/notification), owned by the calling role; returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.create_notification_impl(caller oid, resource text, entity_id text,
+												document text)
+RETURNS text
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF entity_id IS NULL OR entity_id = '' THEN
 		RAISE EXCEPTION 'entity id must not be empty'
-			USING ERRCODE = 'invalid_parameter_value',
+			USING ERRCODE = CASE WHEN entity_id IS NULL THEN 'null_value_not_allowed'
+								 ELSE 'invalid_parameter_value' END,
 				  HINT = 'Use notify.create_notification(resource, document) for a resource-wide notification.';
 	END IF;
 	IF resource = 'file' THEN
@@ -387,11 +550,9 @@ BEGIN
 			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'Only resource-wide file notifications exist.';
 	END IF;
-	RETURN notify.store_notification(resource, entity_id, document);
+	RETURN notify.store_notification(caller, resource, entity_id, document);
 END
 $$;
-COMMENT ON FUNCTION notify.create_notification(text, text, text) IS
-	'API: public. Creates a notification scoped to one entity (like /item/{id}/notification); returns its id.';
 
 -- API: private
 CREATE FUNCTION notify.find_notification(resource text, id text)
@@ -402,13 +563,31 @@ AS $$
 DECLARE
 	n notify.notification;
 BEGIN
+	PERFORM notify.require_arg(resource, 'resource');
+	PERFORM notify.require_arg(id, 'id');
 	SELECT * INTO n FROM notify.notification x
 	 WHERE x.id OPERATOR(pg_catalog.=) find_notification.id
 	   AND x.resource OPERATOR(pg_catalog.=) find_notification.resource;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'notification "%" does not exist for resource "%"', id, resource
+		RAISE EXCEPTION 'notification "%" does not exist for resource "%"',
+			notify.quote_value(id), notify.quote_value(resource)
 			USING ERRCODE = 'undefined_object';
 	END IF;
+	RETURN n;
+END
+$$;
+
+-- API: private.  The notification, after checking that caller owns it.
+CREATE FUNCTION notify.find_owned_notification(caller oid, resource text, id text)
+RETURNS notify.notification
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	n := notify.find_notification(resource, id);
+	PERFORM notify.require_owner(caller, n.owner, pg_catalog.format('notification "%s"', n.id));
 	RETURN n;
 END
 $$;
@@ -416,57 +595,80 @@ $$;
 -- API: public (notify_admin)
 CREATE FUNCTION notify.get_notification(resource text, id text, format text DEFAULT 'xml')
 RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT notify.render_document((notify.find_notification(resource, id)).document, format) $$;
+AS $$
+BEGIN
+	PERFORM notify.require_arg(format, 'format');
+	RETURN notify.render_document((notify.find_notification(resource, id)).document, format);
+END
+$$;
 COMMENT ON FUNCTION notify.get_notification(text, text, text) IS
-	'API: public. Returns a stored NotificationDocument as XML (default) or JSON (format => ''json'').';
+	'API: public. Returns a stored NotificationDocument as XML (default) or JSON (format => ''json''), credentials masked as ***.';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.update_notification(resource text, id text, document text)
 RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.update_notification(text, text, text) IS
+	'API: public. Replaces the action and trigger of a notification the caller owns; returns the stored document (credentials masked; a masked credential keeps the stored one).';
+
+-- API: private
+CREATE FUNCTION notify.update_notification_impl(caller oid, resource text, id text,
+												document text)
+RETURNS text
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record;
 	n notify.notification;
 BEGIN
-	n := notify.find_notification(resource, id);
-	p := notify.parse_document(resource, document);
+	n := notify.find_owned_notification(caller, resource, id);
+	-- actions run as the owner: the owner must be able to use what it names
+	p := notify.parse_checked(n.owner, resource, document);
+	IF caller OPERATOR(pg_catalog.<>) n.owner THEN
+		PERFORM notify.parse_checked(caller, resource, document);
+	END IF;
 	UPDATE notify.notification x
 	   SET event = p.event, action_kind = p.action_kind, document = p.document_xml,
 		   summary = p.summary, updated_at = pg_catalog.now()
 	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+	PERFORM notify.store_secrets(n.id, n.owner, p.url_password, p.sqs_secret);
 	RETURN p.document_xml;
 END
 $$;
-COMMENT ON FUNCTION notify.update_notification(text, text, text) IS
-	'API: public. Replaces the action and trigger of a notification; returns the stored document.';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.delete_notification(resource text, id text)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.delete_notification(text, text) IS
+	'API: public. Deletes a notification the caller owns; its undelivered events are marked failed by the worker (the action is gone) and kept for inspection.';
+
+-- API: private
+CREATE FUNCTION notify.delete_notification_impl(caller oid, resource text, id text)
+RETURNS void
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n notify.notification;
 BEGIN
-	n := notify.find_notification(resource, id);
+	n := notify.find_owned_notification(caller, resource, id);
 	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
 END
 $$;
-COMMENT ON FUNCTION notify.delete_notification(text, text) IS
-	'API: public. Deletes a notification; its undelivered events are marked failed by the worker (the action is gone) and kept for inspection.';
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.notifications AS
 	SELECT id, resource, entity_id, event AS trigger, action_kind AS action, summary,
-		   created_at, updated_at, created_by
+		   created_at, updated_at, pg_catalog.pg_get_userbyid(owner) AS owner
 	  FROM notify.notification;
 COMMENT ON VIEW notify.notifications IS
-	'API: public. Every notification with a readable summary of its trigger and action; credentials masked.';
+	'API: public. Every notification with a readable summary of its trigger and action and its owner; credentials masked.';
 
 -- API: public (notify_admin, notify_monitor)
 CREATE FUNCTION notify.list_notifications(resource text DEFAULT NULL)
@@ -487,17 +689,73 @@ COMMENT ON FUNCTION notify.list_notifications(text) IS
 CREATE FUNCTION notify.set_aws_credential(alias text, access_key text, secret_key text,
 										  region text DEFAULT NULL)
 RETURNS void
-LANGUAGE sql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_aws_credential(text, text, text, text) IS
+	'API: public. Stores AWS credentials under an alias for <sqs><secret>alias</secret> actions; an alias belongs to the role that stored it first.';
+
+-- API: private.  Arguments are checked before anything is written, so that
+-- no constraint violation can echo the secret in its detail.
+CREATE FUNCTION notify.set_aws_credential_impl(caller oid, alias text, access_key text,
+											   secret_key text, region text)
+RETURNS void
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-	INSERT INTO notify.aws_credential AS c (alias, access_key, secret_key, region)
-	VALUES (alias, access_key, secret_key, region)
-	ON CONFLICT (alias) DO UPDATE
-	   SET access_key = excluded.access_key, secret_key = excluded.secret_key, region = excluded.region
+DECLARE
+	cred_owner oid;
+BEGIN
+	PERFORM notify.require_arg(alias, 'alias');
+	PERFORM notify.require_arg(access_key, 'access_key');
+	PERFORM notify.require_arg(secret_key, 'secret_key');
+	IF alias !~ '^[A-Za-z0-9_.-]{1,63}$' THEN
+		RAISE EXCEPTION 'invalid credential alias "%"', notify.quote_value(alias)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An alias has 1 to 63 letters, digits, "_", "." or "-", as <secret> of an <sqs> action names it.';
+	END IF;
+	IF access_key !~ '^[A-Za-z0-9]{1,128}$' THEN
+		RAISE EXCEPTION 'invalid access key for credential "%"', alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An AWS access key id has 1 to 128 letters and digits.';
+	END IF;
+	IF secret_key = '' OR secret_key ~ '[[:space:][:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid secret key for credential "%"', alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A secret access key is not empty and contains no white space or control characters.';
+	END IF;
+	IF region IS NOT NULL AND region !~ '^[a-z0-9-]{1,32}$' THEN
+		RAISE EXCEPTION 'invalid region "%" for credential "%"', notify.quote_value(region), alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A region name such as eu-west-1 has lower-case letters, digits and "-".';
+	END IF;
+	SELECT c.owner INTO cred_owner FROM notify.aws_credential c
+	 WHERE c.alias OPERATOR(pg_catalog.=) set_aws_credential_impl.alias FOR UPDATE;
+	IF FOUND THEN
+		PERFORM notify.require_owner(caller, cred_owner,
+			pg_catalog.format('AWS credential "%s"', alias));
+		UPDATE notify.aws_credential c
+		   SET access_key = set_aws_credential_impl.access_key,
+			   secret_key = set_aws_credential_impl.secret_key,
+			   region = set_aws_credential_impl.region
+		 WHERE c.alias OPERATOR(pg_catalog.=) set_aws_credential_impl.alias;
+	ELSE
+		INSERT INTO notify.aws_credential (alias, access_key, secret_key, region, owner)
+			VALUES (alias, access_key, secret_key, region, caller);
+	END IF;
+END
 $$;
-COMMENT ON FUNCTION notify.set_aws_credential(text, text, text, text) IS
-	'API: public. Stores AWS credentials under an alias for <sqs><secret>alias</secret> actions.';
 
+
+-- API: private.  A value quoted for an error message: control characters
+-- escaped, cut to 100 characters.
+CREATE FUNCTION notify.quote_value(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN pg_catalog.length(e) > 100 THEN pg_catalog.left(e, 100) || '...' ELSE e END
+	  FROM (SELECT pg_catalog.regexp_replace(value, '[[:cntrl:]]', '?', 'g') AS e) x
+$$;
 
 /* ------------------------------------------------------------------------
  * Delivery: steering and monitoring
@@ -512,24 +770,31 @@ LANGUAGE C STRICT VOLATILE;
 -- API: public (notify_admin)
 CREATE FUNCTION notify.set_ordering(resource text, id text, ordering text)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_ordering(text, text, text) IS
+	'API: public. Delivery order of a notification the caller owns: "entity" (default: per entity and endpoint, entities in parallel) or "endpoint" (one lane per endpoint, as Vidispine''s one thread per endpoint).';
+
+-- API: private
+CREATE FUNCTION notify.set_ordering_impl(caller oid, resource text, id text, ordering text)
+RETURNS void
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n notify.notification;
 BEGIN
-	IF ordering IS NULL OR ordering NOT IN ('entity', 'endpoint') THEN
-		RAISE EXCEPTION 'invalid ordering "%"', ordering
+	PERFORM notify.require_arg(ordering, 'ordering');
+	IF ordering NOT IN ('entity', 'endpoint') THEN
+		RAISE EXCEPTION 'invalid ordering "%"', notify.quote_value(ordering)
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Use "entity" (one lane per entity and endpoint) or "endpoint" (one lane per endpoint).';
 	END IF;
-	n := notify.find_notification(resource, id);
-	UPDATE notify.notification x SET ordering = set_ordering.ordering, updated_at = pg_catalog.now()
+	n := notify.find_owned_notification(caller, resource, id);
+	UPDATE notify.notification x SET ordering = set_ordering_impl.ordering, updated_at = pg_catalog.now()
 	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
 END
 $$;
-COMMENT ON FUNCTION notify.set_ordering(text, text, text) IS
-	'API: public. Delivery order of a notification: "entity" (default: per entity and endpoint, entities in parallel) or "endpoint" (one lane per endpoint, as Vidispine''s one thread per endpoint).';
 
 -- API: private.  Queue failed events again: the one place that does it.
 CREATE FUNCTION notify.requeue_failed(ids bigint[])
@@ -553,17 +818,34 @@ $$;
 -- API: public (notify_admin)
 CREATE FUNCTION notify.redeliver(outbox_id bigint)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.redeliver(bigint) IS
+	'API: public. Queues one failed event (by outbox id) of a notification the caller owns for delivery again, with a fresh retry budget; attempt numbers go on.';
+
+-- API: private
+CREATE FUNCTION notify.redeliver_impl(caller oid, outbox_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	st text;
+	o notify.outbox;
+	owner oid;
 BEGIN
-	SELECT o.status INTO st FROM notify.outbox o WHERE o.id OPERATOR(pg_catalog.=) redeliver.outbox_id;
+	PERFORM notify.require_arg(outbox_id, 'outbox_id');
+	SELECT * INTO o FROM notify.outbox x WHERE x.id OPERATOR(pg_catalog.=) redeliver_impl.outbox_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
 	END IF;
-	IF st IS DISTINCT FROM 'failed' THEN
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) o.notification_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" of event % does not exist', o.notification_id, outbox_id
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', o.notification_id));
+	IF o.status IS DISTINCT FROM 'failed' THEN
 		RAISE EXCEPTION 'event % has not failed', outbox_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = 'Only failed events can be delivered again.';
@@ -571,27 +853,38 @@ BEGIN
 	RETURN notify.requeue_failed(ARRAY[outbox_id]);
 END
 $$;
-COMMENT ON FUNCTION notify.redeliver(bigint) IS
-	'API: public. Queues one failed event (by outbox id) for delivery again, with a fresh retry budget; attempt numbers go on.';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.redeliver(notification_id text)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.redeliver(text) IS
+	'API: public. Queues every failed event of a notification the caller owns for delivery again; returns how many.';
+
+-- API: private
+CREATE FUNCTION notify.redeliver_impl(caller oid, notification_id text)
+RETURNS bigint
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	owner oid;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) redeliver.notification_id) THEN
-		RAISE EXCEPTION 'notification "%" does not exist', notification_id USING ERRCODE = 'undefined_object';
+	PERFORM notify.require_arg(notification_id, 'notification_id');
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) redeliver_impl.notification_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" does not exist', notify.quote_value(notification_id)
+			USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', notification_id));
 	RETURN notify.requeue_failed(ARRAY(
 		SELECT o.id FROM notify.outbox o
-		 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver.notification_id
+		 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver_impl.notification_id
 		   AND o.status OPERATOR(pg_catalog.=) 'failed'));
 END
 $$;
-COMMENT ON FUNCTION notify.redeliver(text) IS
-	'API: public. Queues every failed event of a notification for delivery again; returns how many.';
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.delivery_status AS
@@ -643,16 +936,14 @@ GRANT EXECUTE ON FUNCTION
 	notify.update_notification(text, text, text),
 	notify.delete_notification(text, text),
 	notify.list_notifications(text),
-	notify.attach(regclass, text, name, jsonb),
-	notify.detach(regclass),
 	notify.set_aws_credential(text, text, text, text),
-	notify.check_column(regclass, text),
-	notify.capture(),
 	notify.set_ordering(text, text, text),
 	notify.redeliver(bigint),
 	notify.redeliver(text)
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+-- each role reads its own credentials (row security)
+GRANT SELECT ON notify.notification_secret, notify.aws_credential TO notify_admin;
 GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
 	notify.delivery_attempts TO notify_admin, notify_monitor;
 

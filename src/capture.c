@@ -54,6 +54,7 @@
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
 #include "parser/parse_relation.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/float.h"
@@ -408,7 +409,7 @@ scope_matches(const CachedNotification *cn, const char *entity_id)
 /*
  * Write one outbox row and have the worker woken at commit.  A row of a
  * strict lane (thread group, endpoint ordering) first takes the lane's
- * transaction advisory lock, so that a later writer of the lane gets its
+ * transaction-level lock, so that a later writer of the lane gets its
  * outbox id only after this transaction ends: ids follow commit order.
  */
 static void
@@ -416,9 +417,17 @@ emit(CaptureState *st, const CachedNotification *cn, const char *event,
 	 const char *entity_id, const char *payload)
 {
 	if (!cn->lane_per_entity)
-		DirectFunctionCall2(pg_advisory_xact_lock_int4,
-							Int32GetDatum(NOTIFY_LANE_LOCK_CLASS),
-							Int32GetDatum(cn->lane_lock_key));
+	{
+		LOCKTAG		tag;
+
+		/*
+		 * An advisory lock tag of a kind no SQL function makes (they use
+		 * field4 1 and 2): no other session can take it to stall writers.
+		 */
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, NOTIFY_LANE_LOCK_CLASS,
+							 (uint32) cn->lane_lock_key, NOTIFY_LANE_LOCK_KIND);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
 	outbox_insert(st->cat->outbox, st->cat->outbox_id_seq, cn->id,
 				  resource_name(cn->def->resource),
 				  event, entity_id, payload);

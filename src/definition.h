@@ -81,6 +81,7 @@ typedef struct NotifyAction
 
 	/* http */
 	char	   *url;			/* full URL, credentials included */
+	char	   *url_password;	/* its password (URL-encoded), or NULL */
 	bool		put;			/* method PUT rather than POST */
 	int			timeout_s;		/* 0 = no timeout */
 
@@ -88,7 +89,7 @@ typedef struct NotifyAction
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
 	char	   *sqs_queue;
 	char	   *sqs_access_key; /* NULL: sqs_secret names a stored credential */
-	char	   *sqs_secret;
+	char	   *sqs_secret;		/* the secret key, or the alias */
 	char	   *sqs_region;		/* explicit <region>, or derived, or NULL */
 
 	/* function / channel */
@@ -172,5 +173,15 @@ extern char *definition_summary(const NotifyDefinition *def);
 extern const char *action_kind_name(NotifyActionKind kind);
 extern const char *content_type_name(NotifyContentType ct);
 extern char *definition_mask_url(const char *url);
+extern char *definition_url_set_password(const char *url, const char *password,
+										 char **old_password);
+extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,
+								   const char *sqs_secret);
+
+/*
+ * What a stored document holds in place of a credential.  Given back in an
+ * update, it keeps the stored credential.
+ */
+#define NOTIFY_SECRET_MASK	"***"
 
 #endif							/* NOTIFY_DEFINITION_H */

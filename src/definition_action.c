@@ -180,8 +180,18 @@ parse_http(const DocNode *kind, NotifyAction *act)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("empty element <url> in <http>")));
 	(void) defn_check_url(url, slots[2].node, kind, false);
-	act->url = url;
-	defn_node_add(canon, "url", url, false);
+
+	/*
+	 * The password of the URL is a secret: the canonical document holds
+	 * the URL, in libcurl's spelling, with "***" in its place, and the
+	 * caller stores the password apart (definition_set_secrets puts it
+	 * back).
+	 */
+	act->url = definition_url_set_password(url, NULL, &act->url_password);
+	defn_node_add(canon, "url",
+				  act->url_password == NULL ? url :
+				  definition_url_set_password(url, NOTIFY_SECRET_MASK, NULL),
+				  false);
 
 	act->put = false;
 	if (slots[3].node != NULL)
@@ -415,7 +425,10 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 					 errdetail("Without <accessKey>, <secret> names a credential stored with notify.set_aws_credential: 1 to %d letters, digits, \"_\", \".\" or \"-\".",
 							   MAX_ALIAS_LEN)));
 		act->sqs_secret = secret;
-		defn_node_add(canon, "secret", secret, false);
+		/* a secret key is stored apart, like a URL password */
+		defn_node_add(canon, "secret",
+					  act->sqs_access_key != NULL ? NOTIFY_SECRET_MASK : secret,
+					  false);
 	}
 
 	act->retry = DEFAULT_RETRY;

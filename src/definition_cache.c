@@ -235,8 +235,10 @@ typedef struct CacheAddArgs
 	const char *resource;
 	const char *entity_id;
 	const char *document;
-	const char *creator;
+	Oid			owner;
 	const char *ordering;
+	const char *url_password;
+	const char *sqs_secret;
 } CacheAddArgs;
 
 /* Parse one stored row into the cache; called inside a subtransaction */
@@ -253,10 +255,11 @@ cache_add_row(void *arg)
 
 	cn->id = pstrdup(a->id);
 	cn->entity_id = a->entity_id ? pstrdup(a->entity_id) : NULL;
-	cn->owner = get_role_oid(a->creator, true);
+	cn->owner = a->owner;
 	cn->endpoint_ordering = (strcmp(a->ordering, "endpoint") == 0);
 	cn->def = definition_parse(resource_from_name(a->resource),
 							   a->document, strlen(a->document));
+	definition_set_secrets(cn->def, a->url_password, a->sqs_secret);
 	set_lane(cn);
 
 	make_event_key(key, cn->def->resource, cn->def->trigger.event);
@@ -275,17 +278,15 @@ cache_add_row(void *arg)
  * document this version cannot read is skipped with a WARNING.
  */
 static void
-cache_add(const char *id, const char *resource, const char *entity_id,
-		  const char *document, const char *creator, const char *ordering)
+cache_add(CacheAddArgs *args)
 {
-	CacheAddArgs args = {id, resource, entity_id, document, creator, ordering};
 	char	   *error = NULL;
 
-	if (!subxact_run(cache_add_row, &args, &error))
+	if (!subxact_run(cache_add_row, args, &error))
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("notification \"%s\" is ignored: its stored document cannot be read",
-						id),
+						args->id),
 				 errdetail_internal("%s", error),
 				 errhint("Delete it with notify.delete_notification and create it again.")));
 }
@@ -336,8 +337,12 @@ cache_load(const NotifyCatalog *cat)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT id, resource, entity_id, document, created_by, ordering "
-					  "FROM notify.notification ORDER BY created_at, id",
+	ret = SPI_execute("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
+					  "n.ordering, s.url_password, s.sqs_secret "
+					  "FROM notify.notification n "
+					  "LEFT JOIN notify.notification_secret s "
+					  "ON s.notification_id OPERATOR(pg_catalog.=) n.id "
+					  "ORDER BY n.created_at, n.id",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
@@ -347,13 +352,20 @@ cache_load(const NotifyCatalog *cat)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *id = SPI_getvalue(tup, desc, 1);
+		CacheAddArgs args;
+		bool		isnull;
 
-		if (strlen(id) >= NAMEDATALEN)
+		args.id = SPI_getvalue(tup, desc, 1);
+		if (strlen(args.id) >= NAMEDATALEN)
 			continue;			/* ids are VX-<n>; cannot happen */
-		cache_add(id, SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 3),
-				  SPI_getvalue(tup, desc, 4), SPI_getvalue(tup, desc, 5),
-				  SPI_getvalue(tup, desc, 6));
+		args.resource = SPI_getvalue(tup, desc, 2);
+		args.entity_id = SPI_getvalue(tup, desc, 3);
+		args.document = SPI_getvalue(tup, desc, 4);
+		args.owner = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+		args.ordering = SPI_getvalue(tup, desc, 6);
+		args.url_password = SPI_getvalue(tup, desc, 7);
+		args.sqs_secret = SPI_getvalue(tup, desc, 8);
+		cache_add(&args);
 	}
 	SPI_finish();
 

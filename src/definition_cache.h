@@ -15,8 +15,14 @@
 
 #include "definition.h"
 
-/* advisory lock class of strict delivery lanes ("NtfL") */
+/*
+ * Lock tag of strict delivery lanes: an advisory tag with field1 the
+ * database, field2 this class ("NtfL"), field3 the lane's key and field4
+ * NOTIFY_LANE_LOCK_KIND.  SQL's advisory lock functions only make field4
+ * 1 or 2, so no session can take (and hold) a lane lock from SQL.
+ */
 #define NOTIFY_LANE_LOCK_CLASS	0x4e74664c
+#define NOTIFY_LANE_LOCK_KIND	0x4e78
 
 typedef struct CachedNotification
 {
@@ -30,7 +36,7 @@ typedef struct CachedNotification
 	 * Delivery lane: "g:<group>", "u:<endpoint>" (endpoint ordering) or
 	 * "e:<endpoint>" completed by the entity of each event (per_entity).
 	 * Strict lanes (group, endpoint) are serialised at capture by a
-	 * transaction advisory lock on lane_lock_key, so that their outbox ids
+	 * transaction-level lock on lane_lock_key (see NOTIFY_LANE_LOCK_KIND), so that their outbox ids
 	 * follow commit order.
 	 */
 	char	   *lane_prefix;

@@ -214,6 +214,90 @@ definition_mask_url(const char *url)
 }
 
 /*
+ * definition_url_set_password
+ *		Read, and optionally replace, the password of a URL's user
+ *		information with libcurl's URL parser, the one that will send it.
+ *
+ * *old_password (when old_password is not NULL) is set to the URL's
+ * password as written (URL-encoded), palloc'd, or NULL when it has none.
+ * When the URL has a password, the result is the URL in libcurl's
+ * spelling (which also turns "http:/u:p@h/" into "http://u:p@h/", so that
+ * definition_mask_url finds the password), with `password` in its place
+ * when that is not NULL; a URL without a password is returned as is.
+ * ERRCODE_INVALID_PARAMETER_VALUE if libcurl cannot parse the URL, whose
+ * text is then not shown.  The CURLU handle is freed on every path.
+ */
+char *
+definition_url_set_password(const char *url, const char *password,
+							char **old_password)
+{
+	CURLU	   *volatile h;
+	char	   *volatile result = NULL;
+
+	if (old_password)
+		*old_password = NULL;
+	h = curl_url();
+	if (h == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	PG_TRY();
+	{
+		char	   *part = NULL;
+
+		if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid URL in an <http> action")));
+		if (curl_url_get(h, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK && part != NULL)
+		{
+			if (old_password)
+				*old_password = pstrdup(part);
+			curl_free(part);
+			part = NULL;
+			if ((password != NULL &&
+				 curl_url_set(h, CURLUPART_PASSWORD, password, 0) != CURLUE_OK) ||
+				curl_url_get(h, CURLUPART_URL, &part, 0) != CURLUE_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid URL in an <http> action")));
+			result = pstrdup(part);
+			curl_free(part);
+		}
+		if (result == NULL)
+			result = pstrdup(url);
+	}
+	PG_FINALLY();
+	{
+		curl_url_cleanup(h);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * definition_set_secrets
+ *		Put the credentials stored apart back into a definition parsed from
+ *		its stored (masked) document: the URL password of an <http> action,
+ *		the secret key of an <sqs> action with <accessKey>.  NULL leaves a
+ *		value as it is.
+ */
+void
+definition_set_secrets(NotifyDefinition *def, const char *url_password,
+					   const char *sqs_secret)
+{
+	NotifyAction *a = &def->action;
+
+	if (a->kind == NA_HTTP && url_password != NULL && a->url_password != NULL)
+	{
+		a->url = definition_url_set_password(a->url, url_password, NULL);
+		a->url_password = pstrdup(url_password);
+	}
+	if (a->kind == NA_SQS && sqs_secret != NULL && a->sqs_access_key != NULL)
+		a->sqs_secret = pstrdup(sqs_secret);
+}
+
+/*
  * mask_url_loose
  *		Masking for URLs that failed validation, used in error messages:
  *		everything between the first ':' after the scheme and the last '@'

@@ -34,6 +34,7 @@ int			notify_ext_max_host_connections = 8;
 int			notify_ext_max_buffered = 20000;
 int			notify_ext_connect_timeout = 10;
 int			notify_ext_lease = 300;
+int			notify_ext_function_timeout = 10000;
 int			notify_ext_backoff_base = 1000;
 int			notify_ext_backoff_max = 300000;
 int			notify_ext_retention_delivered = 3600;
@@ -123,6 +124,12 @@ notify_ext_guc_init_worker(void)
 							"again. Range 10 s to 1 day.",
 							&notify_ext_lease, 300, 10, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.function_timeout",
+							"Time limit of one call of a <function> action.",
+							"A call that takes longer is cancelled and counts as "
+							"a failed attempt. 0 means no limit. Range 0 to 1 h.",
+							&notify_ext_function_timeout, 10000, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.backoff_base",
 							"Delay before the first retry of a failed delivery.",
 							"Each further retry doubles it, with jitter, up to "

@@ -27,6 +27,7 @@ extern int	notify_ext_max_host_connections;
 extern int	notify_ext_max_buffered;
 extern int	notify_ext_connect_timeout;
 extern int	notify_ext_lease;
+extern int	notify_ext_function_timeout;
 extern int	notify_ext_backoff_base;
 extern int	notify_ext_backoff_max;
 extern int	notify_ext_retention_delivered;

@@ -70,7 +70,10 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
+#include "utils/acl.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -463,48 +466,118 @@ typedef struct IndbCall
 	char	   *error;
 } IndbCall;
 
+/*
+ * indb_check_owner
+ *		The role an in-database action runs as: the notification's owner,
+ *		which must still exist.  ERROR otherwise: never the worker's role.
+ */
+static Oid
+indb_check_owner(const Event *ev)
+{
+	Oid			owner = ev->ref->owner;
+
+	if (!OidIsValid(owner) ||
+		!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role with OID %u, the owner of notification \"%s\", does not exist",
+						owner, ev->row->notification_id),
+				 errhint("Actions run as the role that created the notification; create the notification again as an existing role.")));
+	return owner;
+}
+
+/*
+ * indb_call_function
+ *		Call the event function of a <function> action with the event as
+ *		jsonb, as role `owner`.
+ *
+ * The call runs the way core runs a table owner's code in maintenance
+ * commands: as that role, in a security-restricted operation (no SET ROLE,
+ * SET SESSION AUTHORIZATION or other escapes into the worker's superuser
+ * session), under its own GUC nest level whose changes are all rolled
+ * back afterwards (so the function sees the session's normal settings, not
+ * the worker's, and leaves nothing behind), and under
+ * notify_ext.function_timeout.  The owner's EXECUTE privilege is checked
+ * at every call.  Sets call->delivered, or call->error when the function
+ * returned NULL; ERRORs otherwise.
+ */
+static void
+indb_call_function(IndbCall *call, Oid owner)
+{
+	Event	   *ev = call->ev;
+	Oid			argtypes[1] = {JSONBOID};
+	Oid			fn;
+	FmgrInfo	flinfo;
+	Oid			save_userid;
+	int			save_sec;
+	int			save_nestlevel;
+
+	LOCAL_FCINFO(fcinfo, 1);
+
+	fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
+						1, argtypes, false);
+	if (pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s",
+						ev->ref->action.function_name),
+				 errdetail("The action runs as role \"%s\".",
+						   GetUserNameFromId(owner, false))));
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
+												CStringGetDatum(ev->row->payload));
+	fcinfo->args[0].isnull = false;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	if (notify_ext_function_timeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, notify_ext_function_timeout);
+	PG_TRY();
+	{
+		(void) FunctionCallInvoke(fcinfo);
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_FINALLY();
+	{
+		if (notify_ext_function_timeout > 0)
+			disable_timeout(STATEMENT_TIMEOUT, false);
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(false, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	if (fcinfo->isnull)
+		call->error = pstrdup("function returned NULL: the event was not accepted");
+	else
+		call->delivered = true;
+}
+
 /* Run one in-database action; called inside a subtransaction */
 static void
 indb_call(void *arg)
 {
 	IndbCall   *call = arg;
 	Event	   *ev = call->ev;
-	Oid			save_userid;
-	int			save_sec;
+	Oid			owner = indb_check_owner(ev);
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	if (OidIsValid(ev->ref->owner))
-		SetUserIdAndSecContext(ev->ref->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	if (ev->ref->action.kind == NA_FUNCTION)
-	{
-		Oid			argtypes[1] = {JSONBOID};
-		Oid			fn;
-		FmgrInfo	flinfo;
-
-		LOCAL_FCINFO(fcinfo, 1);
-
-		fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
-							1, argtypes, false);
-		fmgr_info(fn, &flinfo);
-		InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
-		fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
-													CStringGetDatum(ev->row->payload));
-		fcinfo->args[0].isnull = false;
-		(void) FunctionCallInvoke(fcinfo);
-		if (fcinfo->isnull)
-			call->error = pstrdup("function returned NULL: the event was not accepted");
-		else
-			call->delivered = true;
-	}
+		indb_call_function(call, owner);
 	else
 	{
+		Oid			save_userid;
+		int			save_sec;
 		size_t		len;
 		char	   *body = encode_body(ev->row->payload, ev->ref->action.content_type, &len);
 
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		Async_Notify(ev->ref->action.channel, body);
+		SetUserIdAndSecContext(save_userid, save_sec);
 		call->delivered = true;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
 /*
@@ -554,6 +627,19 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "notify_ext delivery");
+
+		/*
+		 * The worker's statements are planned once and kept.  Planned while
+		 * the outbox is empty (or just vacuumed), a plan could scan the
+		 * whole table for every claim and record; every statement here has
+		 * an index to use, except the purge, which scans anyway.  Make the
+		 * planner use them, in this transaction only: in-database actions
+		 * run in transactions of their own with the session's settings.
+		 */
+		if (work != TXN_INDB)
+			(void) set_config_option("enable_seqscan", "off", PGC_SUSET,
+									 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+									 false);
 
 		if (!OidIsValid(notify_catalog()->schema))
 			extension_gone = true;
@@ -818,14 +904,6 @@ notify_ext_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	strlcpy(database_name, get_database_name(MyDatabaseId), NAMEDATALEN);
 	CommitTransactionCommand();
-
-	/*
-	 * The worker's statements are planned once and kept.  Planned while the
-	 * outbox is empty (or just vacuumed), a plan could scan the whole table
-	 * for every claim and record; every statement here has an index to
-	 * use, except the purge, which scans anyway.  Make the planner use them.
-	 */
-	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	event_context = AllocSetContextCreate(TopMemoryContext, "notify_ext events",
 										  ALLOCSET_DEFAULT_SIZES);

@@ -8,6 +8,9 @@
 --
 CREATE SCHEMA defs;
 
+-- the AWS credential the reference's <sqs> example names by alias
+SELECT notify.set_aws_credential('aws', 'AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
+
 -- handler for <function> actions: takes the event as jsonb, returns text
 CREATE FUNCTION defs.on_event(event jsonb) RETURNS text
 LANGUAGE sql AS $$ SELECT 'accepted' $$;
@@ -49,8 +52,8 @@ BEGIN
 	as_xml := notify.get_notification(resource, new_id, 'xml');
 	as_json := notify.get_notification(resource, new_id, 'json');
 	stable := as_xml = stored
-		AND (notify.parse_document(resource, as_xml)).document_xml = stored
-		AND (notify.parse_document(resource, as_json)).document_xml = stored;
+		AND (notify.parse_document(resource, as_xml, current_user::regrole::oid)).document_xml = stored
+		AND (notify.parse_document(resource, as_json, current_user::regrole::oid)).document_xml = stored;
 END
 $$;
 
@@ -748,8 +751,8 @@ SELECT notify.get_notification('deletion-lock', :'ch_json', 'json');
 
 -- each stored document parses to itself, as XML and as JSON
 SELECT n.action_kind, n.event,
-	   (notify.parse_document(n.resource, n.document)).document_xml = n.document AS xml_stable,
-	   (notify.parse_document(n.resource, notify.render_document(n.document, 'json'))).document_xml
+	   (notify.parse_document(n.resource, n.document, n.owner)).document_xml = n.document AS xml_stable,
+	   (notify.parse_document(n.resource, notify.render_document(n.document, 'json'), n.owner)).document_xml
 		 = n.document AS json_stable
   FROM notify.notification n ORDER BY n.action_kind, n.event;
 
@@ -798,4 +801,5 @@ SELECT defs.delete_all();
 SELECT count(*) FROM notify.notification;
 SET client_min_messages = warning;
 DROP SCHEMA defs CASCADE;
+DELETE FROM notify.aws_credential;
 RESET client_min_messages;
