@@ -60,7 +60,8 @@ static void check_event_function(const char *name, Oid run_as);
  *		The function of a <function> action takes the event as jsonb and
  *		returns text: name(jsonb) must resolve, under the current
  *		search_path, to a plain function returning a single text, that
- *		role run_as (the role the action will run as) may execute.
+ *		role run_as (the role the action will run as) may execute (USAGE
+ *		on its schema and EXECUTE).
  *
  * ERRCODE_UNDEFINED_FUNCTION otherwise, or ERRCODE_INSUFFICIENT_PRIVILEGE.
  * The SQL API runs with search_path = pg_catalog, pg_temp, so an
@@ -75,6 +76,7 @@ check_event_function(const char *name, Oid run_as)
 	Oid			funcoid;
 	HeapTuple	tup;
 	Form_pg_proc proc;
+	Oid			nsp;
 	bool		ok;
 
 	funcoid = LookupFuncName(names, 1, argtypes, true);
@@ -93,6 +95,7 @@ check_event_function(const char *name, Oid run_as)
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	ok = (proc->prokind == PROKIND_FUNCTION && proc->prorettype == TEXTOID &&
 		  !proc->proretset);
+	nsp = proc->pronamespace;
 	ReleaseSysCache(tup);
 
 	if (!ok)
@@ -101,7 +104,8 @@ check_event_function(const char *name, Oid run_as)
 				 errmsg("%s(jsonb) is not a function returning text", name),
 				 errdetail("A <function> action calls a function that takes the event as jsonb and returns a single text value, NULL meaning not accepted.")));
 
-	if (pg_proc_aclcheck(funcoid, run_as, ACL_EXECUTE) != ACLCHECK_OK)
+	if (pg_namespace_aclcheck(nsp, run_as, ACL_USAGE) != ACLCHECK_OK ||
+		pg_proc_aclcheck(funcoid, run_as, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s", name),

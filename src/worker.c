@@ -67,6 +67,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
@@ -497,8 +498,8 @@ indb_check_owner(const Event *ev)
  * session), under its own GUC nest level whose changes are all rolled
  * back afterwards (so the function sees the session's normal settings, not
  * the worker's, and leaves nothing behind), and under
- * notify_ext.function_timeout.  The owner's EXECUTE privilege is checked
- * at every call.  Sets call->delivered, or call->error when the function
+ * notify_ext.function_timeout.  The owner's privileges to use the
+ * function (USAGE on its schema, EXECUTE) are checked at every call.  Sets call->delivered, or call->error when the function
  * returned NULL; ERRORs otherwise.
  */
 static void
@@ -516,7 +517,8 @@ indb_call_function(IndbCall *call, Oid owner)
 
 	fn = LookupFuncName(stringToQualifiedNameList(ev->ref->action.function_name),
 						1, argtypes, false);
-	if (pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
+	if (pg_namespace_aclcheck(get_func_namespace(fn), owner, ACL_USAGE) != ACLCHECK_OK ||
+		pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s",

@@ -160,6 +160,7 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/utils/fmgrprotos.h \
  /usr/include/postgresql/15/server/utils/jsonb.h \
  /usr/include/postgresql/15/server/utils/numeric.h \
+ /usr/include/postgresql/15/server/utils/lsyscache.h \
  /usr/include/postgresql/15/server/utils/memutils.h \
  /usr/include/postgresql/15/server/nodes/memnodes.h \
  /usr/include/postgresql/15/server/utils/regproc.h \
@@ -332,6 +333,7 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
 /usr/include/postgresql/15/server/utils/fmgrprotos.h:
 /usr/include/postgresql/15/server/utils/jsonb.h:
 /usr/include/postgresql/15/server/utils/numeric.h:
+/usr/include/postgresql/15/server/utils/lsyscache.h:
 /usr/include/postgresql/15/server/utils/memutils.h:
 /usr/include/postgresql/15/server/nodes/memnodes.h:
 /usr/include/postgresql/15/server/utils/regproc.h:
