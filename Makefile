@@ -34,7 +34,7 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
-REGRESS = install definitions definition_errors capture attach permissions
+REGRESS = install definitions definition_errors capture attach permissions ssrf_hostcheck
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent
