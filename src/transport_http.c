@@ -43,10 +43,11 @@
  * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
  * every address libcurl is about to connect to (so DNS answers cannot
  * sneak around the lists).  A refused host is reported in the result
- * (HttpResult.refused), never retried.  When the lists change while transfers are
- * running, connections already in the cache could bypass the connect-time
- * check: new transfers then ask for fresh connections until the multi
- * handle can be replaced (as soon as no transfer is running).
+ * (HttpResult.refused) and never retried.  When the lists change while
+ * transfers are running, connections already in the cache could bypass
+ * the connect-time check: new transfers then ask for fresh connections
+ * until the multi handle can be replaced (as soon as no transfer is
+ * running).
  *
  * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
  * multi handle lives for the process and is freed by an on_proc_exit
