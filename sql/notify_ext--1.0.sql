@@ -121,6 +121,15 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'notify_ext_render_document'
 LANGUAGE C STRICT IMMUTABLE;
 
+-- API: private.  The SSRF guard of <http> delivery applied to a URL: the
+-- refusal a delivery would record, or NULL.  A NULL list stands for the
+-- setting's current value.  For tests; granted to nobody.
+CREATE FUNCTION notify.check_url_host(url text,
+	allowed_hosts text DEFAULT NULL, denied_hosts text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_check_url_host'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
 -- API: private.  Statement trigger: definitions changed, drop cached copies.
 CREATE FUNCTION notify.definitions_changed()
 RETURNS trigger

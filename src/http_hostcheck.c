@@ -11,14 +11,21 @@
  * transfer starts, and every address libcurl is about to connect to with
  * http_check_address() (so DNS answers cannot sneak around the lists):
  *	1. denied_hosts matching the name or the address refuses;
- *	2. a link-local address (169.254.0.0/16, fe80::/10) is refused unless an
- *	   allowed_hosts address or network covers it;
+ *	2. an address in a range of reserved_ranges[] is refused: unspecified
+ *	   addresses (0.0.0.0/8, ::) always, whatever the settings; link-local
+ *	   (169.254.0.0/16, fe80::/10) and cloud metadata addresses
+ *	   (100.100.100.200, fd00:ec2::254) unless an allowed_hosts address or
+ *	   network covers them;
  *	3. a non-empty allowed_hosts must match the name or the address.
  * A name that only an address rule could decide is HOST_UNDECIDED before
  * the transfer and is decided at connect time.  IPv4-mapped IPv6
- * addresses are checked as IPv4.  An invalid entry is logged with a
- * WARNING; in denied_hosts it makes every host refused (fail closed), in
- * allowed_hosts it is skipped (the list stays non-empty).
+ * addresses (::ffff:a.b.c.d) are checked as IPv4.  An IPv6 address that
+ * embeds an IPv4 address (ipv4_embeddings[]: IPv4-compatible ::a.b.c.d,
+ * NAT64 64:ff9b::/96, 6to4 2002::/16) must pass the rules twice: as
+ * itself, and its embedded IPv4 address as IPv4, so that such a spelling
+ * of a refused IPv4 address is refused too.  An invalid entry is logged
+ * with a WARNING; in denied_hosts it makes every host refused (fail
+ * closed), in allowed_hosts it is skipped (the list stays non-empty).
  *
  * The parsed lists are process-local state of this file.  The matching
  * functions (http_check_address, host_addr_from_sockaddr) never palloc
@@ -62,6 +69,66 @@ typedef struct HostList
 	bool		invalid;		/* some entry could not be parsed */
 } HostList;
 
+/* A range of reserved_ranges[] and how it is refused */
+typedef struct ReservedRange
+{
+	int			family;			/* AF_INET or AF_INET6 */
+	unsigned char bytes[16];	/* network, network byte order */
+	int			bits;			/* prefix length */
+	HostVerdict verdict;		/* HOST_UNSPECIFIED: always refused; else
+								 * refused unless allowed_hosts has an
+								 * address or network covering it */
+} ReservedRange;
+
+/* An IPv6 prefix whose addresses carry an IPv4 address */
+typedef struct Ipv4Embedding
+{
+	unsigned char prefix[12];
+	int			bits;			/* prefix length, a multiple of 8 */
+	int			offset;			/* byte offset of the IPv4 address */
+} Ipv4Embedding;
+
+/*---- Local constants ----*/
+
+/*
+ * The ranges refused whatever notify_ext.denied_hosts says; the one list of
+ * them (the README's Security section names the same).  Connecting to an
+ * unspecified address reaches the local host on Linux, so it is never
+ * allowed; link-local and cloud metadata addresses serve instance
+ * credentials and may only be reached when allowed_hosts lists them.
+ */
+static const ReservedRange reserved_ranges[] =
+{
+	/* 0.0.0.0/8, "this network" (0.0.0.0 connects to the local host) */
+	{AF_INET, {0}, 8, HOST_UNSPECIFIED},
+	/* ::/128, the unspecified IPv6 address (connects to ::1) */
+	{AF_INET6, {0}, 128, HOST_UNSPECIFIED},
+	/* 169.254.0.0/16, IPv4 link-local (AWS, GCP, Azure metadata) */
+	{AF_INET, {169, 254}, 16, HOST_LINK_LOCAL},
+	/* fe80::/10, IPv6 link-local */
+	{AF_INET6, {0xFE, 0x80}, 10, HOST_LINK_LOCAL},
+	/* 100.100.100.200, Alibaba Cloud metadata */
+	{AF_INET, {100, 100, 100, 200}, 32, HOST_METADATA},
+	/* fd00:ec2::254, AWS metadata over IPv6 */
+	{AF_INET6, {0xFD, 0x00, 0x0E, 0xC2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
+	128, HOST_METADATA},
+};
+
+/*
+ * IPv6 spellings of IPv4 addresses, checked again as IPv4.  IPv4-mapped
+ * addresses (::ffff:0:0/96) are not here: host_addr_unmap turns them into
+ * IPv4 before any check.
+ */
+static const Ipv4Embedding ipv4_embeddings[] =
+{
+	/* ::a.b.c.d, IPv4-compatible (deprecated); not :: and ::1 */
+	{{0}, 96, 12},
+	/* 64:ff9b::a.b.c.d, NAT64 well-known prefix */
+	{{0x00, 0x64, 0xFF, 0x9B}, 96, 12},
+	/* 2002:AABB:CCDD::/48, 6to4 of a.b.c.d = AA.BB.CC.DD */
+	{{0x20, 0x02}, 16, 2},
+};
+
 /*---- Local variables ----*/
 
 static HostList http_allowed;
@@ -79,6 +146,10 @@ static void host_addr_unmap(HostAddr *addr);
 static bool host_addr_parse(const char *s, HostAddr *addr);
 static bool host_list_match_name(const HostList *list, const char *name);
 static bool host_list_match_addr(const HostList *list, const HostAddr *addr);
+static bool host_addr_in(const HostAddr *addr, int family,
+						 const unsigned char *net, int bits);
+static bool host_addr_embedded_ipv4(const HostAddr *addr, HostAddr *v4);
+static HostVerdict host_check_rules(const char *host, const HostAddr *addr);
 
 
 /* ---------------------------------------------------------------------
@@ -411,6 +482,31 @@ host_list_match_name(const HostList *list, const char *name)
 }
 
 /*
+ * host_addr_in
+ *		Is addr inside the network net/bits of the given family?
+ */
+static bool
+host_addr_in(const HostAddr *addr, int family, const unsigned char *net,
+			 int bits)
+{
+	int			full = bits / 8;
+	int			rest = bits % 8;
+
+	if (addr->family != family)
+		return false;
+	if (memcmp(net, addr->bytes, full) != 0)
+		return false;
+	if (rest != 0)
+	{
+		unsigned char mask = (unsigned char) (0xFF << (8 - rest));
+
+		if ((net[full] & mask) != (addr->bytes[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+/*
  * host_list_match_addr
  *		Does an address or network rule of list cover addr?
  */
@@ -422,58 +518,100 @@ host_list_match_addr(const HostList *list, const HostAddr *addr)
 	for (i = 0; i < list->nrules; i++)
 	{
 		const HostRule *r = &list->rules[i];
-		int			full;
-		int			rest;
 
-		if (r->name != NULL || r->addr.family != addr->family)
-			continue;
-		full = r->bits / 8;
-		rest = r->bits % 8;
-		if (memcmp(r->addr.bytes, addr->bytes, full) != 0)
-			continue;
-		if (rest != 0)
-		{
-			unsigned char mask = (unsigned char) (0xFF << (8 - rest));
+		if (r->name == NULL &&
+			host_addr_in(addr, r->addr.family, r->addr.bytes, r->bits))
+			return true;
+	}
+	return false;
+}
 
-			if ((r->addr.bytes[full] & mask) != (addr->bytes[full] & mask))
-				continue;
-		}
+/*
+ * host_addr_embedded_ipv4
+ *		If addr is an IPv6 address of ipv4_embeddings[], set *v4 to the IPv4
+ *		address it carries and return true.
+ *
+ * :: and ::1 are not IPv4-compatible addresses (they are the unspecified
+ * and the loopback IPv6 address).  Pure.
+ */
+static bool
+host_addr_embedded_ipv4(const HostAddr *addr, HostAddr *v4)
+{
+	static const unsigned char zero[16] = {0};
+	int			i;
+
+	if (addr->family != AF_INET6)
+		return false;
+	for (i = 0; i < lengthof(ipv4_embeddings); i++)
+	{
+		const Ipv4Embedding *e = &ipv4_embeddings[i];
+
+		if (!host_addr_in(addr, AF_INET6, e->prefix, e->bits))
+			continue;
+		if (e->bits == 96 && memcmp(e->prefix, zero, 12) == 0 &&
+			memcmp(addr->bytes + 12, zero, 3) == 0 && addr->bytes[15] <= 1)
+			return false;
+		memset(v4, 0, sizeof(*v4));
+		v4->family = AF_INET;
+		memcpy(v4->bytes, addr->bytes + e->offset, 4);
 		return true;
 	}
 	return false;
 }
 
 /*
- * http_check_address
- *		Decide whether host, at address addr, may be connected to.
- *
- * Pure (no palloc, no ereport): called from the open-socket callback.
+ * host_check_rules
+ *		Rules 1 to 3 of the file banner for one address (no embedding).
  */
-HostVerdict
-http_check_address(const char *host, const HostAddr *addr)
+static HostVerdict
+host_check_rules(const char *host, const HostAddr *addr)
 {
 	bool		allow_list = (http_allowed.nrules > 0 || http_allowed.invalid);
-	bool		link_local;
+	int			i;
 
-	if (http_denied.invalid)
-		return HOST_BAD_DENY_LIST;
 	if (host_list_match_name(&http_denied, host) ||
 		host_list_match_addr(&http_denied, addr))
 		return HOST_DENIED;
 
-	if (addr->family == AF_INET)
-		link_local = (addr->bytes[0] == 169 && addr->bytes[1] == 254);
-	else
-		link_local = (addr->bytes[0] == 0xFE && (addr->bytes[1] & 0xC0) == 0x80);
-	if (link_local)
+	for (i = 0; i < lengthof(reserved_ranges); i++)
+	{
+		const ReservedRange *r = &reserved_ranges[i];
+
+		if (!host_addr_in(addr, r->family, r->bytes, r->bits))
+			continue;
+		if (r->verdict == HOST_UNSPECIFIED)
+			return HOST_UNSPECIFIED;
 		return host_list_match_addr(&http_allowed, addr) ?
-			HOST_PERMITTED : HOST_LINK_LOCAL;
+			HOST_PERMITTED : r->verdict;
+	}
 
 	if (allow_list &&
 		!host_list_match_name(&http_allowed, host) &&
 		!host_list_match_addr(&http_allowed, addr))
 		return HOST_NOT_ALLOWED;
 	return HOST_PERMITTED;
+}
+
+/*
+ * http_check_address
+ *		Decide whether host, at address addr, may be connected to.
+ *
+ * An address embedding an IPv4 address is permitted only when both it and
+ * the embedded IPv4 address pass; the first refusal is returned.
+ * Pure (no palloc, no ereport): called from the open-socket callback.
+ */
+HostVerdict
+http_check_address(const char *host, const HostAddr *addr)
+{
+	HostVerdict verdict;
+	HostAddr	v4;
+
+	if (http_denied.invalid)
+		return HOST_BAD_DENY_LIST;
+	verdict = host_check_rules(host, addr);
+	if (verdict == HOST_PERMITTED && host_addr_embedded_ipv4(addr, &v4))
+		verdict = host_check_rules(host, &v4);
+	return verdict;
 }
 
 /*
@@ -505,7 +643,8 @@ http_check_host(const char *host)
 
 /*
  * http_refusal_message
- *		Message for a host refused by the lists; addr may be NULL or empty.
+ *		Message for a refused host; addr may be NULL or empty.  An address
+ *		embedding an IPv4 address names that too.
  *
  * palloc'd in CurrentMemoryContext, not yet cleaned (see http_append_clean).
  */
@@ -513,18 +652,35 @@ char *
 http_refusal_message(const char *host, const char *addr, HostVerdict verdict)
 {
 	StringInfoData buf;
+	HostAddr	a;
+	HostAddr	v4;
+	bool		shown = (addr != NULL && addr[0] != '\0' && strcmp(addr, host) != 0);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "host \"%s\"", host);
-	if (addr != NULL && addr[0] != '\0' && strcmp(addr, host) != 0)
+	if (shown)
 		appendStringInfo(&buf, " (address %s)", addr);
+	if (host_addr_parse(shown ? addr : host, &a) &&
+		host_addr_embedded_ipv4(&a, &v4))
+	{
+		char		text[INET_ADDRSTRLEN];
+
+		if (inet_ntop(AF_INET, v4.bytes, text, sizeof(text)) != NULL)
+			appendStringInfo(&buf, " (IPv4 address %s)", text);
+	}
 	switch (verdict)
 	{
 		case HOST_DENIED:
 			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts");
 			break;
+		case HOST_UNSPECIFIED:
+			appendStringInfoString(&buf, " is not allowed: unspecified addresses (0.0.0.0/8, ::) are never connected to");
+			break;
 		case HOST_LINK_LOCAL:
 			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts: link-local addresses must be listed explicitly");
+			break;
+		case HOST_METADATA:
+			appendStringInfoString(&buf, " is not allowed by notify_ext.allowed_hosts: cloud metadata addresses must be listed explicitly");
 			break;
 		case HOST_BAD_DENY_LIST:
 			appendStringInfoString(&buf, " is not allowed by notify_ext.denied_hosts: the setting has an invalid entry");

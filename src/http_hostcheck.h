@@ -7,7 +7,8 @@
  * transport_http.c loads the lists with http_host_lists_load() after a
  * configuration change, checks a URL's host with http_check_host() before
  * a transfer and every address libcurl connects to with
- * http_check_address().  See http_hostcheck.c for the rules.
+ * http_check_address().  See http_hostcheck.c for the rules and the
+ * table of always-refused ranges.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -34,7 +35,9 @@ typedef enum HostVerdict
 	HOST_UNDECIDED,				/* the connect-time check decides */
 	HOST_DENIED,				/* matched denied_hosts */
 	HOST_NOT_ALLOWED,			/* allowed_hosts set, not matched */
+	HOST_UNSPECIFIED,			/* 0.0.0.0/8 or ::, whatever the settings */
 	HOST_LINK_LOCAL,			/* link-local, not allowed explicitly */
+	HOST_METADATA,				/* cloud metadata, not allowed explicitly */
 	HOST_BAD_DENY_LIST			/* denied_hosts has an invalid entry */
 } HostVerdict;
 

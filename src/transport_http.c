@@ -21,6 +21,20 @@
  * The response body is discarded, except its first HTTP_RESPONSE_KEEP bytes
  * which end up in the error message of a non-2xx answer.
  *
+ * Delivered means a 2xx status and a transfer that completed (CURLE_OK).
+ * A status line followed by a stall past the timeout, or by a connection
+ * closed before the body announced by Content-Length or chunked encoding
+ * was complete, is a failed attempt with the status seen and libcurl's
+ * error, retried like a timeout: the receiver may not have processed the
+ * event.  One deliberate exception: the body is read up to
+ * HTTP_RESPONSE_MAX bytes only.  Beyond that, http_write_body stops the
+ * transfer (libcurl then closes the connection) and the answer counts as
+ * complete, because the receiver has sent its whole header and that much
+ * body: a receiver answering 2xx with an endless or 4 GB body must not
+ * hold a connection and the worker's time until the timeout, and is
+ * delivered.  A body cut short or stalled below that size is the
+ * receiver's failure and is not delivered.
+ *
  * SSRF guard (rules and parsing in http_hostcheck.c):
  * notify_ext.denied_hosts and notify_ext.allowed_hosts are parsed again
  * when http_configure() or http_start() sees a new value, never per
@@ -28,10 +42,12 @@
  * checked; a name that only an address rule could decide passes on to the
  * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
  * every address libcurl is about to connect to (so DNS answers cannot
- * sneak around the lists).  When the lists change while transfers are
- * running, connections already in the cache could bypass the connect-time
- * check: new transfers then ask for fresh connections until the multi
- * handle can be replaced (as soon as no transfer is running).
+ * sneak around the lists).  A refused host is reported in the result
+ * (HttpResult.refused) and never retried.  When the lists change while
+ * transfers are running, connections already in the cache could bypass
+ * the connect-time check: new transfers then ask for fresh connections
+ * until the multi handle can be replaced (as soon as no transfer is
+ * running).
  *
  * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
  * multi handle lives for the process and is freed by an on_proc_exit
@@ -58,17 +74,20 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
 
+#include "fmgr.h"
 #include "lib/ilist.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -82,6 +101,7 @@ StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 
 #define HTTP_USER_AGENT			"notify_ext/1.0"
 #define HTTP_RESPONSE_KEEP		256 /* response bytes kept for messages */
+#define HTTP_RESPONSE_MAX		65536	/* response body bytes read at most */
 #define HTTP_POLL_SLICE_MS		250 /* longest wait between interrupt checks */
 
 /*---- Local types ----*/
@@ -105,7 +125,9 @@ typedef struct HttpTransfer
 	bool		refused;		/* set by http_open_socket */
 	HostVerdict verdict;		/* why, when refused */
 	char		refused_addr[INET6_ADDRSTRLEN];
-	size_t		resp_len;
+	size_t		resp_len;		/* bytes kept in resp */
+	size_t		resp_read;		/* body bytes read */
+	bool		resp_cut;		/* http_write_body stopped reading */
 	char		resp[HTTP_RESPONSE_KEEP];
 	char		errbuf[CURL_ERROR_SIZE];
 } HttpTransfer;
@@ -351,6 +373,114 @@ http_load_host_lists(void)
 		http_fresh_pending = true;
 }
 
+PG_FUNCTION_INFO_V1(notify_ext_check_url_host);
+
+/*
+ * notify_ext_check_url_host
+ *		SQL notify.check_url_host(url text, allowed_hosts text,
+ *		denied_hosts text) RETURNS text (API: private).
+ *
+ * Runs the SSRF guard on url the way a delivery does, with the given host
+ * lists (a NULL list: the setting's current value), parsed as the settings
+ * are: the URL and host checks of http_start(), then for a host name the
+ * connect-time check (http_check_address, as in http_open_socket) on every
+ * address getaddrinfo() gives, as libcurl resolves.  Returns the message a
+ * delivery would record for the first refusal or an unusable URL, or NULL
+ * when every address may be connected to (NULL for a NULL url).  Never
+ * contains the URL or its password.  Invalid list entries give WARNINGs.
+ * ERRORs only when out of memory.
+ */
+Datum
+notify_ext_check_url_host(PG_FUNCTION_ARGS)
+{
+	char	   *url;
+	char	   *host;
+	char	   *secret;
+	char	   *secret_decoded;
+	char	   *error = NULL;
+	char	   *raw = NULL;
+	HostVerdict verdict;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	url = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	http_create_contexts();
+	(void) http_host_lists_load(PG_ARGISNULL(1) ? notify_ext_allowed_hosts :
+								text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								PG_ARGISNULL(2) ? notify_ext_denied_hosts :
+								text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								HttpHostsContext);
+	if (!http_parse_url(url, &host, &secret, &secret_decoded, &error))
+		PG_RETURN_TEXT_P(cstring_to_text(error));
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	if (secret_decoded)
+		explicit_bzero(secret_decoded, strlen(secret_decoded));
+
+	verdict = http_check_host(host);
+	if (verdict == HOST_UNDECIDED)
+	{
+		struct addrinfo hints;
+		struct addrinfo *res = NULL;
+		struct addrinfo *ai;
+		int			rc;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+		if (rc != 0)
+			raw = psprintf("could not resolve host \"%s\": %s",
+						   host, gai_strerror(rc));
+		verdict = HOST_PERMITTED;
+		for (ai = res; rc == 0 && ai != NULL; ai = ai->ai_next)
+		{
+			/* as libcurl hands it over: room for any address after addr */
+			union
+			{
+				struct curl_sockaddr sa;
+				char		space[offsetof(struct curl_sockaddr, addr) +
+								  sizeof(struct sockaddr_storage)];
+			}			csa;
+			HostAddr	addr;
+			char		text[INET6_ADDRSTRLEN];
+
+			memset(&csa, 0, sizeof(csa));
+			csa.sa.family = ai->ai_family;
+			csa.sa.socktype = ai->ai_socktype;
+			csa.sa.protocol = ai->ai_protocol;
+			csa.sa.addrlen = Min(ai->ai_addrlen, sizeof(struct sockaddr_storage));
+			memcpy(csa.space + offsetof(struct curl_sockaddr, addr),
+				   ai->ai_addr, csa.sa.addrlen);
+			if (!http_host_addr_from_sockaddr(&csa.sa, &addr))
+				continue;
+			verdict = http_check_address(host, &addr);
+			if (verdict != HOST_PERMITTED)
+			{
+				if (inet_ntop(addr.family, addr.bytes, text, sizeof(text)) == NULL)
+					text[0] = '\0';
+				raw = http_refusal_message(host, text, verdict);
+				break;
+			}
+		}
+		if (res != NULL)
+			freeaddrinfo(res);
+	}
+	else if (verdict != HOST_PERMITTED)
+		raw = http_refusal_message(host, NULL, verdict);
+
+	if (raw != NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		http_append_clean(&buf, raw, strlen(raw));
+		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+	}
+	PG_RETURN_NULL();
+}
+
 
 
 
@@ -584,6 +714,8 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 	t->verdict = HOST_PERMITTED;
 	t->refused_addr[0] = '\0';
 	t->resp_len = 0;
+	t->resp_read = 0;
+	t->resp_cut = false;
 	t->errbuf[0] = '\0';
 	t->start = GetCurrentTimestamp();
 
@@ -839,6 +971,14 @@ http_collect(void)
 			elog(ERROR, "finished HTTP transfer has no owner");
 		t = (HttpTransfer *) priv;
 
+		/*
+		 * A body longer than HTTP_RESPONSE_MAX was cut by http_write_body,
+		 * which libcurl reports as a write error: the status line, the
+		 * header and that much body arrived, so the answer is complete as
+		 * far as delivery goes (see the file banner).
+		 */
+		if (code == CURLE_WRITE_ERROR && t->resp_cut)
+			code = CURLE_OK;
 		t->code = code;
 		if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status) != CURLE_OK)
 			t->status = 0;
@@ -930,6 +1070,9 @@ http_next_result(HttpResult *res)
 	res->status = t->status;
 	res->curl_code = (t->refused && t->code != CURLE_OK) ?
 		(int) CURLE_COULDNT_CONNECT : (int) t->code;
+	res->delivered = (t->code == CURLE_OK &&
+					  t->status >= 200 && t->status <= 299);
+	res->refused = (t->refused && t->code != CURLE_OK);
 	res->error = error;
 	res->duration_ms = t->duration_ms;
 	res->retry_after_ms = t->retry_after_ms;
@@ -1117,13 +1260,23 @@ http_abort_all(void)
 /*
  * http_write_body
  *		CURLOPT_WRITEFUNCTION: keep the first HTTP_RESPONSE_KEEP bytes of
- *		the response body, discard the rest.
+ *		the response body, discard the rest, and stop the transfer once
+ *		more than HTTP_RESPONSE_MAX bytes came (returning less than given
+ *		makes libcurl end it with CURLE_WRITE_ERROR; http_collect knows
+ *		from resp_cut that this was deliberate).
  */
 static size_t
 http_write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	HttpTransfer *t = (HttpTransfer *) userdata;
 	size_t		n = size * nmemb;
+
+	if (n > HTTP_RESPONSE_MAX - t->resp_read)
+	{
+		t->resp_cut = true;
+		return 0;
+	}
+	t->resp_read += n;
 
 	if (t->resp_len < HTTP_RESPONSE_KEEP)
 	{

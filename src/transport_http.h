@@ -26,7 +26,14 @@ typedef struct HttpResult
 {
 	void	   *arg;			/* the caller's pointer given to http_start */
 	long		status;			/* HTTP status, 0 when none was received */
-	int			curl_code;		/* CURLcode of the transfer */
+	int			curl_code;		/* CURLcode of the transfer: 0 (CURLE_OK)
+								 * when the answer was received completely,
+								 * else the attempt failed, whatever the
+								 * status (a timeout or a connection lost
+								 * after the header) */
+	bool		delivered;		/* curl_code 0 and a 2xx status */
+	bool		refused;		/* the SSRF guard refused the host: a
+								 * failure that retrying cannot mend */
 	char	   *error;			/* NULL, or a message (palloc'd in the
 								 * context that was current at http_start),
 								 * never containing credentials */

@@ -434,16 +434,18 @@ collect_http_results(void)
 		char	   *given = res.error;
 
 		Event	   *ev = res.arg;
-		bool		ok = (res.status >= 200 && res.status < 300);
+		bool		ok = res.delivered;
 		bool		retryable;
 		char	   *err = res.error;
 
-		if (ok)
+		if (ok || res.refused)
 			retryable = false;
+		else if (res.curl_code != 0)
+			retryable = true;	/* no complete answer, whatever the status */
 		else if (res.status >= 500 || res.status == 429 || res.status == 408)
 			retryable = true;
 		else if (res.status == 0)
-			retryable = (err == NULL || strstr(err, "not allowed") == NULL);
+			retryable = true;
 		else
 			retryable = false;	/* 1xx, 3xx (redirects are not followed), 4xx */
 
