@@ -90,6 +90,21 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'notify_ext_render_document'
 LANGUAGE C STRICT IMMUTABLE;
 
+-- API: private.  A user-supplied value made fit for a message: cut to 100
+-- characters (then "..."), control characters shown as \r \n \t \xNN.
+CREATE FUNCTION notify.quote_value(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_quote_value'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  The message body the delivery worker sends for an outbox
+-- payload in a content type ('text/plain', 'application/xml',
+-- 'application/json'); the body is UTF-8 whatever the database encoding.
+CREATE FUNCTION notify.encode_event(payload text, content_type text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'notify_ext_encode_event'
+LANGUAGE C STRICT IMMUTABLE;
+
 -- API: private.  Statement trigger: definitions changed, drop cached copies.
 CREATE FUNCTION notify.definitions_changed()
 RETURNS trigger
