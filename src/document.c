@@ -729,6 +729,8 @@ json_scan_string(const char *text, size_t len, size_t pos,
 	while (pos < len && text[pos] != '"')
 	{
 		unsigned char c = (unsigned char) text[pos];
+		int			cp;
+		size_t		at;
 
 		if (c < 0x20)
 			ereport(ERROR,
@@ -747,7 +749,7 @@ json_scan_string(const char *text, size_t len, size_t pos,
 
 		/* an escape; json-c has checked its form */
 		if (pos + 1 >= len)
-			break;
+			elog(ERROR, "unterminated JSON string after parsing");
 		if (text[pos + 1] != 'u')
 		{
 			if (decoded)
@@ -762,47 +764,47 @@ json_scan_string(const char *text, size_t len, size_t pos,
 			pos += 2;
 			continue;
 		}
-		else
+
+		/* \uXXXX, possibly the first half of a surrogate pair */
+		cp = json_scan_hex4(text, len, pos + 2);
+		at = pos;
+		pos += 6;
+		if (cp < 0)
+			elog(ERROR, "invalid JSON escape after parsing");
+		if (cp == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in NotificationDocument"),
+					 errdetail("Character %d: \\u0000 is not allowed.",
+							   (int) at + 1)));
+		if (cp >= 0xDC00 && cp <= 0xDFFF)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in NotificationDocument"),
+					 errdetail("Character %d: Unicode low surrogate \\u%04X must follow a high surrogate.",
+							   (int) at + 1, (unsigned int) cp)));
+		if (cp >= 0xD800 && cp <= 0xDBFF)
 		{
-			int			cp = json_scan_hex4(text, len, pos + 2);
-			size_t		at = pos;
+			int			low = -1;
 
-			pos += 6;
-			if (cp == 0)
+			if (pos + 1 < len && text[pos] == '\\' && text[pos + 1] == 'u')
+				low = json_scan_hex4(text, len, pos + 2);
+			if (low < 0xDC00 || low > 0xDFFF)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_JSON_TEXT),
 						 errmsg("invalid JSON in NotificationDocument"),
-						 errdetail("Character %d: \\u0000 is not allowed.",
-								   (int) at + 1)));
-			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_JSON_TEXT),
-						 errmsg("invalid JSON in NotificationDocument"),
-						 errdetail("Character %d: Unicode low surrogate \\u%04X must follow a high surrogate.",
+						 errdetail("Character %d: Unicode high surrogate \\u%04X must be followed by a low surrogate.",
 								   (int) at + 1, (unsigned int) cp)));
-			if (cp >= 0xD800 && cp <= 0xDBFF)
-			{
-				int			low = -1;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+			pos += 6;
+		}
+		if (decoded)
+		{
+			unsigned char utf8[8];
 
-				if (pos + 1 < len && text[pos] == '\\' && text[pos + 1] == 'u')
-					low = json_scan_hex4(text, len, pos + 2);
-				if (low < 0xDC00 || low > 0xDFFF)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_JSON_TEXT),
-							 errmsg("invalid JSON in NotificationDocument"),
-							 errdetail("Character %d: Unicode high surrogate \\u%04X must be followed by a low surrogate.",
-									   (int) at + 1, (unsigned int) cp)));
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-				pos += 6;
-			}
-			if (decoded)
-			{
-				unsigned char utf8[8];
-
-				unicode_to_utf8((pg_wchar) cp, utf8);
-				appendBinaryStringInfo(decoded, (char *) utf8,
-									   pg_utf_mblen(utf8));
-			}
+			unicode_to_utf8((pg_wchar) cp, utf8);
+			appendBinaryStringInfo(decoded, (char *) utf8,
+								   pg_utf_mblen(utf8));
 		}
 	}
 	if (pos >= len)
@@ -864,8 +866,10 @@ json_scan_word(const char *text, size_t start, size_t end)
 	if (ok && *p == '0')
 		p++;
 	else
+	{
 		while (p < e && *p >= '0' && *p <= '9')
 			p++;
+	}
 	if (ok && p < e && *p == '.')
 	{
 		p++;

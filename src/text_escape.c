@@ -44,10 +44,10 @@ PG_FUNCTION_INFO_V1(notify_ext_quote_value);
  *
  * s is a NUL-terminated string in the database encoding; NULL gives "".
  * Returns a palloc'd string in CurrentMemoryContext that is valid in the
- * database encoding, holds no control character and has at most
- * NOTIFY_QUOTE_MAX_CHARS characters of s (each shown in at most four
- * bytes) followed by "..." when s was longer.  Never errors out except on
- * running out of memory.
+ * database encoding, holds no C0 control character or DEL (nor, in UTF-8,
+ * a C1 one) and shows at most NOTIFY_QUOTE_MAX_CHARS characters of s
+ * (each in at most six bytes), followed by "..." when s was longer.
+ * Never errors out except on running out of memory.
  */
 char *
 notify_quote_value(const char *s)
