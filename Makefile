@@ -22,7 +22,8 @@ OBJS = \
 	src/worker.o \
 	src/encode.o \
 	src/transport_http.o \
-	src/http_hostcheck.o
+	src/http_hostcheck.o \
+	src/text_escape.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
@@ -37,7 +38,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install definitions definition_errors capture attach permissions ownership \
-	ssrf_hostcheck
+	ssrf_hostcheck bad_input
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent

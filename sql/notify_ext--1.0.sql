@@ -130,6 +130,21 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'notify_ext_check_url_host'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
+-- API: private.  A user-supplied value made fit for a message: cut to 100
+-- characters (then "..."), control characters shown as \r \n \t \xNN.
+CREATE FUNCTION notify.quote_value(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_quote_value'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  The message body the delivery worker sends for an outbox
+-- payload in a content type ('text/plain', 'application/xml',
+-- 'application/json'); the body is UTF-8 whatever the database encoding.
+CREATE FUNCTION notify.encode_event(payload text, content_type text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'notify_ext_encode_event'
+LANGUAGE C STRICT IMMUTABLE;
+
 -- API: private.  Statement trigger: definitions changed, drop cached copies.
 CREATE FUNCTION notify.definitions_changed()
 RETURNS trigger
@@ -754,17 +769,6 @@ BEGIN
 END
 $$;
 
-
--- API: private.  A value quoted for an error message: control characters
--- escaped, cut to 100 characters.
-CREATE FUNCTION notify.quote_value(value text)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN pg_catalog.length(e) > 100 THEN pg_catalog.left(e, 100) || '...' ELSE e END
-	  FROM (SELECT pg_catalog.regexp_replace(value, '[[:cntrl:]]', '?', 'g') AS e) x
-$$;
 
 /* ------------------------------------------------------------------------
  * Delivery: steering and monitoring

@@ -72,6 +72,7 @@
 #include "notify_ext.h"
 #include "outbox.h"
 #include "shmem.h"
+#include "text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_capture);
 
@@ -144,7 +145,7 @@ column_attnum(Relation rel, const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("column \"%s\" named by capture trigger on table \"%s\" does not exist",
-					name, RelationGetRelationName(rel)),
+					notify_quote_value(name), RelationGetRelationName(rel)),
 			 errhint("Attach the table again with notify.attach().")));
 	return InvalidAttrNumber;	/* keep compiler quiet */
 }
@@ -182,7 +183,7 @@ capture_table_build(CaptureTable *ct, TriggerData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("capture trigger \"%s\" names unknown resource \"%s\"",
-						tg->tgname, kind)));
+						tg->tgname, notify_quote_value(kind))));
 
 	for (i = 1; i < tg->tgnargs; i++)
 	{
@@ -194,7 +195,8 @@ capture_table_build(CaptureTable *ct, TriggerData *td)
 		if (eq == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid capture trigger argument \"%s\"", arg),
+					 errmsg("invalid capture trigger argument \"%s\"",
+							notify_quote_value(arg)),
 					 errdetail("Arguments after the resource have the form role=column.")));
 		role = pnstrdup(arg, eq - arg);
 		att = column_attnum(rel, eq + 1);
@@ -227,8 +229,10 @@ capture_table_build(CaptureTable *ct, TriggerData *td)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid capture trigger argument \"%s\"", arg),
-					 errdetail("Unknown column role \"%s\".", role)));
+					 errmsg("invalid capture trigger argument \"%s\"",
+							notify_quote_value(arg)),
+					 errdetail("Unknown column role \"%s\".",
+							   notify_quote_value(role))));
 	}
 
 	if (ct->id_att == InvalidAttrNumber)
@@ -592,7 +596,7 @@ span_bound(JsonbContainer *obj, const char *key, double dflt)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid metadata change set: \"%s\" is not a time: \"%s\"",
-						key, s)));
+						key, notify_quote_value(s))));
 	return d;
 }
 
@@ -703,7 +707,8 @@ capture_change_set(CaptureState *st, CaptureTable *ct, HeapTuple tuple,
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid metadata change set resource \"%s\"", resource),
+				 errmsg("invalid metadata change set resource \"%s\"",
+						notify_quote_value(resource)),
 				 errhint("Change sets belong to an item, a collection or a document.")));
 }
 

@@ -145,7 +145,7 @@ src/capture.o: src/capture.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/nodes/memnodes.h \
  src/definition_cache.h src/definition.h src/metadata_filter.h \
  src/notify_ext.h src/outbox.h src/shmem.h \
- /usr/include/postgresql/15/server/storage/latch.h
+ /usr/include/postgresql/15/server/storage/latch.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -298,3 +298,4 @@ src/notify_ext.h:
 src/outbox.h:
 src/shmem.h:
 /usr/include/postgresql/15/server/storage/latch.h:
+src/text_escape.h:

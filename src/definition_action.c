@@ -34,6 +34,7 @@
 
 #include "definition.h"
 #include "definition_internal.h"
+#include "text_escape.h"
 
 /*---- Limits ----*/
 
@@ -84,7 +85,7 @@ parse_common(const DocNode *kind, Slot *slots, NotifyAction *act,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid thread group \"%s\" for %s",
-							g, defn_where(slots[1].node, kind)),
+							notify_quote_value(g), defn_where(slots[1].node, kind)),
 					 errdetail("A group name has 1 to %d letters, digits, \"_\", \".\" or \"-\".",
 							   MAX_GROUP_LEN)));
 		act->group = g;
@@ -109,7 +110,7 @@ parse_retry(const DocNode *kind, const Slot *slot, NotifyAction *act,
 	if (!defn_parse_uint(v, &n) || n > MAX_RETRY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value \"%s\" for %s", v,
+				 errmsg("invalid value \"%s\" for %s", notify_quote_value(v),
 						defn_where(slot->node, kind)),
 				 errdetail("The number of retries is an integer from 0 to %d.",
 						   MAX_RETRY)));
@@ -139,7 +140,7 @@ parse_content_type(const DocNode *kind, const Slot *slot, NotifyAction *act,
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value \"%s\" for %s", v,
+					 errmsg("invalid value \"%s\" for %s", notify_quote_value(v),
 							defn_where(slot->node, kind)),
 					 errdetail("Supported content types are text/plain, application/xml and application/json.")));
 	}
@@ -205,7 +206,7 @@ parse_http(const DocNode *kind, NotifyAction *act)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value \"%s\" for %s", m,
+					 errmsg("invalid value \"%s\" for %s", notify_quote_value(m),
 							defn_where(slots[3].node, kind)),
 					 errdetail("Supported methods are POST and PUT.")));
 		defn_node_add(canon, "method", act->put ? "PUT" : "POST", false);
@@ -230,7 +231,7 @@ parse_http(const DocNode *kind, NotifyAction *act)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value \"%s\" for %s", t,
+					 errmsg("invalid value \"%s\" for %s", notify_quote_value(t),
 							defn_where(slots[4].node, kind)),
 					 errdetail("The timeout is a number of seconds from 0 to %d, or \"none\"; 0 and \"none\" mean no timeout.",
 							   MAX_TIMEOUT_S)));
@@ -327,7 +328,7 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid SQS endpoint \"%s\" for %s",
-							defn_mask_url_loose(endpoint),
+							defn_show_url(endpoint),
 							defn_where(slots[2].node, kind)),
 					 errdetail("An endpoint is a host name such as sqs.eu-west-1.amazonaws.com or an http(s)://host[:port] URL.")));
 		host = endpoint;
@@ -349,7 +350,8 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 		if (qlen > MAX_QUEUE_LEN || !defn_matches_charset(base, "_-", true))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid queue name \"%s\" for %s", queue,
+					 errmsg("invalid queue name \"%s\" for %s",
+							notify_quote_value(queue),
 							defn_where(slots[3].node, kind)),
 					 errdetail("A queue name has 1 to %d letters, digits, \"_\" or \"-\", optionally ending in \".fifo\".",
 							   MAX_QUEUE_LEN)));
@@ -366,15 +368,17 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 		if (strlen(region) > 32 || !defn_matches_charset(region, "-", true))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid region \"%s\" for %s", region,
+					 errmsg("invalid region \"%s\" for %s",
+							notify_quote_value(region),
 							defn_where(slots[4].node, kind)),
 					 errdetail("A region name such as eu-west-1 has letters, digits and \"-\".")));
 		if (derived != NULL && strcmp(derived, region) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("region \"%s\" does not match SQS endpoint \"%s\"",
-							region, endpoint),
-					 errdetail("The endpoint is in region \"%s\".", derived)));
+							notify_quote_value(region), defn_show_url(endpoint)),
+					 errdetail("The endpoint is in region \"%s\".",
+							   notify_quote_value(derived))));
 		act->sqs_region = region;
 		defn_node_add(canon, "region", region, false);
 	}
@@ -389,7 +393,8 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid access key \"%s\" for %s",
-							defn_mask_access_key(key), defn_where(slots[5].node, kind)),
+							notify_quote_value(defn_mask_access_key(key)),
+							defn_where(slots[5].node, kind)),
 					 errdetail("An AWS access key id has 1 to %d letters and digits.",
 							   MAX_ACCESS_KEY_LEN)));
 		if (slots[6].node == NULL || defn_is_blank(slots[6].node->text))
@@ -473,7 +478,8 @@ parse_function(const DocNode *kind, NotifyAction *act)
 		list_length(parts) < 1 || list_length(parts) > 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid function name \"%s\" for %s", name,
+				 errmsg("invalid function name \"%s\" for %s",
+						notify_quote_value(name),
 						defn_where(slots[2].node, kind)),
 				 errdetail("The name is a function name, optionally qualified by its schema, such as public.on_event.")));
 	act->function_name = name;
@@ -517,7 +523,8 @@ parse_channel(const DocNode *kind, NotifyAction *act)
 		(name[0] >= '0' && name[0] <= '9') || name[0] == '$')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid channel name \"%s\" for %s", name,
+				 errmsg("invalid channel name \"%s\" for %s",
+						notify_quote_value(name),
 						defn_where(slots[2].node, kind)),
 				 errdetail("A channel name is an identifier of at most %d bytes: a letter or \"_\", then letters, digits, \"_\" or \"$\".",
 						   NAMEDATALEN - 1)));
@@ -553,7 +560,8 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 			strcmp(child->name, "javascript") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("action <%s> is not supported", child->name),
+					 errmsg("action <%s> is not supported",
+							notify_quote_value(child->name)),
 					 errdetail("notify_ext runs inside PostgreSQL, which has no %s.",
 							   strcmp(child->name, "ejb") == 0 ?
 							   "EJB container" : "JavaScript engine"),
@@ -580,7 +588,8 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("more than one action in <action>"),
 					 errdetail("Found <%s> and <%s>; a notification has exactly one action.",
-							   kind->name, child->name)));
+							   notify_quote_value(kind->name),
+							   notify_quote_value(child->name))));
 		kind = child;
 	}
 	defn_check_no_text(action);

@@ -23,7 +23,7 @@ src/definition_action.o: src/definition_action.c \
  /usr/include/postgresql/15/server/catalog/genbki.h \
  /usr/include/postgresql/15/server/catalog/pg_attribute_d.h \
  /usr/include/postgresql/15/server/nodes/bitmapset.h src/definition.h \
- src/definition_internal.h
+ src/definition_internal.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -50,3 +50,4 @@ src/definition_action.o: src/definition_action.c \
 /usr/include/postgresql/15/server/nodes/bitmapset.h:
 src/definition.h:
 src/definition_internal.h:
+src/text_escape.h:

@@ -44,6 +44,7 @@ typedef struct Slot
 /* definition_parse.c: masking */
 extern char *defn_mask_url_loose(const char *url);
 extern char *defn_mask_access_key(const char *key);
+extern char *defn_show_url(const char *url);
 
 /* definition_parse.c: tree helpers */
 extern DocNode *defn_node_new(const char *name, const char *text, bool is_attr);

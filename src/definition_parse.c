@@ -65,6 +65,7 @@
 #include "definition.h"
 #include "definition_internal.h"
 #include "guc.h"
+#include "text_escape.h"
 
 /*---- Resource names ----*/
 
@@ -76,6 +77,8 @@ static const char *const resource_names[NR_COUNT] = {
 /*---- Local helpers ----*/
 
 static char *join_names(const Slot *slots, int nslots);
+static void report_bad_port(const char *url, const DocNode *node,
+							const DocNode *parent) pg_attribute_noreturn();
 static void append_list(StringInfo buf, List *strings, const char *sep);
 
 
@@ -98,7 +101,8 @@ resource_from_name(const char *name)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid notification resource \"%s\"", name),
+			 errmsg("invalid notification resource \"%s\"",
+					notify_quote_value(name)),
 			 errhint("Valid resources are item, collection, document, group, job, storage, file, quota and deletion-lock.")));
 	return NR_ITEM;				/* keep compiler quiet */
 }
@@ -320,6 +324,18 @@ defn_mask_access_key(const char *key)
 	return psprintf("%.4s***", key);
 }
 
+/*
+ * show_url
+ *		A URL that failed validation as shown in a message: loosely masked
+ *		first, then made printable and cut by notify_quote_value(), so that
+ *		the cut never uncovers part of a password.
+ */
+char *
+defn_show_url(const char *url)
+{
+	return notify_quote_value(defn_mask_url_loose(url));
+}
+
 
 /*---- Tree helpers ----*/
 
@@ -415,8 +431,11 @@ char *
 defn_where(const DocNode *node, const DocNode *parent)
 {
 	if (node->is_attr)
-		return psprintf("attribute \"%s\" of <%s>", node->name, parent->name);
-	return psprintf("<%s> in <%s>", node->name, parent->name);
+		return psprintf("attribute \"%s\" of <%s>",
+						notify_quote_value(node->name),
+						notify_quote_value(parent->name));
+	return psprintf("<%s> in <%s>", notify_quote_value(node->name),
+					notify_quote_value(parent->name));
 }
 
 /*
@@ -430,9 +449,9 @@ defn_check_no_text(const DocNode *node)
 	if (!defn_is_blank(node->text))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unexpected text in <%s>", node->name),
+				 errmsg("unexpected text in <%s>", notify_quote_value(node->name)),
 				 errdetail("Element <%s> holds elements, not text.",
-						   node->name)));
+						   notify_quote_value(node->name))));
 }
 
 /*
@@ -447,12 +466,14 @@ defn_unexpected_child(const DocNode *parent, const DocNode *child,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unexpected attribute \"%s\" on <%s>",
-						child->name, parent->name),
+						notify_quote_value(child->name),
+						notify_quote_value(parent->name)),
 				 detail ? errdetail_internal("%s", detail) : 0));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unexpected element \"%s\" in <%s>",
-					child->name, parent->name),
+					notify_quote_value(child->name),
+					notify_quote_value(parent->name)),
 			 detail ? errdetail_internal("%s", detail) : 0));
 }
 
@@ -487,7 +508,7 @@ defn_match_slots(const DocNode *parent, Slot *slots, int nslots)
 		if (slot == NULL || (child->is_attr && !slot->attr))
 			defn_unexpected_child(parent, child,
 							 psprintf("Element <%s> may hold %s.",
-									  parent->name,
+									  notify_quote_value(parent->name),
 									  join_names(slots, nslots)));
 		if (slot->node != NULL && !slot->repeat)
 		{
@@ -495,13 +516,15 @@ defn_match_slots(const DocNode *parent, Slot *slots, int nslots)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("duplicate \"%s\" in <%s>",
-								child->name, parent->name),
+								notify_quote_value(child->name),
+								notify_quote_value(parent->name)),
 						 errdetail("\"%s\" is given both as attribute and as element.",
-								   child->name)));
+								   notify_quote_value(child->name))));
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("duplicate element <%s> in <%s>",
-							child->name, parent->name)));
+							notify_quote_value(child->name),
+							notify_quote_value(parent->name))));
 		}
 		if (slot->node == NULL)
 			slot->node = child;
@@ -518,7 +541,8 @@ defn_leaf_text(const DocNode *node)
 {
 	if (node->children != NIL)
 		defn_unexpected_child(node, (DocNode *) linitial(node->children),
-						 psprintf("Element <%s> holds text only.", node->name));
+						 psprintf("Element <%s> holds text only.",
+								  notify_quote_value(node->name)));
 	return defn_trim_copy(node->text);
 }
 
@@ -534,14 +558,15 @@ defn_check_empty(const DocNode *node)
 
 	if (node->children != NIL)
 		defn_unexpected_child(node, (DocNode *) linitial(node->children),
-						 psprintf("Element <%s> is empty.", node->name));
+						 psprintf("Element <%s> is empty.",
+								  notify_quote_value(node->name)));
 	text = defn_trim_copy(node->text);
 	if (text[0] != '\0' && strcmp(text, "true") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unexpected text in <%s>", node->name),
+				 errmsg("unexpected text in <%s>", notify_quote_value(node->name)),
 				 errdetail("Element <%s> is empty; in JSON write it as \"\".",
-						   node->name)));
+						   notify_quote_value(node->name))));
 }
 
 
@@ -610,15 +635,32 @@ defn_parse_bool_value(const DocNode *node, const DocNode *parent)
 		return false;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value \"%s\" for %s", v, defn_where(node, parent)),
+			 errmsg("invalid value \"%s\" for %s", notify_quote_value(v),
+					defn_where(node, parent)),
 			 errdetail("The value is \"true\" or \"false\".")));
 	return false;				/* keep compiler quiet */
 }
 
 /*
+ * report_bad_port
+ *		ERROR for a URL whose port is empty, 0 or above 65535.
+ */
+static void
+report_bad_port(const char *url, const DocNode *node, const DocNode *parent)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid port in URL \"%s\" for %s",
+					defn_show_url(url), defn_where(node, parent)),
+			 errdetail("A port is a number from 1 to 65535; without one, the scheme's default port is used.")));
+}
+
+/*
  * check_url
  *		Validate an http or https URL with libcurl's URL parser; returns its
- *		host (palloc'd).  For an <sqs> endpoint (endpoint = true) user
+ *		host (palloc'd).  A port, when given, must be 1 to 65535: libcurl
+ *		takes port 0 and reads an empty port ("host:/") as the default one,
+ *		both refused here.  For an <sqs> endpoint (endpoint = true) user
  *		information, a path other than "/", a query and a fragment are
  *		refused as well.  The CURLU handle is freed on every path.
  */
@@ -642,11 +684,13 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 		char	   *scheme;
 
 		rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+		if (rc == CURLUE_BAD_PORT_NUMBER)
+			report_bad_port(url, node, parent);
 		if (rc != CURLUE_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid URL \"%s\" for %s",
-							defn_mask_url_loose(url), defn_where(node, parent)),
+							defn_show_url(url), defn_where(node, parent)),
 					 errdetail("%s.", curl_url_strerror(rc))));
 
 		rc = curl_url_get(h, CURLUPART_SCHEME, &part, 0);
@@ -657,7 +701,8 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unsupported URL scheme \"%s\" in \"%s\" for %s",
-							scheme, defn_mask_url_loose(url), defn_where(node, parent)),
+							notify_quote_value(scheme), defn_show_url(url),
+							defn_where(node, parent)),
 					 errdetail("Only http and https URLs are accepted.")));
 
 		rc = curl_url_get(h, CURLUPART_HOST, &part, 0);
@@ -668,7 +713,31 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("URL \"%s\" for %s has no host",
-							defn_mask_url_loose(url), defn_where(node, parent))));
+							defn_show_url(url), defn_where(node, parent))));
+
+		rc = curl_url_get(h, CURLUPART_PORT, &part, 0);
+		if (rc == CURLUE_OK && part != NULL && strspn(part, "0") == strlen(part))
+			report_bad_port(url, node, parent);
+		curl_free(part);
+		part = NULL;
+		if (rc == CURLUE_NO_PORT)
+		{
+			/*
+			 * libcurl ignores a ':' that ends the authority.  The authority
+			 * starts after the scheme's ':' and any number of '/' (libcurl
+			 * reads "http:/h" and "http:///h" as "http://h").
+			 */
+			const char *start = strchr(url, ':');
+			size_t		alen;
+
+			start = start ? start + 1 : url;
+			while (*start == '/')
+				start++;
+			alen = strcspn(start, "/?#");
+
+			if (alen > 0 && start[alen - 1] == ':')
+				report_bad_port(url, node, parent);
+		}
 
 		if (endpoint)
 		{
@@ -699,7 +768,7 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid SQS endpoint \"%s\" for %s",
-								defn_mask_url_loose(url), defn_where(node, parent)),
+								defn_show_url(url), defn_where(node, parent)),
 						 errdetail("An endpoint URL has the form http(s)://host[:port], without user, path or query.")));
 		}
 	}
@@ -739,7 +808,7 @@ defn_check_regex(const char *re, const DocNode *node, const DocNode *parent)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 			 errmsg("invalid regular expression \"%s\" for %s: %s",
-					re, defn_where(node, parent), errbuf)));
+					notify_quote_value(re), defn_where(node, parent), errbuf)));
 }
 
 

@@ -21,7 +21,7 @@ src/definition_parse.o: src/definition_parse.c \
  /usr/include/postgresql/15/server/nodes/nodes.h \
  /usr/include/postgresql/15/server/utils/fmgrprotos.h src/definition.h \
  /usr/include/postgresql/15/server/nodes/pg_list.h \
- src/definition_internal.h src/guc.h
+ src/definition_internal.h src/guc.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -47,3 +47,4 @@ src/definition.h:
 /usr/include/postgresql/15/server/nodes/pg_list.h:
 src/definition_internal.h:
 src/guc.h:
+src/text_escape.h:

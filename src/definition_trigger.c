@@ -36,6 +36,7 @@
 
 #include "definition.h"
 #include "definition_internal.h"
+#include "text_escape.h"
 
 /*---- Reference tables ----*/
 
@@ -144,7 +145,8 @@ split_list(const char *value, const DocNode *node, const DocNode *parent)
 		if (e[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("empty entry in list \"%s\" for %s", value,
+					 errmsg("empty entry in list \"%s\" for %s",
+							notify_quote_value(value),
 							defn_where(node, parent))));
 		entries = lappend(entries, e);
 	}
@@ -186,7 +188,7 @@ parse_field_list(const char *value, const DocNode *node,
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("field path \"%s\" for %s cannot be renamed",
-								e, defn_where(node, parent)),
+								notify_quote_value(e), defn_where(node, parent)),
 						 errdetail("Only plain field names take the form name:newname.")));
 			f->name = pstrdup(last + 1);
 			f->path = pnstrdup(e, last - e);	/* "" for "/name" */
@@ -220,7 +222,8 @@ parse_field_list(const char *value, const DocNode *node,
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid field entry \"%s\" for %s", e,
+					 errmsg("invalid field entry \"%s\" for %s",
+							notify_quote_value(e),
 							defn_where(node, parent)),
 					 errdetail("Entries are name, name:newname, -name or /group/name, where names have letters, digits, \"_\", \".\" or \"-\".")));
 
@@ -309,14 +312,15 @@ parse_interval_list(const char *value, const DocNode *node,
 			if (!ok || *p != '\0')
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid interval \"%s\" for %s", e,
+						 errmsg("invalid interval \"%s\" for %s",
+								notify_quote_value(e),
 								defn_where(node, parent)),
 						 errdetail("An interval is \"all\", \"generic\" or a list of spans start-end, each bound a non-negative number, -INF or +INF.")));
 			if (bounds[0] > bounds[1])
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("interval \"%s\" for %s ends before it starts",
-								e, defn_where(node, parent))));
+								notify_quote_value(e), defn_where(node, parent))));
 			span->start = bounds[0];
 			span->end = bounds[1];
 			trig->md_intervals = lappend(trig->md_intervals, span);
@@ -328,7 +332,8 @@ parse_interval_list(const char *value, const DocNode *node,
 	if (keyword && nentries > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid interval \"%s\" for %s", value,
+				 errmsg("invalid interval \"%s\" for %s",
+						notify_quote_value(value),
 						defn_where(node, parent)),
 				 errdetail("\"all\" and \"generic\" stand alone, not in a list.")));
 	if (keyword && !trig->md_generic_only)
@@ -377,7 +382,7 @@ parse_simple_list(const char *value, const DocNode *node,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s \"%s\" for %s",
-							track ? "track" : "language", e,
+							track ? "track" : "language", notify_quote_value(e),
 							defn_where(node, parent)),
 					 track ?
 					 errdetail("A track is letters followed by a number from 1, such as A1 or V2.") :
@@ -488,7 +493,8 @@ parse_job_siblings(const DocNode *res, Slot *slots, NotifyTrigger *trig,
 			if (!defn_matches_charset(type, "_", true))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid job type \"%s\" for %s", type,
+						 errmsg("invalid job type \"%s\" for %s",
+								notify_quote_value(type),
 								defn_where(child, filter)),
 						 errdetail("A job type such as PLACEHOLDER_IMPORT has letters, digits and \"_\".")));
 			trig->job_types = lappend(trig->job_types, type);
@@ -503,7 +509,8 @@ parse_job_siblings(const DocNode *res, Slot *slots, NotifyTrigger *trig,
 			if (!defn_parse_uint(step, &n))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value \"%s\" for %s", step,
+						 errmsg("invalid value \"%s\" for %s",
+								notify_quote_value(step),
 								defn_where(fslots[1].node, filter)),
 						 errdetail("A step is a non-negative integer.")));
 			trig->job_step = n;
@@ -590,7 +597,8 @@ parse_job_siblings(const DocNode *res, Slot *slots, NotifyTrigger *trig,
 			if (content_filter_names[i] == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid content filter \"%s\" for %s", name,
+						 errmsg("invalid content filter \"%s\" for %s",
+								notify_quote_value(name),
 								defn_where(child, cf)),
 						 errdetail("Valid content filters are jobId, jobState, user, startTime, jobType, jobData, errorMessage, itemId, totalSteps and currentStep.")));
 			foreach(lc2, trig->content_filters)
@@ -599,7 +607,7 @@ parse_job_siblings(const DocNode *res, Slot *slots, NotifyTrigger *trig,
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("duplicate content filter \"%s\" in <contentFilters>",
-									name)));
+									notify_quote_value(name))));
 			}
 			trig->content_filters = lappend(trig->content_filters, name);
 			defn_node_add(ccf, "contentFilter", name, false);
@@ -656,7 +664,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("more than one trigger in <trigger>"),
 					 errdetail("Found <%s> and <%s>; a notification has exactly one trigger.",
-							   res->name, child->name)));
+							   notify_quote_value(res->name),
+							   notify_quote_value(child->name))));
 		res = child;
 	}
 	defn_check_no_text(trigger);
@@ -715,9 +724,11 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 			if (event != NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("more than one event in <%s>", res->name),
+						 errmsg("more than one event in <%s>",
+								notify_quote_value(res->name)),
 						 errdetail("Found <%s> and <%s>; a trigger has exactly one event.",
-								   event->name, child->name)));
+								   notify_quote_value(event->name),
+								   notify_quote_value(child->name))));
 			event = child;
 			continue;
 		}
@@ -735,7 +746,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("duplicate element <%s> in <%s>",
-									child->name, res->name)));
+									notify_quote_value(child->name),
+									notify_quote_value(res->name))));
 				sib[i].node = child;
 				continue;
 			}
@@ -755,7 +767,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 	if (event == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("missing event element in <%s>", res->name),
+				 errmsg("missing event element in <%s>",
+						notify_quote_value(res->name)),
 				 errdetail_internal("%s", valid.data)));
 
 	/* the event name, and whether the notification's resource fits */
@@ -769,7 +782,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("trigger \"%s\" does not belong to resource \"%s\"",
-						event_name, resource_name(def->resource)),
+						notify_quote_value(event_name),
+						resource_name(def->resource)),
 				 errhint("Create it as a notification of resource \"%s\".",
 						 resource_name(te->resource))));
 	trig->event = pstrdup(event_name);
@@ -810,7 +824,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 		if (!defn_matches_charset(storage, "_-", true))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid storage id \"%s\" for %s", storage,
+					 errmsg("invalid storage id \"%s\" for %s",
+							notify_quote_value(storage),
 							defn_where(storage_slot.node, res)),
 					 errdetail("A storage id such as VX-2 has letters, digits, \"_\" and \"-\".")));
 		trig->file_storage = storage;

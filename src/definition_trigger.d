@@ -14,7 +14,7 @@ src/definition_trigger.o: src/definition_trigger.c \
  /usr/include/postgresql/15/server/utils/float.h src/definition.h \
  /usr/include/postgresql/15/server/nodes/pg_list.h \
  /usr/include/postgresql/15/server/nodes/nodes.h \
- src/definition_internal.h
+ src/definition_internal.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -32,3 +32,4 @@ src/definition.h:
 /usr/include/postgresql/15/server/nodes/pg_list.h:
 /usr/include/postgresql/15/server/nodes/nodes.h:
 src/definition_internal.h:
+src/text_escape.h:

@@ -18,6 +18,16 @@
  *	- Parser messages are reported without the source excerpt libxml2
  *	  would attach, because that excerpt may hold a URL password or an SQS
  *	  secret from the document.
+ *	- JSON is read by json-c in strict mode, and the text it accepted is
+ *	  then checked against RFC 8259 for what strict mode still lets
+ *	  through (json_check_text): NaN, Infinity and other bare words that
+ *	  are not JSON values, raw control characters in strings, \u0000 (which
+ *	  json-c silently cuts a key at) and UTF-16 surrogates without their
+ *	  pair (which json-c silently replaces).  A key repeated in one object
+ *	  is refused like a repeated XML attribute, where json-c would keep the
+ *	  last value.
+ *	- Names and values from the document are shown in messages through
+ *	  notify_quote_value(): bounded in length, control characters escaped.
  *
  * Ownership: libxml2 and json-c allocate with malloc.  Every xmlDoc,
  * parser context, json_tokener and json_object lives only inside one
@@ -54,6 +64,7 @@
 
 #include "definition.h"
 #include "guc.h"
+#include "text_escape.h"
 
 /* Deepest element nesting accepted in either spelling */
 #define DOC_MAX_DEPTH	32
@@ -78,6 +89,17 @@ typedef struct XmlReadState
 	char	   *message;		/* first error message (palloc'd) or NULL */
 } XmlReadState;
 
+/*
+ * One open object or array of a JSON text, for json_check_text.  keys holds
+ * the decoded keys of an object so far (palloc'd UTF-8 strings).
+ */
+typedef struct JsonScanFrame
+{
+	bool		is_object;
+	bool		want_key;		/* the next string is a key */
+	List	   *keys;
+} JsonScanFrame;
+
 /*---- Local helpers ----*/
 
 static DocNode *doc_node_new(const char *name, const char *text, bool is_attr);
@@ -90,6 +112,13 @@ static void xml_refuse_doctype(void *ctx, const xmlChar *name,
 static DocNode *xml_read(const char *text, int len);
 static DocNode *xml_element_to_node(xmlNodePtr elem, int depth);
 static DocNode *json_read(const char *text, int len);
+static void json_check_text(const char *text, size_t len);
+static size_t json_scan_string(const char *text, size_t len, size_t pos,
+							   StringInfo decoded);
+static int	json_scan_hex4(const char *text, size_t len, size_t pos);
+static void json_scan_word(const char *text, size_t start, size_t end);
+static void json_check_duplicates(List *keys);
+static int	json_key_cmp(const ListCell *a, const ListCell *b);
 static void json_add_member(DocNode *parent, const char *key,
 							struct json_object *value, int depth);
 static DocNode *json_value_to_node(const char *key, struct json_object *value,
@@ -323,7 +352,8 @@ xml_read(const char *text, int len)
 					 errmsg("invalid XML in NotificationDocument"),
 					 state.message ?
 					 errdetail("Line %d, column %d: %s.", state.line,
-							   state.column, state.message) :
+							   state.column,
+							   notify_quote_value(state.message)) :
 					 errdetail("The XML parser could not read the document.")));
 		if (pg_xml_error_occurred(xmlerrcxt))
 			xml_ereport(xmlerrcxt, ERROR, ERRCODE_INVALID_XML_DOCUMENT,
@@ -338,8 +368,8 @@ xml_read(const char *text, int len)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
 					 errmsg("unexpected root element <%s>",
-							utf8_to_server((const char *) root->name,
-										   xmlStrlen(root->name))),
+							notify_quote_value(utf8_to_server((const char *) root->name,
+															  xmlStrlen(root->name)))),
 					 errdetail("The root element must be <NotificationDocument>.")));
 		ns = (root->ns && root->ns->href) ? (const char *) root->ns->href : NULL;
 		if (ns == NULL)
@@ -352,7 +382,7 @@ xml_read(const char *text, int len)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
 					 errmsg("element <NotificationDocument> is in namespace \"%s\"",
-							utf8_to_server(ns, strlen(ns))),
+							notify_quote_value(utf8_to_server(ns, strlen(ns)))),
 					 errdetail("A NotificationDocument belongs to namespace \"%s\".",
 							   VIDISPINE_NS)));
 
@@ -412,10 +442,11 @@ xml_element_to_node(xmlNodePtr elem, int depth)
 		strcmp((const char *) elem->ns->href, VIDISPINE_NS) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("element <%s> is in namespace \"%s\"", name,
+				 errmsg("element <%s> is in namespace \"%s\"",
+						notify_quote_value(name),
 						(elem->ns && elem->ns->href) ?
-						utf8_to_server((const char *) elem->ns->href,
-									   xmlStrlen(elem->ns->href)) : ""),
+						notify_quote_value(utf8_to_server((const char *) elem->ns->href,
+														  xmlStrlen(elem->ns->href))) : ""),
 				 errdetail("Every element of a NotificationDocument belongs to namespace \"%s\".",
 						   VIDISPINE_NS)));
 
@@ -466,7 +497,7 @@ xml_element_to_node(xmlNodePtr elem, int depth)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_XML_CONTENT),
 						 errmsg("unsupported XML node type %d in element <%s>",
-								(int) child->type, name)));
+								(int) child->type, notify_quote_value(name))));
 		}
 	}
 
@@ -475,7 +506,8 @@ xml_element_to_node(xmlNodePtr elem, int depth)
 		if (!is_blank(text.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_CONTENT),
-					 errmsg("element <%s> mixes text and elements", name),
+					 errmsg("element <%s> mixes text and elements",
+							notify_quote_value(name)),
 					 errdetail("An element of a NotificationDocument holds either text or elements.")));
 	}
 	else if (text.len > 0)
@@ -557,6 +589,7 @@ json_read(const char *text, int len)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_JSON_TEXT),
 					 errmsg("NotificationDocument in JSON must be an object")));
+		json_check_text(utf8, utf8len);
 
 		top = parsed;
 		if (json_object_object_length(top) == 1)
@@ -595,6 +628,315 @@ json_read(const char *text, int len)
 }
 
 /*
+ * json_check_text
+ *		Check a JSON text that json-c accepted in strict mode for what
+ *		strict mode lets through; len bytes of UTF-8 text.
+ *
+ * json-c has already checked the structure (brackets, commas, colons,
+ * double-quoted strings, escapes, nesting depth), so this is a plain walk
+ * over the tokens.  It refuses, with ERRCODE_INVALID_JSON_TEXT:
+ *	- bare words other than true, false, null and RFC 8259 numbers (json-c
+ *	  takes NaN, Infinity, -Infinity and "1.");
+ *	- raw control characters inside strings (RFC 8259 wants them escaped);
+ *	- \u0000 anywhere (json-c cuts a key there) and a UTF-16 surrogate
+ *	  that is not part of a high-low pair (json-c turns it into U+FFFD);
+ *	- a key that occurs twice in one object (json-c keeps the last value).
+ * Positions in messages count bytes from 1, like the json-c errors above.
+ */
+static void
+json_check_text(const char *text, size_t len)
+{
+	List	   *stack = NIL;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		char		c = text[i];
+		JsonScanFrame *top = stack ? (JsonScanFrame *) llast(stack) : NULL;
+
+		switch (c)
+		{
+			case ' ':
+			case '\t':
+			case '\n':
+			case '\r':
+			case ':':
+				i++;
+				break;
+			case '{':
+			case '[':
+				{
+					JsonScanFrame *frame = palloc0(sizeof(JsonScanFrame));
+
+					frame->is_object = (c == '{');
+					frame->want_key = frame->is_object;
+					stack = lappend(stack, frame);
+					i++;
+				}
+				break;
+			case '}':
+			case ']':
+				if (top == NULL)
+					elog(ERROR, "unbalanced JSON text after parsing");
+				if (top->is_object)
+					json_check_duplicates(top->keys);
+				stack = list_delete_last(stack);
+				i++;
+				break;
+			case ',':
+				if (top != NULL && top->is_object)
+					top->want_key = true;
+				i++;
+				break;
+			case '"':
+				if (top != NULL && top->is_object && top->want_key)
+				{
+					StringInfoData key;
+
+					initStringInfo(&key);
+					i = json_scan_string(text, len, i + 1, &key);
+					top->keys = lappend(top->keys, key.data);
+					top->want_key = false;
+				}
+				else
+					i = json_scan_string(text, len, i + 1, NULL);
+				break;
+			default:
+				{
+					size_t		start = i;
+
+					while (i < len && strchr(" \t\n\r,:{}[]\"", text[i]) == NULL)
+						i++;
+					json_scan_word(text, start, i);
+				}
+				break;
+		}
+	}
+}
+
+/*
+ * json_scan_string
+ *		Check one JSON string whose body starts at text[pos] (after the
+ *		opening quote); returns the position after the closing quote.
+ *
+ * When decoded is not NULL the string's value is appended to it as UTF-8
+ * (used for keys).  See json_check_text for what is refused.
+ */
+static size_t
+json_scan_string(const char *text, size_t len, size_t pos,
+				 StringInfo decoded)
+{
+	while (pos < len && text[pos] != '"')
+	{
+		unsigned char c = (unsigned char) text[pos];
+		int			cp;
+		size_t		at;
+
+		if (c < 0x20)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in NotificationDocument"),
+					 errdetail("Character %d: control character U+%04X inside a string.",
+							   (int) pos + 1, (unsigned int) c),
+					 errhint("Write a line feed as \\n, a tab as \\t and a carriage return as \\r.")));
+		if (c != '\\')
+		{
+			if (decoded)
+				appendStringInfoChar(decoded, (char) c);
+			pos++;
+			continue;
+		}
+
+		/* an escape; json-c has checked its form */
+		if (pos + 1 >= len)
+			elog(ERROR, "unterminated JSON string after parsing");
+		if (text[pos + 1] != 'u')
+		{
+			if (decoded)
+			{
+				char		e = text[pos + 1];
+
+				appendStringInfoChar(decoded,
+									 e == 'b' ? '\b' : e == 'f' ? '\f' :
+									 e == 'n' ? '\n' : e == 'r' ? '\r' :
+									 e == 't' ? '\t' : e);
+			}
+			pos += 2;
+			continue;
+		}
+
+		/* \uXXXX, possibly the first half of a surrogate pair */
+		cp = json_scan_hex4(text, len, pos + 2);
+		at = pos;
+		pos += 6;
+		if (cp < 0)
+			elog(ERROR, "invalid JSON escape after parsing");
+		if (cp == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in NotificationDocument"),
+					 errdetail("Character %d: \\u0000 is not allowed.",
+							   (int) at + 1)));
+		if (cp >= 0xDC00 && cp <= 0xDFFF)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in NotificationDocument"),
+					 errdetail("Character %d: Unicode low surrogate \\u%04X must follow a high surrogate.",
+							   (int) at + 1, (unsigned int) cp)));
+		if (cp >= 0xD800 && cp <= 0xDBFF)
+		{
+			int			low = -1;
+
+			if (pos + 1 < len && text[pos] == '\\' && text[pos + 1] == 'u')
+				low = json_scan_hex4(text, len, pos + 2);
+			if (low < 0xDC00 || low > 0xDFFF)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_JSON_TEXT),
+						 errmsg("invalid JSON in NotificationDocument"),
+						 errdetail("Character %d: Unicode high surrogate \\u%04X must be followed by a low surrogate.",
+								   (int) at + 1, (unsigned int) cp)));
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+			pos += 6;
+		}
+		if (decoded)
+		{
+			unsigned char utf8[8];
+
+			unicode_to_utf8((pg_wchar) cp, utf8);
+			appendBinaryStringInfo(decoded, (char *) utf8,
+								   pg_utf_mblen(utf8));
+		}
+	}
+	if (pos >= len)
+		elog(ERROR, "unterminated JSON string after parsing");
+	return pos + 1;
+}
+
+/*
+ * json_scan_hex4
+ *		Value of the four hexadecimal digits at text[pos], or -1 when there
+ *		are not four of them.
+ */
+static int
+json_scan_hex4(const char *text, size_t len, size_t pos)
+{
+	int			v = 0;
+	int			k;
+
+	if (pos + 4 > len)
+		return -1;
+	for (k = 0; k < 4; k++)
+	{
+		char		h = text[pos + k];
+
+		v <<= 4;
+		if (h >= '0' && h <= '9')
+			v += h - '0';
+		else if (h >= 'a' && h <= 'f')
+			v += h - 'a' + 10;
+		else if (h >= 'A' && h <= 'F')
+			v += h - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * json_scan_word
+ *		A bare word text[start..end) must be true, false, null or a number
+ *		of RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ */
+static void
+json_scan_word(const char *text, size_t start, size_t end)
+{
+	const char *p = text + start;
+	const char *e = text + end;
+	size_t		n = end - start;
+	bool		ok;
+
+	if ((n == 4 && strncmp(p, "true", 4) == 0) ||
+		(n == 5 && strncmp(p, "false", 5) == 0) ||
+		(n == 4 && strncmp(p, "null", 4) == 0))
+		return;
+
+	if (p < e && *p == '-')
+		p++;
+	ok = (p < e && *p >= '0' && *p <= '9');
+	if (ok && *p == '0')
+		p++;
+	else
+	{
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (ok && p < e && *p == '.')
+	{
+		p++;
+		ok = (p < e && *p >= '0' && *p <= '9');
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (ok && p < e && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		ok = (p < e && *p >= '0' && *p <= '9');
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (ok && p == e)
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_JSON_TEXT),
+			 errmsg("invalid JSON in NotificationDocument"),
+			 errdetail("Character %d: \"%s\" is not a JSON value.",
+					   (int) start + 1,
+					   notify_quote_value(utf8_to_server(text + start, (int) n))),
+			 errhint("A JSON value is a string, a number, true, false, null, an object or an array; NaN and Infinity are not numbers.")));
+}
+
+/*
+ * json_check_duplicates
+ *		Refuse a key that occurs more than once among the keys of one
+ *		object (UTF-8 strings, as decoded by json_scan_string).  Sorting
+ *		keeps this O(n log n) for an object with many keys.
+ */
+static void
+json_check_duplicates(List *keys)
+{
+	ListCell   *lc;
+	const char *prev = NULL;
+
+	if (list_length(keys) < 2)
+		return;
+	keys = list_copy(keys);
+	list_sort(keys, json_key_cmp);
+	foreach(lc, keys)
+	{
+		const char *key = (const char *) lfirst(lc);
+
+		if (prev != NULL && strcmp(prev, key) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("duplicate key \"%s\" in NotificationDocument",
+							notify_quote_value(utf8_to_server(key, strlen(key)))),
+					 errdetail("A key occurs once in a JSON object; a repeated element is written as an array.")));
+		prev = key;
+	}
+	list_free(keys);
+}
+
+/* list_sort comparator for json_check_duplicates */
+static int
+json_key_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
  * json_add_member
  *		Add one key/value pair of a JSON object to parent: an array becomes
  *		one child per element, all named key; anything else one child.
@@ -618,7 +960,7 @@ json_add_member(DocNode *parent, const char *key, struct json_object *value,
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_JSON_TEXT),
 						 errmsg("nested array in \"%s\" of NotificationDocument",
-								key),
+								notify_quote_value(utf8_to_server(key, strlen(key)))),
 						 errdetail("An array stands for a repeated element; arrays of arrays have no meaning.")));
 			parent->children = lappend(parent->children,
 									   json_value_to_node(key, elem, depth));
@@ -696,7 +1038,8 @@ json_value_to_node(const char *key, struct json_object *value, int depth)
 			break;
 		case json_type_array:
 			/* json_add_member unrolls arrays; only a nested one gets here */
-			elog(ERROR, "unexpected JSON array for \"%s\"", name);
+			elog(ERROR, "unexpected JSON array for \"%s\"",
+				 notify_quote_value(name));
 			break;
 	}
 	return node;
@@ -726,7 +1069,7 @@ json_check_key(const char *key)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_JSON_TEXT),
 				 errmsg("invalid key \"%s\" in NotificationDocument",
-						utf8_to_server(key, strlen(key))),
+						notify_quote_value(utf8_to_server(key, strlen(key)))),
 				 errdetail("Keys are element names: a letter or \"_\" followed by letters, digits, \"_\", \"-\" or \".\".")));
 }
 
@@ -748,7 +1091,7 @@ json_check_string(const char *key, const char *s, size_t len)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_JSON_TEXT),
 					 errmsg("value of \"%s\" contains control character U+%04X",
-							key, (unsigned int) c),
+							notify_quote_value(key), (unsigned int) c),
 					 errdetail("Values may contain tab, line feed and carriage return but no other control character.")));
 	}
 }
@@ -872,7 +1215,8 @@ xml_write_element(StringInfo buf, const DocNode *node, int level, bool is_root)
 	}
 
 	if (node->text != NULL && node->text[0] != '\0')
-		elog(ERROR, "element <%s> holds both text and elements", node->name);
+		elog(ERROR, "element <%s> holds both text and elements",
+			 notify_quote_value(node->name));
 
 	appendStringInfoString(buf, ">\n");
 	foreach(lc, node->children)
@@ -997,7 +1341,7 @@ json_write_value(StringInfo buf, const DocNode *node)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("element <%s> with both text and attributes cannot be written as JSON",
-							node->name)));
+							notify_quote_value(node->name))));
 		json_write_object(buf, node);
 		return;
 	}

@@ -106,7 +106,7 @@ src/document.o: src/document.c \
  /usr/include/postgresql/15/server/utils/tuplestore.h \
  /usr/include/postgresql/15/server/lib/simplehash.h \
  /usr/include/postgresql/15/server/port/pg_bitutils.h src/definition.h \
- src/guc.h
+ src/guc.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -218,3 +218,4 @@ src/document.o: src/document.c \
 /usr/include/postgresql/15/server/port/pg_bitutils.h:
 src/definition.h:
 src/guc.h:
+src/text_escape.h:

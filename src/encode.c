@@ -12,7 +12,10 @@
  * with json-c (which keeps the keys in insertion order).  Anything else
  * (not an object, a value that is not an array, an element that is not a
  * string, trailing garbage) is a bug in the capture code and raises
- * elog(ERROR).
+ * elog(ERROR).  In an SQL_ASCII database nothing says what the bytes of a
+ * value are, so they are not converted but read as UTF-8: a byte sequence
+ * that is not valid UTF-8 is replaced, as described below, and never
+ * makes the event fail.
  *
  * Output, byte for byte; every body is UTF-8:
  *
@@ -21,7 +24,8 @@
  *	 without values is the key alone followed by CR LF.  An empty payload
  *	 gives an empty body.  Limitation: a TAB, CR or LF inside a key or a
  *	 value cannot be represented, each such character is replaced by one
- *	 space.  Other bytes pass unchanged.
+ *	 space.  A byte sequence that is not valid UTF-8 becomes U+FFFD; other
+ *	 characters pass unchanged.
  *
  * application/xml: the declaration <?xml version="1.0" encoding="UTF-8"?>
  *	 and one LF, then <SimpleMetadataDocument xmlns="(vidispine ns)">, one
@@ -31,14 +35,14 @@
  *	 other whitespace and without a final newline.  Text escapes & < > " '
  *	 as &amp; &lt; &gt; &quot; &apos;, and CR as &#13; (a literal CR would be
  *	 turned into LF by every XML parser).  Characters XML 1.0 does not allow
- *	 (control characters other than TAB, LF and CR, U+FFFE, U+FFFF) and
- *	 bytes that are not valid UTF-8 are dropped.
+ *	 (control characters other than TAB, LF and CR, U+FFFE, U+FFFF) are
+ *	 dropped; a byte that is not valid UTF-8 becomes U+FFFD.
  *
  * application/json: {"field":[{"key":"K","value":"V"},...]} with the same
  *	 repetition rule as XML ({"key":"K","value":""} for a key without
  *	 values) and no whitespace.  Strings escape " and \ with a backslash,
  *	 BS FF LF CR TAB as \b \f \n \r \t, other control characters as \u00XX;
- *	 bytes that are not valid UTF-8 become U+FFFD.
+ *	 a byte that is not valid UTF-8 becomes U+FFFD.
  *
  * Memory: the json-c objects are malloc'd by json-c and live only inside
  * encode_body, freed on the normal and the error path (PG_FINALLY).  The
@@ -63,6 +67,10 @@
 #include "mb/pg_wchar.h"
 
 #include "encode.h"
+#include "text_escape.h"
+
+/* U+FFFD REPLACEMENT CHARACTER, in UTF-8 */
+#define UTF8_REPLACEMENT	"\xEF\xBF\xBD"
 
 /*---- Local function declarations ----*/
 
@@ -101,11 +109,19 @@ encode_body(const char *payload, NotifyContentType ct, size_t *len)
 
 	Assert(payload != NULL && len != NULL);
 
-	/* Everything below works on UTF-8; a no-op in a UTF-8 database */
+	/*
+	 * Everything below works on UTF-8; a no-op in a UTF-8 database.  In an
+	 * SQL_ASCII database the bytes are taken as they are: the appenders
+	 * replace whatever is not UTF-8 (pg_server_to_any would instead refuse
+	 * the whole payload, and the event would never be delivered).
+	 */
 	plen = strlen(payload);
 	if (plen > (size_t) INT_MAX)
 		elog(ERROR, "notification payload is too large to encode");
-	utf8 = pg_server_to_any(payload, (int) plen, PG_UTF8);
+	if (GetDatabaseEncoding() == PG_SQL_ASCII)
+		utf8 = payload;
+	else
+		utf8 = pg_server_to_any(payload, (int) plen, PG_UTF8);
 	if (utf8 != payload)
 		plen = strlen(utf8);
 	if (plen > (size_t) INT_MAX)
@@ -209,7 +225,7 @@ encode_document(struct json_object *root, NotifyContentType ct,
 
 		if (!json_object_is_type(values, json_type_array))
 			elog(ERROR, "malformed notification payload: the value of key \"%s\" is not an array",
-				 key);
+				 notify_quote_value(key));
 		n = json_object_array_length(values);
 
 		if (ct == NCT_TEXT)
@@ -267,7 +283,7 @@ payload_value(struct json_object *values, size_t i, const char *key,
 
 	if (v == NULL || !json_object_is_type(v, json_type_string))
 		elog(ERROR, "malformed notification payload: element %zu of key \"%s\" is not a string",
-			 i, key);
+			 i, notify_quote_value(key));
 	*len = (size_t) json_object_get_string_len(v);
 	return json_object_get_string(v);
 }
@@ -303,28 +319,6 @@ append_field(StringInfo buf, NotifyContentType ct, bool first,
 }
 
 /*
- * append_text
- *		Append s for text/plain: TAB, CR and LF each become one space.
- */
-static void
-append_text(StringInfo buf, const char *s, size_t len)
-{
-	size_t		start = 0;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-	{
-		if (s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
-		{
-			appendBinaryStringInfo(buf, s + start, (int) (i - start));
-			appendStringInfoChar(buf, ' ');
-			start = i + 1;
-		}
-	}
-	appendBinaryStringInfo(buf, s + start, (int) (len - start));
-}
-
-/*
  * utf8_sequence
  *		Length of the valid UTF-8 sequence starting at s[0] (at most len
  *		bytes available), or 0 when s does not start with one.  Sets *cp to
@@ -348,6 +342,36 @@ utf8_sequence(const unsigned char *s, size_t len, pg_wchar *cp)
 }
 
 /*
+ * append_text
+ *		Append s for text/plain: TAB, CR and LF each become one space, a
+ *		byte that is not valid UTF-8 becomes U+FFFD.
+ */
+static void
+append_text(StringInfo buf, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		pg_wchar	cp;
+		int			l = utf8_sequence(u + i, len - i, &cp);
+
+		if (l == 0)
+		{
+			appendStringInfoString(buf, UTF8_REPLACEMENT);
+			i++;
+			continue;
+		}
+		if (cp == '\t' || cp == '\r' || cp == '\n')
+			appendStringInfoChar(buf, ' ');
+		else
+			appendBinaryStringInfo(buf, s + i, l);
+		i += l;
+	}
+}
+
+/*
  * append_xml
  *		Append s as XML character data (see the file banner).
  */
@@ -364,7 +388,8 @@ append_xml(StringInfo buf, const char *s, size_t len)
 
 		if (l == 0)
 		{
-			/* not UTF-8: drop the byte */
+			/* not UTF-8: U+FFFD REPLACEMENT CHARACTER, a valid XML Char */
+			appendStringInfoString(buf, UTF8_REPLACEMENT);
 			i++;
 			continue;
 		}
@@ -419,7 +444,7 @@ append_json(StringInfo buf, const char *s, size_t len)
 		if (l == 0)
 		{
 			/* not UTF-8: U+FFFD REPLACEMENT CHARACTER */
-			appendStringInfoString(buf, "\xEF\xBF\xBD");
+			appendStringInfoString(buf, UTF8_REPLACEMENT);
 			i++;
 			continue;
 		}
@@ -457,3 +482,4 @@ append_json(StringInfo buf, const char *s, size_t len)
 	}
 	appendStringInfoChar(buf, '"');
 }
+

@@ -12,7 +12,7 @@ src/encode.o: src/encode.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/lib/stringinfo.h \
  /usr/include/postgresql/15/server/mb/pg_wchar.h src/encode.h \
  src/definition.h /usr/include/postgresql/15/server/nodes/pg_list.h \
- /usr/include/postgresql/15/server/nodes/nodes.h
+ /usr/include/postgresql/15/server/nodes/nodes.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -30,3 +30,4 @@ src/encode.h:
 src/definition.h:
 /usr/include/postgresql/15/server/nodes/pg_list.h:
 /usr/include/postgresql/15/server/nodes/nodes.h:
+src/text_escape.h:

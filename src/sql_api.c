@@ -11,7 +11,9 @@
  * <function> action must exist.
  *
  * parse_document and render_document are "API: private": the SQL
- * functions of the definition API call them.
+ * functions of the definition API call them.  notify.encode_event (also
+ * private) runs the delivery worker's encoder (encode.c) on a payload, so
+ * that bodies can be checked from SQL.
  *
  * Who acts.  A notification belongs to the role that created it, and its
  * actions run as that role, so the API must know the calling role.  A
@@ -48,10 +50,13 @@
 #include "utils/syscache.h"
 
 #include "definition.h"
+#include "encode.h"
+#include "text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_parse_document);
 PG_FUNCTION_INFO_V1(notify_ext_render_document);
 PG_FUNCTION_INFO_V1(notify_ext_definition_api);
+PG_FUNCTION_INFO_V1(notify_ext_encode_event);
 
 static void check_event_function(const char *name, Oid run_as);
 
@@ -83,10 +88,11 @@ check_event_function(const char *name, Oid run_as)
 	if (!OidIsValid(funcoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function %s(jsonb) does not exist", name),
+				 errmsg("function %s(jsonb) does not exist",
+						notify_quote_value(name)),
 				 list_length(names) == 1 ?
 				 errhint("Qualify the name with its schema, such as public.%s; notifications are checked with search_path set to pg_catalog.",
-						 name) :
+						 notify_quote_value(name)) :
 				 errhint("A <function> action calls a function that takes the event as jsonb and returns text.")));
 
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcoid));
@@ -101,7 +107,8 @@ check_event_function(const char *name, Oid run_as)
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("%s(jsonb) is not a function returning text", name),
+				 errmsg("%s(jsonb) is not a function returning text",
+						notify_quote_value(name)),
 				 errdetail("A <function> action calls a function that takes the event as jsonb and returns a single text value, NULL meaning not accepted.")));
 
 	if (pg_namespace_aclcheck(nsp, run_as, ACL_USAGE) != ACLCHECK_OK ||
@@ -193,7 +200,8 @@ notify_ext_render_document(PG_FUNCTION_ARGS)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid document format \"%s\"", format),
+				 errmsg("invalid document format \"%s\"",
+						notify_quote_value(format)),
 				 errhint("Valid formats are \"xml\" and \"json\".")));
 
 	root = document_read(VARDATA_ANY(document), VARSIZE_ANY_EXHDR(document));
@@ -325,4 +333,45 @@ notify_ext_definition_api(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	return result;
+}
+
+/*
+ * notify_ext_encode_event
+ *		notify.encode_event(payload text, content_type text) returns bytea
+ *
+ * The body encode_body() makes of an outbox payload, exactly as the
+ * delivery worker sends it.  content_type is text/plain, application/xml
+ * or application/json (any case); anything else is
+ * ERRCODE_INVALID_PARAMETER_VALUE.  A malformed payload is an ERROR, as in
+ * the worker.  The result is bytea because a body is UTF-8 whatever the
+ * database encoding.  Declared STRICT.
+ */
+Datum
+notify_ext_encode_event(PG_FUNCTION_ARGS)
+{
+	char	   *payload = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *ctname = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	NotifyContentType ct;
+	char	   *body;
+	size_t		len;
+	bytea	   *result;
+
+	if (pg_strcasecmp(ctname, "text/plain") == 0)
+		ct = NCT_TEXT;
+	else if (pg_strcasecmp(ctname, "application/xml") == 0)
+		ct = NCT_XML;
+	else if (pg_strcasecmp(ctname, "application/json") == 0)
+		ct = NCT_JSON;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid content type \"%s\"",
+						notify_quote_value(ctname)),
+				 errhint("Supported content types are text/plain, application/xml and application/json.")));
+
+	body = encode_body(payload, ct, &len);
+	result = (bytea *) palloc(VARHDRSZ + len);
+	SET_VARSIZE(result, VARHDRSZ + len);
+	memcpy(VARDATA(result), body, len);
+	PG_RETURN_BYTEA_P(result);
 }

@@ -114,7 +114,8 @@ src/sql_api.o: src/sql_api.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/utils/fmgrprotos.h \
  /usr/include/postgresql/15/server/utils/lsyscache.h \
  /usr/include/postgresql/15/server/utils/regproc.h \
- /usr/include/postgresql/15/server/utils/syscache.h src/definition.h
+ /usr/include/postgresql/15/server/utils/syscache.h src/definition.h \
+ src/encode.h src/text_escape.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -233,3 +234,5 @@ src/sql_api.o: src/sql_api.c /usr/include/postgresql/15/server/postgres.h \
 /usr/include/postgresql/15/server/utils/regproc.h:
 /usr/include/postgresql/15/server/utils/syscache.h:
 src/definition.h:
+src/encode.h:
+src/text_escape.h:

@@ -10,6 +10,7 @@ src/transport_http.o: src/transport_http.c \
  /usr/include/postgresql/15/server/utils/elog.h \
  /usr/include/postgresql/15/server/utils/errcodes.h \
  /usr/include/postgresql/15/server/utils/palloc.h \
+ /usr/include/postgresql/15/server/fmgr.h \
  /usr/include/postgresql/15/server/lib/ilist.h \
  /usr/include/postgresql/15/server/lib/stringinfo.h \
  /usr/include/postgresql/15/server/mb/pg_wchar.h \
@@ -17,12 +18,13 @@ src/transport_http.o: src/transport_http.c \
  /usr/include/postgresql/15/server/datatype/timestamp.h \
  /usr/include/postgresql/15/server/pgtime.h \
  /usr/include/postgresql/15/server/storage/ipc.h \
+ /usr/include/postgresql/15/server/utils/builtins.h \
+ /usr/include/postgresql/15/server/nodes/nodes.h \
+ /usr/include/postgresql/15/server/utils/fmgrprotos.h \
  /usr/include/postgresql/15/server/utils/memutils.h \
  /usr/include/postgresql/15/server/nodes/memnodes.h \
- /usr/include/postgresql/15/server/nodes/nodes.h \
  /usr/include/postgresql/15/server/utils/timestamp.h \
  /usr/include/postgresql/15/server/datatype/timestamp.h \
- /usr/include/postgresql/15/server/fmgr.h \
  /usr/include/postgresql/15/server/pgtime.h src/guc.h \
  src/http_hostcheck.h src/transport_http.h src/definition.h \
  /usr/include/postgresql/15/server/nodes/pg_list.h
@@ -37,6 +39,7 @@ src/transport_http.o: src/transport_http.c \
 /usr/include/postgresql/15/server/utils/elog.h:
 /usr/include/postgresql/15/server/utils/errcodes.h:
 /usr/include/postgresql/15/server/utils/palloc.h:
+/usr/include/postgresql/15/server/fmgr.h:
 /usr/include/postgresql/15/server/lib/ilist.h:
 /usr/include/postgresql/15/server/lib/stringinfo.h:
 /usr/include/postgresql/15/server/mb/pg_wchar.h:
@@ -44,12 +47,13 @@ src/transport_http.o: src/transport_http.c \
 /usr/include/postgresql/15/server/datatype/timestamp.h:
 /usr/include/postgresql/15/server/pgtime.h:
 /usr/include/postgresql/15/server/storage/ipc.h:
+/usr/include/postgresql/15/server/utils/builtins.h:
+/usr/include/postgresql/15/server/nodes/nodes.h:
+/usr/include/postgresql/15/server/utils/fmgrprotos.h:
 /usr/include/postgresql/15/server/utils/memutils.h:
 /usr/include/postgresql/15/server/nodes/memnodes.h:
-/usr/include/postgresql/15/server/nodes/nodes.h:
 /usr/include/postgresql/15/server/utils/timestamp.h:
 /usr/include/postgresql/15/server/datatype/timestamp.h:
-/usr/include/postgresql/15/server/fmgr.h:
 /usr/include/postgresql/15/server/pgtime.h:
 src/guc.h:
 src/http_hostcheck.h:
