@@ -580,7 +580,8 @@ CREATE VIEW notify.delivery_state AS
 	  LEFT JOIN LATERAL (
 		SELECT 'system identifier ' OPERATOR(pg_catalog.||) s.system_identifier::text
 				 OPERATOR(pg_catalog.||) ', database OID ' OPERATOR(pg_catalog.||) s.database_oid::text
-				 OPERATOR(pg_catalog.||) ', recorded at ' OPERATOR(pg_catalog.||) s.recorded_at::text AS foreign_site
+				 OPERATOR(pg_catalog.||) ', recorded at '
+				 OPERATOR(pg_catalog.||) pg_catalog.to_char(s.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') AS foreign_site
 		  FROM notify.delivery_site s
 		 WHERE (s.system_identifier, s.database_oid) IS DISTINCT FROM (c.system_identifier, c.database_oid)
 		 ORDER BY s.recorded_at LIMIT 1) f ON true
