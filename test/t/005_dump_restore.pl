@@ -164,6 +164,10 @@ sql('src', q{
 my $nid = sql('src', "SELECT notify.create_notification('item', '" . $doc->('/ok/src', 0) . "')");
 my $nid_flaky = sql('src', "SELECT notify.create_notification('item', 'VX-FLAKY', '"
 	  . $doc->('/flaky/1/src', 2) . "')");
+sql('src', "SELECT notify.create_notification('storage', '"
+	  . '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
+	  . "<action><http><url>$base/ok/storage</url><retry>0</retry></http></action>"
+	  . "<trigger><storage><create/></storage></trigger></NotificationDocument>')");
 sql('src', q{
 	INSERT INTO notify.item (id, title) VALUES ('VX-FLAKY', 'retried once'), ('VX-D1', 'delivered');
 	INSERT INTO notify.item (title) VALUES ('by default');
@@ -178,7 +182,7 @@ sql('src', q{
 		VALUES ('item', 'VX-D1', '[{"name": "title", "value": "x"}]');
 });
 poll_ok('src', "SELECT count(*) FILTER (WHERE status = 'delivered') || '/' || count(*) FROM notify.outbox",
-	'5/5', 'source: five events delivered (one after a retry)');
+	'6/6', 'source: six events delivered (one after a retry)');
 is(sql('src', 'SELECT count(*) FROM notify.attempt'), '1', 'source: the retry left an attempt row');
 
 # events captured while delivery is paused stay pending
@@ -240,7 +244,7 @@ is(sql('cloned', 'SELECT paused FROM notify.delivery_state'), 't', 'cloned: noti
 sql('cloned', "INSERT INTO notify.item (id, title) VALUES ('VX-C1', 'cloned')");
 
 sql('src', 'SELECT notify.resume_delivery()');
-poll_ok('src', "SELECT count(*) FROM notify.outbox WHERE status = 'delivered'", '7',
+poll_ok('src', "SELECT count(*) FROM notify.outbox WHERE status = 'delivered'", '8',
 	'source: resumed, the pending events are delivered');
 sql('src', "INSERT INTO notify.item (id, title) VALUES ('VX-S2', 'after the copies')");
 poll_ok('src', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-S2'", 'delivered',
