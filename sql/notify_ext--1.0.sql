@@ -27,6 +27,9 @@ GRANT USAGE ON SCHEMA notify TO notify_admin, notify_monitor;
  * Identifiers: Vidispine-style "VX-<n>" ids.
  * ------------------------------------------------------------------------ */
 CREATE SEQUENCE notify.notification_id_seq;
+-- ids of metadata change sets, those capture makes of an UPDATE on any
+-- attached table and those of notify.metadata_change_set (notify_ext_assets)
+CREATE SEQUENCE notify.change_set_id_seq;
 
 -- API: private
 CREATE FUNCTION notify.next_vx_id(seq regclass)
@@ -655,6 +658,14 @@ BEGIN
 	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
 		FOR EACH ROW EXECUTE FUNCTION notify.capture('metadata-change-set', 'id=entity_id',
 													 'resource=resource', 'fields=fields', 'changeset=id');
+	-- change set ids come from capture's sequence, so the two never collide
+	ALTER TABLE notify.metadata_change_set ALTER COLUMN id
+		SET DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text;
+	-- reinstalled next to kept change sets: go on after their ids
+	PERFORM pg_catalog.setval('notify.change_set_id_seq', x.m)
+	   FROM (SELECT pg_catalog.max(pg_catalog.substr(c.id, 4)::bigint) AS m
+			   FROM notify.metadata_change_set c WHERE c.id OPERATOR(pg_catalog.~) '^VX-[0-9]{1,18}$') x
+	  WHERE x.m OPERATOR(pg_catalog.>) 0;
 END
 $$;
 
@@ -669,6 +680,7 @@ SELECT notify.attach_shipped_assets()
 SELECT pg_catalog.pg_extension_config_dump(
 	pg_catalog.pg_get_serial_sequence('notify.outbox', 'id')::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump('notify.attempt', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.change_set_id_seq', '');
 
 /* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC; roles get what they need.
@@ -696,6 +708,7 @@ GRANT EXECUTE ON FUNCTION
 	notify.pause_delivery()
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
 GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
 	notify.delivery_attempts, notify.delivery_state TO notify_admin, notify_monitor;
 

@@ -6,7 +6,8 @@
 /*
  * The shipped asset tables: a working asset database out of the box.  They
  * are an extension of their own, so that DROP EXTENSION notify_ext (CASCADE)
- * keeps their rows; nothing here depends on notify_ext.  Capture is attached
+ * keeps their rows; nothing here depends on notify_ext.  Capture, and the
+ * default of notify.metadata_change_set.id (capture's change set ids), are attached
  * by whichever of notify_ext and notify_ext_assets is created second, with
  * notify.attach_shipped_assets() of notify_ext.  DROP EXTENSION
  * notify_ext_assets deletes the tables and their rows.
@@ -24,7 +25,6 @@ GRANT USAGE ON SCHEMA notify TO notify_admin;
 
 /* Identifiers: Vidispine-style "VX-<n>" ids. */
 CREATE SEQUENCE notify.entity_id_seq;
-CREATE SEQUENCE notify.change_set_id_seq;
 
 CREATE TABLE notify.storage (
 	id			text PRIMARY KEY
@@ -89,8 +89,7 @@ COMMENT ON TABLE notify.file IS
  * {"name", "value" (string or array), "path", "language", "track", "start", "end"}.
  */
 CREATE TABLE notify.metadata_change_set (
-	id			text PRIMARY KEY
-				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text,
+	id			text PRIMARY KEY,	-- default: notify_ext's change set ids (notify.attach_shipped_assets())
 	resource	text NOT NULL CHECK (resource IN ('item', 'collection')),
 	entity_id	text NOT NULL,
 	fields		jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(fields) OPERATOR(pg_catalog.=) 'array'),
@@ -109,15 +108,14 @@ SELECT pg_catalog.pg_extension_config_dump('notify.collection_item', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.file', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.metadata_change_set', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.entity_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('notify.change_set_id_seq', '');
 
 /* Privileges: nothing for PUBLIC; the tables are the application's. */
 REVOKE ALL ON notify.storage, notify.item, notify.collection, notify.collection_item,
 	notify.file, notify.metadata_change_set FROM PUBLIC;
-REVOKE ALL ON SEQUENCE notify.entity_id_seq, notify.change_set_id_seq FROM PUBLIC;
+REVOKE ALL ON SEQUENCE notify.entity_id_seq FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,
 	notify.storage, notify.file, notify.metadata_change_set TO notify_admin;
-GRANT USAGE ON SEQUENCE notify.entity_id_seq, notify.change_set_id_seq TO notify_admin;
+GRANT USAGE ON SEQUENCE notify.entity_id_seq TO notify_admin;
 
 /* Capture, when notify_ext is installed already. */
 DO $attach$

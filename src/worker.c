@@ -67,6 +67,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -589,6 +590,11 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 				List	   *rows;
 				ListCell   *lc;
 
+				/*
+				 * The outbox before notify.delivery_site, in the order DROP
+				 * EXTENSION locks them, so that the two never deadlock
+				 */
+				LockRelationOid(notify_catalog()->outbox, RowExclusiveLock);
 				outbox_record(outcomes);
 				/* a restored or copied database, or a pause: claim nothing */
 				delivery_paused = delivery_site_paused(database_name);

@@ -269,6 +269,7 @@ is(sql('cloned', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-C1'"), 
 my $assets = sql('restored', join(' UNION ALL ', map { "SELECT count(*) FROM $_" }
 	  qw(notify.item notify.collection notify.collection_item notify.storage notify.file notify.metadata_change_set public.asset)));
 sql('restored', 'DROP EXTENSION notify_ext CASCADE');
+poll_ok('postgres', worker_running('restored'), '0', 'the worker of the database leaves');
 is(sql('restored', join(' UNION ALL ', map { "SELECT count(*) FROM $_" }
 	  qw(notify.item notify.collection notify.collection_item notify.storage notify.file notify.metadata_change_set public.asset))),
 	$assets, 'DROP EXTENSION notify_ext CASCADE keeps every asset row');
@@ -278,6 +279,9 @@ sql('restored', 'CREATE EXTENSION notify_ext');
 is(sql('restored', 'SELECT paused FROM notify.delivery_state'), 'f', 'reinstalled: delivers');
 sql('restored', "SELECT notify.create_notification('item', '" . $doc->('/ok/again', 0) . "')");
 sql('restored', "INSERT INTO notify.item (id, title) VALUES ('VX-A1', 'again')");
+is(sql('restored', "INSERT INTO notify.metadata_change_set (resource, entity_id, fields) "
+		  . "VALUES ('item', 'VX-A1', '[]') RETURNING id"), 'VX-2',
+	'reinstalled: change set ids go on after the kept ones');
 poll_ok('restored', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-A1'", 'delivered',
 	'reinstalled: an insert into a shipped asset table raises an event, delivered');
 is(join(',', items_sent('/ok/again')), 'VX-A1', 'reinstalled: the receiver got it');
