@@ -1,7 +1,7 @@
 # Makefile for notify_ext (PGXS)
 
-EXTENSION = notify_ext
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+EXTENSION = notify_ext notify_ext_assets
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" notify_ext.control)
 
 MODULE_big = notify_ext
 OBJS = \
@@ -20,12 +20,13 @@ OBJS = \
 	src/shmem.o \
 	src/launcher.o \
 	src/worker.o \
+	src/delivery_site.o \
 	src/encode.o \
 	src/transport_http.o \
 	src/http_hostcheck.o \
 	src/text_escape.o
 
-DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+DATA = $(wildcard sql/notify_ext--*.sql sql/notify_ext_assets--*.sql)
 
 PKGS = libcurl libxml-2.0 json-c
 PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
@@ -37,8 +38,8 @@ PG_CFLAGS += -MMD -MP
 
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
-REGRESS = install definitions definition_errors capture attach permissions ownership \
-	ssrf_hostcheck bad_input
+REGRESS = install dump_members definitions definition_errors capture attach permissions \
+	ownership ssrf_hostcheck bad_input
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent

@@ -88,6 +88,7 @@ echo "--- notify_ext quickstart: every statement is printed before its output --
 echo
 nx_as_owner "${PSQL[@]}" <<EOF
 CREATE EXTENSION notify_ext;
+CREATE EXTENSION notify_ext_assets;
 
 \echo '-- a notification for every new item, and one for item metadata changes'
 SELECT notify.create_notification('item', '$DOC_ITEM') AS item_create_notification;

@@ -27,7 +27,8 @@ GRANT USAGE ON SCHEMA notify TO notify_admin, notify_monitor;
  * Identifiers: Vidispine-style "VX-<n>" ids.
  * ------------------------------------------------------------------------ */
 CREATE SEQUENCE notify.notification_id_seq;
-CREATE SEQUENCE notify.entity_id_seq;
+-- ids of metadata change sets, those capture makes of an UPDATE on any
+-- attached table and those of notify.metadata_change_set (notify_ext_assets)
 CREATE SEQUENCE notify.change_set_id_seq;
 
 -- API: private
@@ -194,7 +195,7 @@ CREATE TABLE notify.outbox (
 CREATE INDEX outbox_queued ON notify.outbox (id) WHERE queued;
 COMMENT ON TABLE notify.outbox IS
 	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state. in_flight means claimed by the delivery worker (being sent or waiting for its next attempt).';
-SELECT pg_catalog.pg_extension_config_dump('notify.outbox', 'WHERE status IN (''pending'', ''in_flight'', ''failed'')');
+SELECT pg_catalog.pg_extension_config_dump('notify.outbox', '');
 
 /* Every attempt that did not deliver; the last attempt is also on the outbox row. */
 CREATE TABLE notify.attempt (
@@ -208,79 +209,6 @@ CREATE TABLE notify.attempt (
 CREATE INDEX attempt_outbox ON notify.attempt (outbox_id);
 COMMENT ON TABLE notify.attempt IS
 	'API: private. Failed delivery attempts; read them through notify.delivery_attempts.';
-
-/* ------------------------------------------------------------------------
- * Asset tables: a working asset database out of the box.
- * ------------------------------------------------------------------------ */
-CREATE TABLE notify.storage (
-	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
-	name		text,
-	uri			text,
-	state		text NOT NULL DEFAULT 'NONE',
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-COMMENT ON TABLE notify.storage IS 'API: public. Storages; INSERT and DELETE raise storage create/delete events.';
-
-CREATE TABLE notify.item (
-	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
-	title		text,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	created_by	name NOT NULL DEFAULT CURRENT_USER
-);
-COMMENT ON TABLE notify.item IS
-	'API: public. Items; INSERT and DELETE raise item create/delete, an UPDATE of a column raises item metadata modify with the changed columns as fields.';
-
-CREATE TABLE notify.collection (
-	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
-	title		text,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	created_by	name NOT NULL DEFAULT CURRENT_USER
-);
-COMMENT ON TABLE notify.collection IS
-	'API: public. Collections; INSERT, DELETE and UPDATE raise collection create, delete and metadata modify events.';
-
-CREATE TABLE notify.collection_item (
-	collection_id text NOT NULL REFERENCES notify.collection (id) ON DELETE CASCADE,
-	item_id		text NOT NULL REFERENCES notify.item (id) ON DELETE CASCADE,
-	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (collection_id, item_id)
-);
-COMMENT ON TABLE notify.collection_item IS
-	'API: public. Collection membership; adding or removing a member raises collection modify.';
-
-CREATE TABLE notify.file (
-	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.entity_id_seq'),
-	storage_id	text NOT NULL REFERENCES notify.storage (id),
-	item_id		text REFERENCES notify.item (id) ON DELETE SET NULL,
-	path		text NOT NULL,
-	state		text NOT NULL DEFAULT 'OPEN'
-				CHECK (state IN ('NONE', 'OPEN', 'CLOSED', 'UNKNOWN', 'MISSING', 'LOST',
-								 'TO_APPEAR', 'TO_BE_DELETED', 'BEING_READ', 'ARCHIVED', 'AWAITING_SYNC')),
-	size		bigint,
-	hash		text,
-	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	UNIQUE (storage_id, path)
-);
-CREATE INDEX ON notify.file (item_id);
-COMMENT ON TABLE notify.file IS
-	'API: public. Files on storages; INSERT, UPDATE and DELETE raise file new/change/close/hash/lost/delete events.';
-
-/*
- * Metadata change sets: the way to change timed, per-language, per-track or
- * grouped metadata of an item or collection.  fields is a JSON array of
- * {"name", "value" (string or array), "path", "language", "track", "start", "end"}.
- */
-CREATE TABLE notify.metadata_change_set (
-	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.change_set_id_seq'),
-	resource	text NOT NULL CHECK (resource IN ('item', 'collection')),
-	entity_id	text NOT NULL,
-	fields		jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(fields) OPERATOR(pg_catalog.=) 'array'),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	created_by	name NOT NULL DEFAULT CURRENT_USER
-);
-CREATE INDEX ON notify.metadata_change_set (resource, entity_id);
-COMMENT ON TABLE notify.metadata_change_set IS
-	'API: public. Metadata change sets of items and collections; each INSERT raises one metadata modify event.';
 
 /* ------------------------------------------------------------------------
  * Attaching capture to tables
@@ -376,23 +304,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
-
-/* The shipped asset tables capture out of the box. */
-CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.item
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=id', 'ignore=created_at', 'ignore=created_by');
-CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.collection
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('collection', 'id=id', 'ignore=created_at', 'ignore=created_by');
-CREATE TRIGGER notify_capture AFTER INSERT OR DELETE ON notify.collection_item
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('collection-member', 'id=collection_id');
-CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.storage
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('storage', 'id=id');
-CREATE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.file
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('file', 'id=id', 'storage=storage_id', 'item=item_id',
-												 'path=path', 'state=state', 'hash=hash',
-												 'ignore=updated_at');
-CREATE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
-	FOR EACH ROW EXECUTE FUNCTION notify.capture('metadata-change-set', 'id=entity_id',
-												 'resource=resource', 'fields=fields', 'changeset=id');
 
 /* ------------------------------------------------------------------------
  * Definition API
@@ -936,6 +847,148 @@ COMMENT ON VIEW notify.delivery_attempts IS
 	'API: public. One row per delivery attempt: when, how long, the HTTP status code or error, and whether it delivered.';
 
 /* ------------------------------------------------------------------------
+ * Delivery site: a restored or copied database does not deliver on its own.
+ *
+ * notify.delivery_site travels with every dump and clone.  CREATE EXTENSION
+ * records this database (its cluster's system identifier and its oid); a
+ * restore adds the source's row next to it, a clone (CREATE DATABASE ...
+ * TEMPLATE) keeps the template's.  The worker delivers only while every row
+ * names its own database and none is a pause (a row with paused set, written
+ * by notify.pause_delivery()).  A promoted standby or a base backup has the
+ * same identity as its primary and delivers.
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.delivery_site (
+	system_identifier bigint NOT NULL,
+	database_oid	oid NOT NULL,
+	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	paused			boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE notify.delivery_site IS
+	'API: private. The database this one delivers as (cluster system identifier and database oid) and explicit pauses; read it through notify.delivery_state.';
+SELECT pg_catalog.pg_extension_config_dump('notify.delivery_site', '');
+
+-- API: private.  This database's site: the cluster's system identifier and its oid.
+CREATE VIEW notify.current_site AS
+	SELECT c.system_identifier, d.oid AS database_oid
+	  FROM pg_catalog.pg_control_system() c, pg_catalog.pg_database d
+	 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+
+INSERT INTO notify.delivery_site (system_identifier, database_oid)
+	SELECT system_identifier, database_oid FROM notify.current_site;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_state AS
+	SELECT f.foreign_site IS NOT NULL OR p.paused_at IS NOT NULL AS paused,
+		   CASE WHEN f.foreign_site IS NOT NULL THEN 'restored or copied from another database'
+				WHEN p.paused_at IS NOT NULL THEN 'paused by notify.pause_delivery()' END AS reason,
+		   f.foreign_site AS recorded_site,
+		   'system identifier ' OPERATOR(pg_catalog.||) c.system_identifier::text
+			 OPERATOR(pg_catalog.||) ', database OID ' OPERATOR(pg_catalog.||) c.database_oid::text AS this_site,
+		   p.paused_at
+	  FROM notify.current_site c
+	  LEFT JOIN LATERAL (
+		SELECT 'system identifier ' OPERATOR(pg_catalog.||) s.system_identifier::text
+				 OPERATOR(pg_catalog.||) ', database OID ' OPERATOR(pg_catalog.||) s.database_oid::text
+				 OPERATOR(pg_catalog.||) ', recorded at '
+				 OPERATOR(pg_catalog.||) pg_catalog.to_char(s.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') AS foreign_site
+		  FROM notify.delivery_site s
+		 WHERE (s.system_identifier, s.database_oid) IS DISTINCT FROM (c.system_identifier, c.database_oid)
+		 ORDER BY s.recorded_at LIMIT 1) f ON true
+	  LEFT JOIN LATERAL (
+		SELECT pg_catalog.min(s.recorded_at) AS paused_at
+		  FROM notify.delivery_site s WHERE s.paused) p ON true;
+COMMENT ON VIEW notify.delivery_state IS
+	'API: public. Whether this database''s delivery worker is paused, and why: restored or copied from another database (resume with notify.resume_delivery()) or paused by notify.pause_delivery().';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.resume_delivery()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE notify.delivery_site IN SHARE ROW EXCLUSIVE MODE;
+	DELETE FROM notify.delivery_site;
+	INSERT INTO notify.delivery_site (system_identifier, database_oid)
+		SELECT c.system_identifier, c.database_oid FROM notify.current_site c;
+	PERFORM notify.wake();
+END
+$$;
+COMMENT ON FUNCTION notify.resume_delivery() IS
+	'API: public. Lets this database deliver: records it as the delivery site (forgetting the site of a restored or copied database) and lifts a pause.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.pause_delivery()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE notify.delivery_site IN SHARE ROW EXCLUSIVE MODE;
+	IF NOT EXISTS (SELECT 1 FROM notify.delivery_site s WHERE s.paused) THEN
+		INSERT INTO notify.delivery_site (system_identifier, database_oid, paused)
+			SELECT c.system_identifier, c.database_oid, true FROM notify.current_site c;
+	END IF;
+	PERFORM notify.wake();
+END
+$$;
+COMMENT ON FUNCTION notify.pause_delivery() IS
+	'API: public. Stops delivery in this database until notify.resume_delivery(); events are still captured.  Events being sent finish.';
+
+/* ------------------------------------------------------------------------
+ * The shipped asset tables live in the companion extension
+ * notify_ext_assets, so that DROP EXTENSION notify_ext CASCADE keeps their
+ * rows.  Whichever of the two extensions is created second attaches
+ * capture to them.
+ * ------------------------------------------------------------------------ */
+
+-- API: private
+CREATE FUNCTION notify.attach_shipped_assets()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.item
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=id', 'ignore=created_at', 'ignore=created_by');
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.collection
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('collection', 'id=id', 'ignore=created_at', 'ignore=created_by');
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR DELETE ON notify.collection_item
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('collection-member', 'id=collection_id');
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.storage
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('storage', 'id=id');
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.file
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('file', 'id=id', 'storage=storage_id', 'item=item_id',
+													 'path=path', 'state=state', 'hash=hash',
+													 'ignore=updated_at');
+	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
+		FOR EACH ROW EXECUTE FUNCTION notify.capture('metadata-change-set', 'id=entity_id',
+													 'resource=resource', 'fields=fields', 'changeset=id');
+	-- change set ids come from capture's sequence, so the two never collide
+	ALTER TABLE notify.metadata_change_set ALTER COLUMN id
+		SET DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text;
+	-- reinstalled next to kept change sets: go on after their ids
+	PERFORM pg_catalog.setval('notify.change_set_id_seq', x.m)
+	   FROM (SELECT pg_catalog.max(pg_catalog.substr(c.id, 4)::bigint) AS m
+			   FROM notify.metadata_change_set c WHERE c.id OPERATOR(pg_catalog.~) '^VX-[0-9]{1,18}$') x
+	  WHERE x.m OPERATOR(pg_catalog.>) 0;
+END
+$$;
+
+SELECT notify.attach_shipped_assets()
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
+				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
+
+/* ------------------------------------------------------------------------
+ * Dumps: every table and sequence holding data travels with pg_dump
+ * (test/sql/dump_members.sql lists them).
+ * ------------------------------------------------------------------------ */
+SELECT pg_catalog.pg_extension_config_dump(
+	pg_catalog.pg_get_serial_sequence('notify.outbox', 'id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('notify.attempt', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.change_set_id_seq', '');
+
+/* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC; roles get what they need.
  * ------------------------------------------------------------------------ */
 REVOKE ALL ON ALL TABLES IN SCHEMA notify FROM PUBLIC;
@@ -952,16 +1005,14 @@ GRANT EXECUTE ON FUNCTION
 	notify.set_aws_credential(text, text, text, text),
 	notify.set_ordering(text, text, text),
 	notify.redeliver(bigint),
-	notify.redeliver(text)
+	notify.redeliver(text),
+	notify.resume_delivery(),
+	notify.pause_delivery()
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
 -- each role reads its own credentials (row security)
 GRANT SELECT ON notify.notification_secret, notify.aws_credential TO notify_admin;
+GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
 GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
-	notify.delivery_attempts TO notify_admin, notify_monitor;
+	notify.delivery_attempts, notify.delivery_state TO notify_admin, notify_monitor;
 
--- the shipped asset tables are the application's: the admin role may use them
-GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,
-	notify.storage, notify.file, notify.metadata_change_set TO notify_admin;
-GRANT USAGE ON SEQUENCE notify.entity_id_seq, notify.change_set_id_seq TO notify_admin;
-GRANT EXECUTE ON FUNCTION notify.next_vx_id(regclass) TO notify_admin;

@@ -55,7 +55,6 @@
 #include "worker.h"
 
 #define RESCAN_INTERVAL_MS	1000
-#define DROP_HOLDOFF_MS		60000
 
 typedef struct DbInfo
 {
@@ -406,13 +405,14 @@ notify_ext_launcher_main(Datum main_arg)
 
 /*
  * launcher_release_database
- *		Make the worker of a database about to be dropped leave, and keep
- *		the launcher from starting another for a while, so that DROP
- *		DATABASE does not find it connected.  Called by the dropping
- *		backend (utility hook); does not wait.
+ *		Make the worker of a database about to be dropped (or copied by
+ *		CREATE DATABASE ... TEMPLATE) leave, and keep the launcher from
+ *		starting another for holdoff_ms, so that the command does not find
+ *		it connected.  Called by the backend running the command (utility
+ *		hook); does not wait.
  */
 void
-launcher_release_database(Oid dboid)
+launcher_release_database(Oid dboid, int holdoff_ms)
 {
 	int			i;
 
@@ -426,7 +426,7 @@ launcher_release_database(Oid dboid)
 		if (slot->dboid != dboid)
 			continue;
 		slot->hold_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   DROP_HOLDOFF_MS);
+													   holdoff_ms);
 		if (slot->pid != 0)
 			(void) kill(slot->pid, SIGTERM);
 	}

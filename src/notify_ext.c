@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -41,8 +42,11 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /*
  * notify_utility
- *		Before DROP DATABASE, ask that database's delivery worker to leave:
- *		a background worker connected to it would make the DROP fail.
+ *		Before DROP DATABASE, and before CREATE DATABASE ... TEMPLATE, ask
+ *		the delivery worker of the dropped (or copied) database to leave: a
+ *		background worker connected to it would make the command fail.  A
+ *		worker started again while the copy runs waits for it (connecting
+ *		to a database conflicts with copying it).
  */
 static void
 notify_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -50,20 +54,35 @@ notify_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			   QueryEnvironment *queryEnv, DestReceiver *dest,
 			   QueryCompletion *qc)
 {
+	Oid			dboid = InvalidOid;
+	int			holdoff_ms = 0;
+
 	if (IsA(pstmt->utilityStmt, DropdbStmt))
 	{
-		DropdbStmt *stmt = (DropdbStmt *) pstmt->utilityStmt;
-		Oid			dboid = get_database_oid(stmt->dbname, true);
+		dboid = get_database_oid(((DropdbStmt *) pstmt->utilityStmt)->dbname, true);
+		holdoff_ms = DROP_HOLDOFF_MS;
+	}
+	else if (IsA(pstmt->utilityStmt, CreatedbStmt))
+	{
+		ListCell   *lc;
 
-		if (OidIsValid(dboid))
+		foreach(lc, ((CreatedbStmt *) pstmt->utilityStmt)->options)
 		{
-			int			i;
+			DefElem    *opt = lfirst_node(DefElem, lc);
 
-			launcher_release_database(dboid);
-			/* give it a moment: DROP DATABASE itself waits up to 5 s */
-			for (i = 0; i < 50 && CountDBBackends(dboid) > 0; i++)
-				pg_usleep(20000L);
+			if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+				dboid = get_database_oid(defGetString(opt), true);
 		}
+		holdoff_ms = TEMPLATE_HOLDOFF_MS;
+	}
+	if (OidIsValid(dboid))
+	{
+		int			i;
+
+		launcher_release_database(dboid, holdoff_ms);
+		/* give it a moment: the command itself waits up to 5 s */
+		for (i = 0; i < 50 && CountDBBackends(dboid) > 0; i++)
+			pg_usleep(20000L);
 	}
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

@@ -48,7 +48,22 @@ src/notify_ext.o: src/notify_ext.c \
  /usr/include/postgresql/15/server/lib/stringinfo.h \
  /usr/include/postgresql/15/server/parser/parse_node.h \
  /usr/include/postgresql/15/server/utils/queryenvironment.h \
+ /usr/include/postgresql/15/server/commands/defrem.h \
+ /usr/include/postgresql/15/server/nodes/params.h \
+ /usr/include/postgresql/15/server/tcop/dest.h \
+ /usr/include/postgresql/15/server/executor/tuptable.h \
+ /usr/include/postgresql/15/server/access/htup_details.h \
+ /usr/include/postgresql/15/server/access/tupmacs.h \
+ /usr/include/postgresql/15/server/catalog/pg_type_d.h \
+ /usr/include/postgresql/15/server/common/int.h \
+ /usr/include/postgresql/15/server/storage/bufpage.h \
+ /usr/include/postgresql/15/server/storage/item.h \
+ /usr/include/postgresql/15/server/access/sysattr.h \
+ /usr/include/postgresql/15/server/tcop/cmdtag.h \
+ /usr/include/postgresql/15/server/tcop/cmdtaglist.h \
+ /usr/include/postgresql/15/server/utils/array.h \
  /usr/include/postgresql/15/server/fmgr.h \
+ /usr/include/postgresql/15/server/utils/expandeddatum.h \
  /usr/include/postgresql/15/server/miscadmin.h \
  /usr/include/postgresql/15/server/datatype/timestamp.h \
  /usr/include/postgresql/15/server/pgtime.h \
@@ -74,27 +89,12 @@ src/notify_ext.o: src/notify_ext.c \
  /usr/include/postgresql/15/server/utils/snapshot.h \
  /usr/include/postgresql/15/server/lib/pairingheap.h \
  /usr/include/postgresql/15/server/tcop/utility.h \
- /usr/include/postgresql/15/server/tcop/cmdtag.h \
- /usr/include/postgresql/15/server/tcop/cmdtaglist.h \
  /usr/include/postgresql/15/server/tcop/tcopprot.h \
- /usr/include/postgresql/15/server/nodes/params.h \
  /usr/include/postgresql/15/server/nodes/plannodes.h \
  /usr/include/postgresql/15/server/access/sdir.h \
  /usr/include/postgresql/15/server/access/stratnum.h \
- /usr/include/postgresql/15/server/utils/guc.h \
- /usr/include/postgresql/15/server/tcop/dest.h \
- /usr/include/postgresql/15/server/executor/tuptable.h \
- /usr/include/postgresql/15/server/access/htup_details.h \
- /usr/include/postgresql/15/server/access/tupmacs.h \
- /usr/include/postgresql/15/server/catalog/pg_type_d.h \
- /usr/include/postgresql/15/server/common/int.h \
- /usr/include/postgresql/15/server/storage/bufpage.h \
- /usr/include/postgresql/15/server/storage/item.h \
- /usr/include/postgresql/15/server/access/sysattr.h \
- /usr/include/postgresql/15/server/utils/array.h \
- /usr/include/postgresql/15/server/utils/expandeddatum.h src/guc.h \
- src/shmem.h /usr/include/postgresql/15/server/storage/latch.h \
- src/worker.h
+ /usr/include/postgresql/15/server/utils/guc.h src/guc.h src/shmem.h \
+ /usr/include/postgresql/15/server/storage/latch.h src/worker.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
 /usr/include/postgresql/15/server/postgres_ext.h:
@@ -144,7 +144,22 @@ src/notify_ext.o: src/notify_ext.c \
 /usr/include/postgresql/15/server/lib/stringinfo.h:
 /usr/include/postgresql/15/server/parser/parse_node.h:
 /usr/include/postgresql/15/server/utils/queryenvironment.h:
+/usr/include/postgresql/15/server/commands/defrem.h:
+/usr/include/postgresql/15/server/nodes/params.h:
+/usr/include/postgresql/15/server/tcop/dest.h:
+/usr/include/postgresql/15/server/executor/tuptable.h:
+/usr/include/postgresql/15/server/access/htup_details.h:
+/usr/include/postgresql/15/server/access/tupmacs.h:
+/usr/include/postgresql/15/server/catalog/pg_type_d.h:
+/usr/include/postgresql/15/server/common/int.h:
+/usr/include/postgresql/15/server/storage/bufpage.h:
+/usr/include/postgresql/15/server/storage/item.h:
+/usr/include/postgresql/15/server/access/sysattr.h:
+/usr/include/postgresql/15/server/tcop/cmdtag.h:
+/usr/include/postgresql/15/server/tcop/cmdtaglist.h:
+/usr/include/postgresql/15/server/utils/array.h:
 /usr/include/postgresql/15/server/fmgr.h:
+/usr/include/postgresql/15/server/utils/expandeddatum.h:
 /usr/include/postgresql/15/server/miscadmin.h:
 /usr/include/postgresql/15/server/datatype/timestamp.h:
 /usr/include/postgresql/15/server/pgtime.h:
@@ -170,25 +185,11 @@ src/notify_ext.o: src/notify_ext.c \
 /usr/include/postgresql/15/server/utils/snapshot.h:
 /usr/include/postgresql/15/server/lib/pairingheap.h:
 /usr/include/postgresql/15/server/tcop/utility.h:
-/usr/include/postgresql/15/server/tcop/cmdtag.h:
-/usr/include/postgresql/15/server/tcop/cmdtaglist.h:
 /usr/include/postgresql/15/server/tcop/tcopprot.h:
-/usr/include/postgresql/15/server/nodes/params.h:
 /usr/include/postgresql/15/server/nodes/plannodes.h:
 /usr/include/postgresql/15/server/access/sdir.h:
 /usr/include/postgresql/15/server/access/stratnum.h:
 /usr/include/postgresql/15/server/utils/guc.h:
-/usr/include/postgresql/15/server/tcop/dest.h:
-/usr/include/postgresql/15/server/executor/tuptable.h:
-/usr/include/postgresql/15/server/access/htup_details.h:
-/usr/include/postgresql/15/server/access/tupmacs.h:
-/usr/include/postgresql/15/server/catalog/pg_type_d.h:
-/usr/include/postgresql/15/server/common/int.h:
-/usr/include/postgresql/15/server/storage/bufpage.h:
-/usr/include/postgresql/15/server/storage/item.h:
-/usr/include/postgresql/15/server/access/sysattr.h:
-/usr/include/postgresql/15/server/utils/array.h:
-/usr/include/postgresql/15/server/utils/expandeddatum.h:
 src/guc.h:
 src/shmem.h:
 /usr/include/postgresql/15/server/storage/latch.h:

@@ -35,6 +35,12 @@
  * never an ERROR: an ERROR inside a transaction here is reported, the
  * transaction is rolled back and the loop goes on.
  *
+ * Pause.  Every transaction that records and claims first asks
+ * delivery_site.c whether this database may deliver (not when it was
+ * restored or copied from another database, nor after
+ * notify.pause_delivery()).  While it may not, nothing is claimed or
+ * started; transfers already running finish and are recorded.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -61,6 +67,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -79,6 +86,7 @@
 
 #include "compat.h"
 #include "definition_cache.h"
+#include "delivery_site.h"
 #include "encode.h"
 #include "guc.h"
 #include "notify_ext.h"
@@ -163,6 +171,7 @@ static List *outcomes = NIL;	/* OutboxOutcome *, in event_context */
 static TimestampTz outcomes_since = 0;	/* when the oldest was added */
 static List *indb_batch = NIL;	/* Event * of function/channel actions */
 static bool extension_gone = false;
+static bool delivery_paused = true;	/* until the first check says otherwise */
 static char database_name[NAMEDATALEN];
 
 /* ----------------------------------------------------------------
@@ -671,8 +680,15 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 				List	   *rows;
 				ListCell   *lc;
 
+				/*
+				 * The outbox before notify.delivery_site, in the order DROP
+				 * EXTENSION locks them, so that the two never deadlock
+				 */
+				LockRelationOid(notify_catalog()->outbox, RowExclusiveLock);
 				outbox_record(outcomes);
-				if (claim_limit > 0)
+				/* a restored or copied database, or a pause: claim nothing */
+				delivery_paused = delivery_site_paused(database_name);
+				if (claim_limit > 0 && !delivery_paused)
 				{
 					/* claimed rows live as long as their events */
 					MemoryContext old = MemoryContextSwitchTo(event_context);
@@ -964,6 +980,7 @@ notify_ext_worker_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 			http_configure();
 			next_purge = 0;		/* retention may have changed */
+			claim_more = true;	/* and look at the delivery site again */
 			/* no longer to be served: in-flight rows are taken back on return */
 			if (!launcher_database_configured(database_name))
 			{
@@ -995,8 +1012,9 @@ notify_ext_worker_main(Datum main_arg)
 		 * or when the oldest has waited RECORD_DELAY_MS.
 		 */
 		want_claim = claim_more &&
-			notify_ext_max_buffered - buffered >=
-			Min(notify_ext_batch_size, notify_ext_max_buffered / 2);
+			(delivery_paused ||
+			 notify_ext_max_buffered - buffered >=
+			 Min(notify_ext_batch_size, notify_ext_max_buffered / 2));
 		record_due = outcomes != NIL &&
 			(list_length(outcomes) >= notify_ext_batch_size ||
 			 http_inflight() == 0 ||
@@ -1047,7 +1065,8 @@ notify_ext_worker_main(Datum main_arg)
 		}
 
 		promote_waiting(GetCurrentTimestamp(), &sleep_ms);
-		dispatch();
+		if (!delivery_paused)
+			dispatch();
 
 		if (indb_batch != NIL)
 		{
@@ -1062,7 +1081,8 @@ notify_ext_worker_main(Datum main_arg)
 			http_poll(POLL_SLICE_MS);
 			collect_http_results();
 		}
-		else if (outcomes == NIL && !want_claim && dlist_is_empty(&ready_lanes))
+		else if (outcomes == NIL && !want_claim &&
+				 (delivery_paused || dlist_is_empty(&ready_lanes)))
 		{
 			int			rc;
 

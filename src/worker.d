@@ -149,6 +149,7 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/postmaster/interrupt.h \
  /usr/include/postgresql/15/server/storage/ipc.h \
  /usr/include/postgresql/15/server/storage/latch.h \
+ /usr/include/postgresql/15/server/storage/lmgr.h \
  /usr/include/postgresql/15/server/storage/pmsignal.h \
  /usr/include/postgresql/15/server/storage/proc.h \
  /usr/include/postgresql/15/server/access/clog.h \
@@ -168,8 +169,8 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
  /usr/include/postgresql/15/server/utils/snapmgr.h \
  /usr/include/postgresql/15/server/utils/syscache.h \
  /usr/include/postgresql/15/server/utils/timeout.h src/compat.h \
- src/definition_cache.h src/definition.h src/encode.h src/guc.h \
- src/notify_ext.h src/outbox.h src/shmem.h src/subxact.h \
+ src/definition_cache.h src/definition.h src/delivery_site.h src/encode.h \
+ src/guc.h src/notify_ext.h src/outbox.h src/shmem.h src/subxact.h \
  src/transport_http.h src/worker.h
 /usr/include/postgresql/15/server/postgres.h:
 /usr/include/postgresql/15/server/c.h:
@@ -322,6 +323,7 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
 /usr/include/postgresql/15/server/postmaster/interrupt.h:
 /usr/include/postgresql/15/server/storage/ipc.h:
 /usr/include/postgresql/15/server/storage/latch.h:
+/usr/include/postgresql/15/server/storage/lmgr.h:
 /usr/include/postgresql/15/server/storage/pmsignal.h:
 /usr/include/postgresql/15/server/storage/proc.h:
 /usr/include/postgresql/15/server/access/clog.h:
@@ -344,6 +346,7 @@ src/worker.o: src/worker.c /usr/include/postgresql/15/server/postgres.h \
 src/compat.h:
 src/definition_cache.h:
 src/definition.h:
+src/delivery_site.h:
 src/encode.h:
 src/guc.h:
 src/notify_ext.h:

@@ -2,6 +2,7 @@
 -- install: the extension creates its schema, tables and roles
 --
 CREATE EXTENSION notify_ext;
+CREATE EXTENSION notify_ext_assets;
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'notify_ext';
 
 -- the asset database is there

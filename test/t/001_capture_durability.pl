@@ -30,7 +30,7 @@ $node->append_conf('postgresql.conf',
 $node->start;
 
 $node->safe_psql('postgres', "CREATE DATABASE $db");
-$node->safe_psql($db, 'CREATE EXTENSION notify_ext');
+$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
 # notification_document(TRIGGER): a NotificationDocument with an http action
 # to a dead port and TRIGGER as the content of <trigger>.

@@ -165,7 +165,7 @@ sub outbox_field
 	return sql("SELECT $col FROM notify.outbox WHERE notification_id = '$nid'");
 }
 
-$node->safe_psql('postgres', 'CREATE EXTENSION notify_ext');
+$node->safe_psql('postgres', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
 # ---------------------------------------------------------------------
 # 1. Bodies, headers, methods, basic authentication

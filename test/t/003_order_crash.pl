@@ -195,7 +195,7 @@ sub psql_cmd
 }
 
 $node->safe_psql('postgres', "CREATE DATABASE $db");
-$node->safe_psql($db, 'CREATE EXTENSION notify_ext');
+$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
 # ---------------------------------------------------------------- 1
 subtest 'per-entity order with parallel lanes' => sub {
@@ -503,7 +503,7 @@ subtest 'DROP EXTENSION while the worker runs' => sub {
 	my $log_off = -s $node->logfile;
 
 	my $t0 = time;
-	my ($ret, $out, $err) = $node->psql($db, 'DROP EXTENSION notify_ext', timeout => 30);
+	my ($ret, $out, $err) = $node->psql($db, 'DROP EXTENSION notify_ext CASCADE', timeout => 30);
 	my $took = time - $t0;
 	is($ret, 0, 'DROP EXTENSION succeeded') or diag($err);
 	cmp_ok($took, '<', 5, sprintf('DROP EXTENSION took %.2f s', $took));

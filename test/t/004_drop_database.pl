@@ -26,7 +26,7 @@ my $doc = q{<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispi
 for my $db ('doomed', 'keeper')
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, 'CREATE EXTENSION notify_ext');
+	$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 	$node->safe_psql($db, "SELECT notify.create_notification('item', '$doc')");
 	$node->safe_psql($db, 'INSERT INTO notify.item DEFAULT VALUES');
 	ok( $node->poll_query_until($db,
@@ -44,7 +44,7 @@ unlike($stderr, qr/being accessed by other users/, 'the worker was not in the wa
 
 # the slot is freed: a new database gets a worker within the two slots
 $node->safe_psql('postgres', 'CREATE DATABASE newcomer');
-$node->safe_psql('newcomer', 'CREATE EXTENSION notify_ext');
+$node->safe_psql('newcomer', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 $node->safe_psql('newcomer', "SELECT notify.create_notification('item', '$doc')");
 $node->safe_psql('newcomer', 'INSERT INTO notify.item DEFAULT VALUES');
 ok( $node->poll_query_until('newcomer',
