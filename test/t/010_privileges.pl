@@ -101,7 +101,7 @@ sub outbox_of
 	return sql("SELECT $col FROM notify.outbox WHERE notification_id = '$nid' ORDER BY id LIMIT 1");
 }
 
-sql('CREATE EXTENSION notify_ext');
+sql('CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 sql(q{
 	CREATE ROLE mallory LOGIN IN ROLE notify_admin;
 	CREATE ROLE alice LOGIN IN ROLE notify_admin;

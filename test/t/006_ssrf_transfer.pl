@@ -1,5 +1,5 @@
 #
-# 005_ssrf_transfer.pl
+# 006_ssrf_transfer.pl
 #	Delivery correctness and the SSRF guard, end to end through the worker.
 #
 #	A. Transfers that do not complete are failed attempts, retried, never
@@ -107,7 +107,7 @@ sub new_node
 # ---------------------------------------------------------------------
 my $node = new_node('transfer');
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION notify_ext');
+$node->safe_psql('postgres', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
 my $log_a = "$PostgreSQL::Test::Utils::log_path/005_receiver_a.log";
 unlink $log_a;
@@ -249,7 +249,7 @@ is( PostgreSQL::Test::Utils::slurp_file("$dir_b/probes"),
 	'in the namespace, curl reaches the receiver at every address');
 is(scalar(logged($log_b, '/probe')), 7, 'the receiver logged the 7 probes');
 
-$ns->safe_psql('postgres', 'CREATE EXTENSION notify_ext');
+$ns->safe_psql('postgres', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 my $item_b = 'VX-950002';
 my %refused = (
 	zero4 => "http://0.0.0.0:$port_b/refused/zero4",
