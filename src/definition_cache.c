@@ -51,6 +51,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "definition_cache.h"
@@ -435,4 +436,27 @@ uint64
 definition_cache_generation(void)
 {
 	return cache_generation;
+}
+
+/*
+ * definition_cache_refresh
+ *		Load the definitions again, with the latest snapshot rather than
+ *		the caller's, and return the notification with this id or NULL.
+ *
+ * For the delivery worker: a claimed event's notification committed before
+ * the event did, but the worker's transaction may have taken its snapshot
+ * and read invalidations before that.  Capture never calls this: it uses
+ * the definitions its own snapshot sees.
+ */
+CachedNotification *
+definition_cache_refresh(const char *id)
+{
+	CachedNotification *cn;
+
+	AcceptInvalidationMessages();
+	cache_valid = false;
+	PushActiveSnapshot(GetLatestSnapshot());
+	cn = definition_cache_get(id);
+	PopActiveSnapshot();
+	return cn;
 }

@@ -47,5 +47,6 @@ typedef struct CachedNotification
 extern List *definition_cache_match(NotifyResource resource, const char *event);
 extern CachedNotification *definition_cache_get(const char *id);
 extern uint64 definition_cache_generation(void);
+extern CachedNotification *definition_cache_refresh(const char *id);
 
 #endif							/* NOTIFY_DEFINITION_CACHE_H */

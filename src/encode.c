@@ -342,144 +342,142 @@ utf8_sequence(const unsigned char *s, size_t len, pg_wchar *cp)
 }
 
 /*
- * append_text
- *		Append s for text/plain: TAB, CR and LF each become one space, a
- *		byte that is not valid UTF-8 becomes U+FFFD.
+ * CodePointEscaper
+ *		Appends one valid UTF-8 sequence (code point cp, its l bytes at
+ *		bytes) to buf in one body format.
  */
+typedef void (*CodePointEscaper) (StringInfo buf, pg_wchar cp,
+								  const char *bytes, int l);
+
+/*
+ * append_utf8
+ *		Append s, len bytes, through escape: the one walk over a value for
+ *		every body format.  A byte that does not start a valid UTF-8
+ *		sequence (a value of an SQL_ASCII database) becomes U+FFFD
+ *		REPLACEMENT CHARACTER, which every format carries as is.
+ */
+static void
+append_utf8(StringInfo buf, const char *s, size_t len, CodePointEscaper escape)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		pg_wchar	cp;
+		int			l = utf8_sequence(u + i, len - i, &cp);
+
+		if (l == 0)
+		{
+			appendStringInfoString(buf, UTF8_REPLACEMENT);
+			i++;
+			continue;
+		}
+		escape(buf, cp, s + i, l);
+		i += l;
+	}
+}
+
+/* text/plain: TAB, CR and LF each become one space */
+static void
+escape_text(StringInfo buf, pg_wchar cp, const char *bytes, int l)
+{
+	if (cp == '\t' || cp == '\r' || cp == '\n')
+		appendStringInfoChar(buf, ' ');
+	else
+		appendBinaryStringInfo(buf, bytes, l);
+}
+
+/* XML character data (see the file banner) */
+static void
+escape_xml(StringInfo buf, pg_wchar cp, const char *bytes, int l)
+{
+	switch (cp)
+	{
+		case '&':
+			appendStringInfoString(buf, "&amp;");
+			break;
+		case '<':
+			appendStringInfoString(buf, "&lt;");
+			break;
+		case '>':
+			appendStringInfoString(buf, "&gt;");
+			break;
+		case '"':
+			appendStringInfoString(buf, "&quot;");
+			break;
+		case '\'':
+			appendStringInfoString(buf, "&apos;");
+			break;
+		case '\r':
+			appendStringInfoString(buf, "&#13;");
+			break;
+		default:
+			/* XML 1.0 Char production; surrogates never decode here */
+			if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
+				cp == 0xFFFE || cp == 0xFFFF)
+				break;
+			appendBinaryStringInfo(buf, bytes, l);
+			break;
+	}
+}
+
+/* the inside of a JSON string literal */
+static void
+escape_json(StringInfo buf, pg_wchar cp, const char *bytes, int l)
+{
+	switch (cp)
+	{
+		case '"':
+			appendStringInfoString(buf, "\\\"");
+			break;
+		case '\\':
+			appendStringInfoString(buf, "\\\\");
+			break;
+		case '\b':
+			appendStringInfoString(buf, "\\b");
+			break;
+		case '\f':
+			appendStringInfoString(buf, "\\f");
+			break;
+		case '\n':
+			appendStringInfoString(buf, "\\n");
+			break;
+		case '\r':
+			appendStringInfoString(buf, "\\r");
+			break;
+		case '\t':
+			appendStringInfoString(buf, "\\t");
+			break;
+		default:
+			if (cp < 0x20)
+				appendStringInfo(buf, "\\u%04x", (unsigned int) cp);
+			else
+				appendBinaryStringInfo(buf, bytes, l);
+			break;
+	}
+}
+
+/* Append s for text/plain */
 static void
 append_text(StringInfo buf, const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *) s;
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		pg_wchar	cp;
-		int			l = utf8_sequence(u + i, len - i, &cp);
-
-		if (l == 0)
-		{
-			appendStringInfoString(buf, UTF8_REPLACEMENT);
-			i++;
-			continue;
-		}
-		if (cp == '\t' || cp == '\r' || cp == '\n')
-			appendStringInfoChar(buf, ' ');
-		else
-			appendBinaryStringInfo(buf, s + i, l);
-		i += l;
-	}
+	append_utf8(buf, s, len, escape_text);
 }
 
-/*
- * append_xml
- *		Append s as XML character data (see the file banner).
- */
+/* Append s as XML character data */
 static void
 append_xml(StringInfo buf, const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *) s;
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		pg_wchar	cp;
-		int			l = utf8_sequence(u + i, len - i, &cp);
-
-		if (l == 0)
-		{
-			/* not UTF-8: U+FFFD REPLACEMENT CHARACTER, a valid XML Char */
-			appendStringInfoString(buf, UTF8_REPLACEMENT);
-			i++;
-			continue;
-		}
-		switch (cp)
-		{
-			case '&':
-				appendStringInfoString(buf, "&amp;");
-				break;
-			case '<':
-				appendStringInfoString(buf, "&lt;");
-				break;
-			case '>':
-				appendStringInfoString(buf, "&gt;");
-				break;
-			case '"':
-				appendStringInfoString(buf, "&quot;");
-				break;
-			case '\'':
-				appendStringInfoString(buf, "&apos;");
-				break;
-			case '\r':
-				appendStringInfoString(buf, "&#13;");
-				break;
-			default:
-				/* XML 1.0 Char production; surrogates never decode here */
-				if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
-					cp == 0xFFFE || cp == 0xFFFF)
-					break;
-				appendBinaryStringInfo(buf, s + i, l);
-				break;
-		}
-		i += l;
-	}
+	append_utf8(buf, s, len, escape_xml);
 }
 
-/*
- * append_json
- *		Append s as a JSON string literal, quotes included.
- */
+/* Append s as a JSON string literal, quotes included */
 static void
 append_json(StringInfo buf, const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *) s;
-	size_t		i = 0;
-
 	appendStringInfoChar(buf, '"');
-	while (i < len)
-	{
-		pg_wchar	cp;
-		int			l = utf8_sequence(u + i, len - i, &cp);
-
-		if (l == 0)
-		{
-			/* not UTF-8: U+FFFD REPLACEMENT CHARACTER */
-			appendStringInfoString(buf, UTF8_REPLACEMENT);
-			i++;
-			continue;
-		}
-		switch (cp)
-		{
-			case '"':
-				appendStringInfoString(buf, "\\\"");
-				break;
-			case '\\':
-				appendStringInfoString(buf, "\\\\");
-				break;
-			case '\b':
-				appendStringInfoString(buf, "\\b");
-				break;
-			case '\f':
-				appendStringInfoString(buf, "\\f");
-				break;
-			case '\n':
-				appendStringInfoString(buf, "\\n");
-				break;
-			case '\r':
-				appendStringInfoString(buf, "\\r");
-				break;
-			case '\t':
-				appendStringInfoString(buf, "\\t");
-				break;
-			default:
-				if (cp < 0x20)
-					appendStringInfo(buf, "\\u%04x", (unsigned int) cp);
-				else
-					appendBinaryStringInfo(buf, s + i, l);
-				break;
-		}
-		i += l;
-	}
+	append_utf8(buf, s, len, escape_json);
 	appendStringInfoChar(buf, '"');
 }
 

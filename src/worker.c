@@ -73,6 +73,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -171,6 +172,8 @@ static List *outcomes = NIL;	/* OutboxOutcome *, in event_context */
 static TimestampTz outcomes_since = 0;	/* when the oldest was added */
 static List *indb_batch = NIL;	/* Event * of function/channel actions */
 static bool extension_gone = false;
+static bool cache_refreshed = false;	/* definition_cache_refresh done in
+										 * this transaction */
 static bool delivery_paused = true;	/* until the first check says otherwise */
 static char database_name[NAMEDATALEN];
 
@@ -233,20 +236,33 @@ copy_str(const char *s)
 static ActionRef *
 action_get(const char *id)
 {
-	CachedNotification *cn = definition_cache_get(id);
+	CachedNotification *cn;
 	ActionEntry *e;
 	ActionRef  *ref;
 	MemoryContext ctx;
 	MemoryContext old;
 	bool		found;
 
+	if (strlen(id) >= NAMEDATALEN)
+		id = "";
+	cn = definition_cache_get(id);
+
+	/*
+	 * Not in the cache: the notification may be newer than this
+	 * transaction's snapshot (see definition_cache_refresh).  Look once
+	 * more, once per transaction, before calling it gone.
+	 */
+	if (cn == NULL && !cache_refreshed)
+	{
+		cn = definition_cache_refresh(id);
+		cache_refreshed = true;
+	}
+
 	if (definition_cache_generation() != action_generation)
 	{
 		action_map_reset();
 		action_generation = definition_cache_generation();
 	}
-	if (strlen(id) >= NAMEDATALEN)
-		id = "";
 	e = hash_search(action_map, id, HASH_ENTER, &found);
 	if (found)
 	{
@@ -638,6 +654,7 @@ run_transaction(TxnWork work, int claim_limit, bool purge, int *claimed)
 	{
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
+		cache_refreshed = false;
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "notify_ext delivery");
 
