@@ -4,27 +4,30 @@ EXTENSION = notify_ext notify_ext_assets
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" notify_ext.control)
 
 MODULE_big = notify_ext
+# One folder per layer of the data path (see README.md, "Code layout");
+# includes name the folder ("definition/definition.h") and point down:
+# common <- definition <- capture, outbox <- bgw, delivery <- transport, encode.
 OBJS = \
 	src/notify_ext.o \
 	src/guc.o \
-	src/document.o \
-	src/definition_parse.o \
-	src/definition_action.o \
-	src/definition_trigger.o \
-	src/definition_cache.o \
-	src/sql_api.o \
-	src/metadata_filter.o \
-	src/capture.o \
-	src/outbox.o \
-	src/subxact.o \
-	src/shmem.o \
-	src/launcher.o \
-	src/worker.o \
-	src/delivery_site.o \
-	src/encode.o \
-	src/transport_http.o \
-	src/http_hostcheck.o \
-	src/text_escape.o
+	src/common/subxact.o \
+	src/common/text_escape.o \
+	src/definition/notification_document.o \
+	src/definition/parse.o \
+	src/definition/action.o \
+	src/definition/trigger.o \
+	src/definition/definition_cache.o \
+	src/definition/definition_api.o \
+	src/capture/metadata_filter.o \
+	src/capture/capture.o \
+	src/outbox/outbox.o \
+	src/bgw/shmem.o \
+	src/bgw/launcher.o \
+	src/delivery/worker.o \
+	src/delivery/delivery_site.o \
+	src/encode/encode.o \
+	src/transport/http.o \
+	src/transport/hostcheck.o
 
 DATA = $(wildcard sql/notify_ext--*.sql sql/notify_ext_assets--*.sql)
 

@@ -31,8 +31,8 @@
 #include "utils/guc.h"
 
 #include "guc.h"
-#include "shmem.h"
-#include "worker.h"
+#include "bgw/shmem.h"
+#include "delivery/worker.h"
 
 PG_MODULE_MAGIC;
 

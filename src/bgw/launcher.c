@@ -1,0 +1,434 @@
+/*-------------------------------------------------------------------------
+ *
+ * launcher.c
+ *	  The notify_ext launcher: one delivery worker per served database.
+ *
+ * The launcher is a static background worker connected to no database.  It
+ * reads pg_database (a shared catalog) every notify_ext.launcher_naptime,
+ * or at once when a capture committed in a database that has no worker,
+ * and starts a dynamic worker (worker.c) for every database that allows
+ * connections and is named by notify_ext.databases (all when empty).  A
+ * worker that finds no notify_ext extension in its database leaves at once
+ * and that database is looked at again only after ten launcher periods, so
+ * databases without the extension cost little.  A capture in a database
+ * without a running worker names it in shared memory and wakes the
+ * launcher, which then serves it at once (at most one scan per second).
+ *
+ * Slots in shared memory (shmem.c) exist only for running workers: the
+ * launcher takes one when it starts a worker and frees it when the worker
+ * has stopped, so databases without the extension never keep a slot.  When
+ * a database may be tried again is launcher memory (DbHold).
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/bgw/launcher.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
+
+#include "common/compat.h"
+#include "guc.h"
+#include "bgw/shmem.h"
+#include "delivery/worker.h"
+
+#define RESCAN_INTERVAL_MS	1000
+
+typedef struct DbInfo
+{
+	Oid			oid;
+	char		name[NAMEDATALEN];
+} DbInfo;
+
+static BackgroundWorkerHandle **handles = NULL;
+
+/*
+ * launcher_register
+ *		Register the static launcher worker.  _PG_init, preload only.
+ */
+void
+launcher_register(void)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = 5;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "notify_ext");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "notify_ext_launcher_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext launcher");
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "notify_ext launcher");
+	RegisterBackgroundWorker(&bgw);
+}
+
+/* Databases that allow connections, read from the shared catalog */
+static List *
+database_list(void)
+{
+	List	   *dbs = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext outer = CurrentMemoryContext;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		MemoryContext old;
+		DbInfo	   *info;
+
+		if (!db->datallowconn || db->datistemplate)
+			continue;
+		old = MemoryContextSwitchTo(outer);
+		info = palloc(sizeof(DbInfo));
+		info->oid = db->oid;
+		strlcpy(info->name, NameStr(db->datname), NAMEDATALEN);
+		dbs = lappend(dbs, info);
+		MemoryContextSwitchTo(old);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return dbs;
+}
+
+/*
+ * launcher_database_configured
+ *		Is the database named by notify_ext.databases (or is the list empty)?
+ */
+bool
+launcher_database_configured(const char *name)
+{
+	char	   *raw;
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (notify_ext_databases == NULL || notify_ext_databases[0] == '\0')
+		return true;
+	raw = pstrdup(notify_ext_databases);
+	if (!SplitIdentifierString(raw, ',', &names))
+	{
+		ereport(LOG,
+				(errmsg("notify_ext.databases is not a valid list of names: \"%s\"",
+						notify_ext_databases)));
+		return false;
+	}
+	foreach(lc, names)
+	{
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			found = true;
+	}
+	return found;
+}
+
+static void
+start_worker(int slotno, const DbInfo *db)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "notify_ext");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "notify_ext_worker_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext worker %s", db->name);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "notify_ext worker");
+	bgw.bgw_main_arg = Int32GetDatum(slotno);
+	bgw.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handles[slotno]))
+	{
+		ereport(LOG,
+				(errmsg("notify_ext could not start a worker for database \"%s\"",
+						db->name),
+				 errhint("Raise max_worker_processes.")));
+		handles[slotno] = NULL;
+	}
+}
+
+/* When a database may next get a worker: launcher memory only */
+typedef struct DbHold
+{
+	Oid			dboid;			/* hash key */
+	TimestampTz hold_until;
+	bool		warned;			/* "no free slot" logged */
+} DbHold;
+
+static HTAB *holds = NULL;
+
+static DbHold *
+db_hold(Oid dboid)
+{
+	bool		found;
+	DbHold	   *h = hash_search(holds, &dboid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		h->hold_until = 0;
+		h->warned = false;
+	}
+	return h;
+}
+
+/*
+ * Reap stopped workers: free their slots and remember when their database
+ * may have a worker again (what the worker asked for, or one second after
+ * an unexpected exit).
+ */
+static void
+reap_workers(TimestampTz now)
+{
+	int			i;
+
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+		pid_t		pid;
+
+		if (handles[i] == NULL ||
+			GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
+			continue;
+		pfree(handles[i]);
+		handles[i] = NULL;
+
+		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+		db_hold(slot->dboid)->hold_until =
+			Max(slot->hold_until, TimestampTzPlusMilliseconds(now, 1000));
+		slot->dboid = InvalidOid;
+		slot->pid = 0;
+		slot->latch = NULL;
+		slot->hold_until = 0;
+		LWLockRelease(notify_shared->lock);
+	}
+}
+
+/*
+ * Start workers where needed.  `wanted` is a database whose capture asked
+ * for a worker: it is served even while held.  Returns false when it could
+ * not be (no free slot), so that the request is kept.
+ */
+static bool
+launcher_scan(Oid wanted)
+{
+	bool		wanted_served = !OidIsValid(wanted);
+	List	   *dbs = database_list();
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	reap_workers(now);
+
+	foreach(lc, dbs)
+	{
+		DbInfo	   *db = lfirst(lc);
+		DbHold	   *hold;
+		int			free_slot = -1;
+		bool		running = false;
+
+		if (!launcher_database_configured(db->name))
+			continue;
+		hold = db_hold(db->oid);
+		if (db->oid != wanted && hold->hold_until > now)
+			continue;
+
+		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+		for (i = 0; i < notify_shared->nslots; i++)
+		{
+			if (notify_shared->slots[i].dboid == db->oid)
+				running = true;
+			else if (notify_shared->slots[i].dboid == InvalidOid &&
+					 handles[i] == NULL && free_slot < 0)
+				free_slot = i;
+		}
+		if (!running && free_slot >= 0)
+		{
+			notify_shared->slots[free_slot].dboid = db->oid;
+			notify_shared->slots[free_slot].pid = 0;
+			notify_shared->slots[free_slot].hold_until = 0;
+		}
+		LWLockRelease(notify_shared->lock);
+
+		if (running)
+		{
+			if (db->oid == wanted)
+				wanted_served = true;
+			continue;
+		}
+		if (free_slot >= 0)
+		{
+			hold->warned = false;
+			start_worker(free_slot, db);
+			if (db->oid == wanted && handles[free_slot] != NULL)
+				wanted_served = true;
+			if (handles[free_slot] == NULL)
+			{
+				LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+				notify_shared->slots[free_slot].dboid = InvalidOid;
+				LWLockRelease(notify_shared->lock);
+			}
+		}
+		else if (!hold->warned)
+		{
+			ereport(LOG,
+					(errmsg("notify_ext cannot serve database \"%s\" now: all %d worker slots are in use",
+							db->name, notify_shared->nslots),
+					 errhint("Raise notify_ext.max_databases.")));
+			hold->warned = true;
+		}
+	}
+	list_free_deep(dbs);
+	return wanted_served;
+}
+
+/*
+ * notify_ext_launcher_main
+ *		Entry point of the launcher background worker.
+ */
+void
+notify_ext_launcher_main(Datum main_arg)
+{
+	MemoryContext loop_context;
+	TimestampTz last_scan = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("notify_ext launcher");
+
+	handles = MemoryContextAllocZero(TopMemoryContext,
+									 sizeof(BackgroundWorkerHandle *) * notify_shared->nslots);
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DbHold);
+		holds = hash_create("notify_ext launcher holds", 64, &ctl,
+							HASH_ELEM | HASH_BLOBS);
+	}
+	notify_shared->launcher_pid = MyProcPid;
+	notify_shared->launcher_latch = MyLatch;
+	loop_context = AllocSetContextCreate(TopMemoryContext, "notify_ext launcher loop",
+										 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		bool		rescan = false;
+		long		timeout = notify_ext_launcher_naptime;
+		TimestampTz now;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			HASH_SEQ_STATUS status;
+			DbHold	   *h;
+
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			/* notify_ext.databases may have changed: look at every database */
+			hash_seq_init(&status, holds);
+			while ((h = hash_seq_search(&status)) != NULL)
+				h->hold_until = 0;
+			last_scan = 0;
+		}
+
+		/*
+		 * A capture in a database without a worker asks for a scan.  Answer
+		 * at most once per RESCAN_INTERVAL_MS, so that a busy database the
+		 * launcher does not serve cannot keep it scanning.
+		 */
+		now = GetCurrentTimestamp();
+		reap_workers(now);		/* we are woken when one stops */
+		if (pg_atomic_read_u32(&notify_shared->rescan) != 0)
+		{
+			if (TimestampDifferenceExceeds(last_scan, now, RESCAN_INTERVAL_MS))
+			{
+				pg_atomic_write_u32(&notify_shared->rescan, 0);
+				rescan = true;
+			}
+			else
+				timeout = RESCAN_INTERVAL_MS;
+		}
+		if (rescan || TimestampDifferenceExceeds(last_scan, now, notify_ext_launcher_naptime))
+		{
+			Oid			wanted = rescan ?
+				pg_atomic_read_u32(&notify_shared->wanted_db) : InvalidOid;
+
+			MemoryContextSwitchTo(loop_context);
+			if (!launcher_scan(wanted))
+			{
+				/* keep the request: try again after the next interval */
+				pg_atomic_write_u32(&notify_shared->rescan, 1);
+				timeout = RESCAN_INTERVAL_MS;
+			}
+			MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContextReset(loop_context);
+			pgstat_report_activity(STATE_IDLE, NULL);
+			last_scan = now;
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, NOTIFY_WAIT_EVENT);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * launcher_release_database
+ *		Make the worker of a database about to be dropped (or copied by
+ *		CREATE DATABASE ... TEMPLATE) leave, and keep the launcher from
+ *		starting another for holdoff_ms, so that the command does not find
+ *		it connected.  Called by the backend running the command (utility
+ *		hook); does not wait.
+ */
+void
+launcher_release_database(Oid dboid, int holdoff_ms)
+{
+	int			i;
+
+	if (notify_shared == NULL)
+		return;
+	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+
+		if (slot->dboid != dboid)
+			continue;
+		slot->hold_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   holdoff_ms);
+		if (slot->pid != 0)
+			(void) kill(slot->pid, SIGTERM);
+	}
+	LWLockRelease(notify_shared->lock);
+}

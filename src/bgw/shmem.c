@@ -1,0 +1,170 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  Shared memory of notify_ext, and the wake-up at commit.
+ *
+ * The shared area holds the launcher's latch and one slot per served
+ * database with the worker's pid and latch.  Slots are written under
+ * NotifyShared->lock by the launcher and by the workers themselves.
+ *
+ * Wake-up: a backend whose capture wrote outbox rows sets a flag; at
+ * COMMIT an XactCallback sets the latch of its database's worker (or, when
+ * no worker runs there, asks the launcher to start one).  An aborted or
+ * prepared transaction clears the flag without waking anybody.  The read
+ * of the slot is done without the lock: a stale latch pointer still points
+ * into the PGPROC array, so the worst case is a spurious wake-up.  Delivery
+ * never depends on this signal: workers also wake on notify_ext.naptime.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/bgw/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+
+#include "guc.h"
+#include "bgw/shmem.h"
+
+NotifyShared *notify_shared = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static bool wake_pending = false;
+static bool xact_callback_registered = false;
+
+static Size
+notify_shmem_size(void)
+{
+	return add_size(offsetof(NotifyShared, slots),
+					mul_size(notify_ext_max_databases, sizeof(NotifyDbSlot)));
+}
+
+static void
+notify_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(notify_shmem_size());
+	RequestNamedLWLockTranche("notify_ext", 1);
+}
+
+static void
+notify_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	notify_shared = ShmemInitStruct("notify_ext", notify_shmem_size(), &found);
+	if (!found)
+	{
+		memset(notify_shared, 0, notify_shmem_size());
+		notify_shared->lock = &(GetNamedLWLockTranche("notify_ext"))->lock;
+		notify_shared->nslots = notify_ext_max_databases;
+		pg_atomic_init_u32(&notify_shared->rescan, 0);
+		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * notify_shmem_init
+ *		Install the shared memory hooks.  _PG_init, preload only.
+ */
+void
+notify_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = notify_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = notify_shmem_startup;
+}
+
+static void
+notify_xact_callback(XactEvent event, void *arg)
+{
+	int			i;
+	Latch	   *latch = NULL;
+
+	if (!wake_pending)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			wake_pending = false;
+			if (notify_shared == NULL)
+				return;
+			for (i = 0; i < notify_shared->nslots; i++)
+			{
+				NotifyDbSlot *slot = &notify_shared->slots[i];
+
+				if (slot->dboid == MyDatabaseId && slot->pid != 0)
+				{
+					latch = slot->latch;
+					break;
+				}
+			}
+			if (latch == NULL)
+			{
+				/* ask the launcher once; it clears the flag when it scans */
+				pg_atomic_write_u32(&notify_shared->wanted_db, MyDatabaseId);
+				if (pg_atomic_exchange_u32(&notify_shared->rescan, 1) != 0)
+					return;
+				latch = notify_shared->launcher_latch;
+			}
+			if (latch != NULL)
+				SetLatch(latch);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			wake_pending = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * notify_wake_at_commit
+ *		Ask for the delivery worker to be woken when this transaction
+ *		commits.  Cheap; call it for every captured event.
+ */
+void
+notify_wake_at_commit(void)
+{
+	if (wake_pending)
+		return;
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(notify_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_pending = true;
+}
+
+PG_FUNCTION_INFO_V1(notify_ext_wake);
+
+/*
+ * notify_ext_wake
+ *		SQL notify.wake(): wake this database's worker at commit (used after
+ *		notify.redeliver).  Harmless when the worker is not preloaded.
+ */
+Datum
+notify_ext_wake(PG_FUNCTION_ARGS)
+{
+	notify_wake_at_commit();
+	PG_RETURN_VOID();
+}

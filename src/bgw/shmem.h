@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  Shared state of the launcher and the per-database delivery workers.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/bgw/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_SHMEM_H
+#define NOTIFY_SHMEM_H
+
+#include "port/atomics.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/timestamp.h"
+
+/*
+ * One running (or starting) worker.  The launcher takes a slot when it
+ * starts a worker and frees it when the worker has stopped; the worker
+ * fills in pid and latch, and says when the launcher should try its
+ * database again (hold_until).
+ */
+typedef struct NotifyDbSlot
+{
+	Oid			dboid;			/* InvalidOid: free */
+	pid_t		pid;			/* 0 while not running */
+	Latch	   *latch;			/* the worker's latch while running */
+	TimestampTz hold_until;		/* no new worker for dboid before this */
+} NotifyDbSlot;
+
+typedef struct NotifyShared
+{
+	LWLock	   *lock;			/* protects slots */
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch;
+	pg_atomic_uint32 rescan;	/* a database without worker captured */
+	pg_atomic_uint32 wanted_db; /* the last such database */
+	int			nslots;
+	NotifyDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
+} NotifyShared;
+
+extern NotifyShared *notify_shared;
+
+extern void notify_shmem_init(void);
+extern void notify_wake_at_commit(void);
+
+#endif							/* NOTIFY_SHMEM_H */

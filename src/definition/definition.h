@@ -1,0 +1,187 @@
+/*-------------------------------------------------------------------------
+ *
+ * definition.h
+ *	  NotificationDocument model: the parsed, validated form of one
+ *	  notification definition (an action plus a trigger).
+ *
+ * A definition arrives as a Vidispine NotificationDocument, in XML or in its
+ * JSON form.  parse.c turns either spelling into a DocNode tree
+ * (notification_document.c), validates that tree against the action and trigger reference
+ * and fills a NotifyDefinition.  Parsing is pure: no catalog access, no I/O;
+ * a bad document is reported with ereport(ERROR) and nothing else happens.
+ *
+ * The canonical tree kept in NotifyDefinition->doc is what gets stored and
+ * what get_notification renders back, so a round trip through XML or JSON
+ * always yields the same document.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/definition/definition.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_DEFINITION_H
+#define NOTIFY_DEFINITION_H
+
+#include "nodes/pg_list.h"
+
+#define VIDISPINE_NS "http://xml.vidispine.com/schema/vidispine"
+
+/* Resources a notification can belong to (Vidispine's notification entities) */
+typedef enum NotifyResource
+{
+	NR_ITEM,
+	NR_COLLECTION,
+	NR_DOCUMENT,
+	NR_GROUP,
+	NR_JOB,
+	NR_STORAGE,
+	NR_FILE,
+	NR_QUOTA,
+	NR_DELETION_LOCK,
+	NR_COUNT
+} NotifyResource;
+
+typedef enum NotifyActionKind
+{
+	NA_HTTP,
+	NA_SQS,
+	NA_FUNCTION,				/* PostgreSQL counterpart of <ejb> */
+	NA_CHANNEL					/* PostgreSQL counterpart of <jms> */
+} NotifyActionKind;
+
+typedef enum NotifyContentType
+{
+	NCT_TEXT,					/* text/plain (default) */
+	NCT_XML,					/* application/xml SimpleMetadataDocument */
+	NCT_JSON					/* application/json SimpleMetadataDocument */
+} NotifyContentType;
+
+/*
+ * Generic document tree shared by the XML and JSON spellings.  An element
+ * has a name, optional text, attributes (is_attr children, XML only in the
+ * input; JSON turns them into plain keys) and ordered children.
+ */
+typedef struct DocNode
+{
+	char	   *name;
+	char	   *text;			/* NULL when the element has no text */
+	bool		is_attr;		/* an XML attribute (synchronous, group) */
+	List	   *children;		/* DocNode * */
+} DocNode;
+
+typedef struct NotifyAction
+{
+	NotifyActionKind kind;
+	bool		synchronous;	/* default false */
+	char	   *group;			/* thread group (strict lane), or NULL */
+	int			retry;			/* number of retries after the first try */
+	NotifyContentType content_type;
+
+	/* http */
+	char	   *url;			/* full URL, credentials included */
+	char	   *url_password;	/* its password (URL-encoded), or NULL */
+	bool		put;			/* method PUT rather than POST */
+	int			timeout_s;		/* 0 = no timeout */
+
+	/* sqs */
+	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
+	char	   *sqs_queue;
+	char	   *sqs_access_key; /* NULL: sqs_secret names a stored credential */
+	char	   *sqs_secret;		/* the secret key, or the alias */
+	char	   *sqs_region;		/* explicit <region>, or derived, or NULL */
+
+	/* function / channel */
+	char	   *function_name;	/* possibly schema-qualified */
+	char	   *channel;
+} NotifyAction;
+
+/* One entry of a metadata <field> filter */
+typedef struct NotifyFieldFilter
+{
+	char	   *name;			/* field name (last path component) */
+	char	   *path;			/* group path "/game/first_half", "" for a
+								 * top-level path entry "/name", or NULL */
+	char	   *rename;			/* "name:newname" -> newname, or NULL */
+	bool		exclude;		/* "-name" */
+} NotifyFieldFilter;
+
+/* One time span of an <interval> filter; -INF/+INF as +-infinity */
+typedef struct NotifyInterval
+{
+	double		start;
+	double		end;
+} NotifyInterval;
+
+/* One <jobdata> criterion of a job <filter> */
+typedef struct NotifyJobData
+{
+	char	   *key;			/* exact key, or regex when is_regex */
+	char	   *value;
+	bool		is_regex;
+} NotifyJobData;
+
+typedef struct NotifyTrigger
+{
+	/*
+	 * Canonical event name, "<element>.<event>" from the XML path inside
+	 * <trigger>: "item.create", "metadata.modify", "access.change",
+	 * "collection.metadata.modify", "file.new", "quota.create",
+	 * "deletionLock.expire", ...
+	 */
+	char	   *event;
+
+	/* metadata modify filters (item, collection, document) */
+	bool		has_md_filter;
+	List	   *md_fields;		/* NotifyFieldFilter *; NIL = every field */
+	bool		md_generic_only;	/* interval "generic" */
+	List	   *md_intervals;	/* NotifyInterval *; NIL with !generic = all */
+	List	   *md_languages;	/* char * patterns, '*' wildcard */
+	List	   *md_tracks;		/* char * */
+
+	/* job */
+	bool		placeholder;
+	List	   *job_types;		/* char * */
+	int			job_step;		/* -1 = any */
+	List	   *job_data;		/* NotifyJobData * */
+	List	   *content_filters;	/* char * */
+
+	/* file: restrict to one storage id, or NULL */
+	char	   *file_storage;
+} NotifyTrigger;
+
+typedef struct NotifyDefinition
+{
+	NotifyResource resource;
+	NotifyAction action;
+	NotifyTrigger trigger;
+	DocNode    *doc;			/* canonical tree (root NotificationDocument) */
+} NotifyDefinition;
+
+/* notification_document.c: the two spellings <-> DocNode */
+extern DocNode *document_read(const char *text, int len);
+extern char *document_to_xml(const DocNode *root);
+extern char *document_to_json(const DocNode *root);
+
+/* parse.c */
+extern NotifyResource resource_from_name(const char *name);
+extern const char *resource_name(NotifyResource r);
+extern NotifyDefinition *definition_parse(NotifyResource resource,
+										  const char *text, int len);
+extern char *definition_summary(const NotifyDefinition *def);
+extern const char *action_kind_name(NotifyActionKind kind);
+extern const char *content_type_name(NotifyContentType ct);
+extern char *definition_mask_url(const char *url);
+extern char *definition_url_set_password(const char *url, const char *password,
+										 char **old_password);
+extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,
+								   const char *sqs_secret);
+
+/*
+ * What a stored document holds in place of a credential.  Given back in an
+ * update, it keeps the stored credential.
+ */
+#define NOTIFY_SECRET_MASK	"***"
+
+#endif							/* NOTIFY_DEFINITION_H */

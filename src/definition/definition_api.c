@@ -1,0 +1,377 @@
+/*-------------------------------------------------------------------------
+ *
+ * definition_api.c
+ *	  SQL-callable entry points for NotificationDocuments:
+ *	  notify.parse_document and notify.render_document.
+ *
+ * These are thin wrappers.  The work is done by parse.c
+ * (validation, canonical tree, summary) and notification_document.c (the XML and JSON
+ * spellings); this file only converts arguments and results and adds the
+ * one check that needs the catalog: the SQL function named by a
+ * <function> action must exist.
+ *
+ * parse_document and render_document are "API: private": the SQL
+ * functions of the definition API call them.  notify.encode_event (also
+ * private) runs the delivery worker's encoder (encode.c) on a payload, so
+ * that bodies can be checked from SQL.
+ *
+ * Who acts.  A notification belongs to the role that created it, and its
+ * actions run as that role, so the API must know the calling role.  A
+ * SECURITY DEFINER function cannot tell (inside it CURRENT_USER is the
+ * definer), so the public functions that act for their caller
+ * (create_notification, update_notification, ...) are C functions,
+ * notify_ext_definition_api below: it takes GetUserId() as the caller and
+ * calls the private notify.<name>_impl(caller oid, arguments...) as that
+ * function's owner (the extension owner), the way fmgr calls a SECURITY
+ * DEFINER function.  The caller cannot name another role.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/definition/definition_api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+#include "definition/definition.h"
+#include "encode/encode.h"
+#include "common/text_escape.h"
+
+PG_FUNCTION_INFO_V1(notify_ext_parse_document);
+PG_FUNCTION_INFO_V1(notify_ext_render_document);
+PG_FUNCTION_INFO_V1(notify_ext_definition_api);
+PG_FUNCTION_INFO_V1(notify_ext_encode_event);
+
+static void check_event_function(const char *name, Oid run_as);
+
+/*
+ * check_event_function
+ *		The function of a <function> action takes the event as jsonb and
+ *		returns text: name(jsonb) must resolve, under the current
+ *		search_path, to a plain function returning a single text, that
+ *		role run_as (the role the action will run as) may execute (USAGE
+ *		on its schema and EXECUTE).
+ *
+ * ERRCODE_UNDEFINED_FUNCTION otherwise, or ERRCODE_INSUFFICIENT_PRIVILEGE.
+ * The SQL API runs with search_path = pg_catalog, pg_temp, so an
+ * unqualified name gets a hint.  The worker checks the privilege again
+ * before each call.
+ */
+static void
+check_event_function(const char *name, Oid run_as)
+{
+	List	   *names = stringToQualifiedNameList(name);
+	Oid			argtypes[1] = {JSONBOID};
+	Oid			funcoid;
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	Oid			nsp;
+	bool		ok;
+
+	funcoid = LookupFuncName(names, 1, argtypes, true);
+	if (!OidIsValid(funcoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function %s(jsonb) does not exist",
+						notify_quote_value(name)),
+				 list_length(names) == 1 ?
+				 errhint("Qualify the name with its schema, such as public.%s; notifications are checked with search_path set to pg_catalog.",
+						 notify_quote_value(name)) :
+				 errhint("A <function> action calls a function that takes the event as jsonb and returns text.")));
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", funcoid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	ok = (proc->prokind == PROKIND_FUNCTION && proc->prorettype == TEXTOID &&
+		  !proc->proretset);
+	nsp = proc->pronamespace;
+	ReleaseSysCache(tup);
+
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("%s(jsonb) is not a function returning text",
+						notify_quote_value(name)),
+				 errdetail("A <function> action calls a function that takes the event as jsonb and returns a single text value, NULL meaning not accepted.")));
+
+	if (pg_namespace_aclcheck(nsp, run_as, ACL_USAGE) != ACLCHECK_OK ||
+		pg_proc_aclcheck(funcoid, run_as, ACL_EXECUTE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", name),
+				 errdetail("The action would run as role \"%s\", which may not execute it.",
+						   GetUserNameFromId(run_as, false))));
+}
+
+/*
+ * notify_ext_parse_document
+ *		notify.parse_document(resource text, document text, run_as oid,
+ *			OUT document_xml text, OUT event text, OUT action_kind text,
+ *			OUT summary text, OUT url_password text, OUT sqs_secret text,
+ *			OUT credential_alias text)
+ *
+ * Validates a NotificationDocument (XML or JSON) for a resource, whose
+ * action will run as role run_as, and returns its canonical XML with
+ * credentials masked, canonical event name, action kind, credential-free
+ * summary, the credentials taken out of it (NULL when absent) and the AWS
+ * credential alias its <sqs> action names (NULL when none).  Any invalid
+ * input is an ERROR.  Declared STRICT, so no argument is NULL.
+ */
+Datum
+notify_ext_parse_document(PG_FUNCTION_ARGS)
+{
+	text	   *resource = PG_GETARG_TEXT_PP(0);
+	text	   *document = PG_GETARG_TEXT_PP(1);
+	TupleDesc	tupdesc;
+	NotifyDefinition *def;
+	Oid			run_as = PG_GETARG_OID(2);
+	const NotifyAction *a;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, true, true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	def = definition_parse(resource_from_name(text_to_cstring(resource)),
+						   VARDATA_ANY(document),
+						   VARSIZE_ANY_EXHDR(document));
+	a = &def->action;
+	if (a->kind == NA_FUNCTION)
+		check_event_function(a->function_name, run_as);
+
+	values[0] = CStringGetTextDatum(document_to_xml(def->doc));
+	values[1] = CStringGetTextDatum(def->trigger.event);
+	values[2] = CStringGetTextDatum(action_kind_name(a->kind));
+	values[3] = CStringGetTextDatum(definition_summary(def));
+	if (a->kind == NA_HTTP && a->url_password != NULL)
+	{
+		values[4] = CStringGetTextDatum(a->url_password);
+		nulls[4] = false;
+	}
+	if (a->kind == NA_SQS && a->sqs_secret != NULL)
+	{
+		int			i = (a->sqs_access_key != NULL) ? 5 : 6;
+
+		values[i] = CStringGetTextDatum(a->sqs_secret);
+		nulls[i] = false;
+	}
+
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * notify_ext_render_document
+ *		notify.render_document(document text, format text) returns text
+ *
+ * Writes a document (normally a stored canonical one) as 'xml' or 'json'.
+ * The document is read as is, not validated against the reference.  An
+ * unknown format is ERRCODE_INVALID_PARAMETER_VALUE.  Declared STRICT.
+ */
+Datum
+notify_ext_render_document(PG_FUNCTION_ARGS)
+{
+	text	   *document = PG_GETARG_TEXT_PP(0);
+	char	   *format = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		as_json;
+	DocNode    *root;
+
+	if (pg_strcasecmp(format, "xml") == 0)
+		as_json = false;
+	else if (pg_strcasecmp(format, "json") == 0)
+		as_json = true;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid document format \"%s\"",
+						notify_quote_value(format)),
+				 errhint("Valid formats are \"xml\" and \"json\".")));
+
+	root = document_read(VARDATA_ANY(document), VARSIZE_ANY_EXHDR(document));
+	PG_RETURN_TEXT_P(cstring_to_text(as_json ? document_to_json(root) :
+									 document_to_xml(root)));
+}
+
+/*
+ * What notify_ext_definition_api calls for one public function; kept in
+ * its flinfo->fn_extra.
+ */
+typedef struct ApiTarget
+{
+	FmgrInfo	impl;			/* notify.<name>_impl */
+	Oid			impl_owner;		/* runs as this role */
+} ApiTarget;
+
+/*
+ * api_target
+ *		Resolve notify.<name>_impl(oid, <the arguments of fn_oid>) for the
+ *		public function fn_oid, in memory context cxt.
+ */
+static ApiTarget *
+api_target(Oid fn_oid, MemoryContext cxt)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	Oid			argtypes[FUNC_MAX_ARGS];
+	char	   *nspname;
+	char	   *implname;
+	Oid			impl_oid;
+	ApiTarget  *t;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (proc->pronargs + 1 > FUNC_MAX_ARGS)
+		elog(ERROR, "function %u has too many arguments", fn_oid);
+	argtypes[0] = OIDOID;
+	memcpy(&argtypes[1], proc->proargtypes.values, proc->pronargs * sizeof(Oid));
+	nspname = get_namespace_name(proc->pronamespace);
+	implname = psprintf("%s_impl", NameStr(proc->proname));
+	impl_oid = LookupFuncName(list_make2(makeString(nspname), makeString(implname)),
+							  proc->pronargs + 1, argtypes, false);
+	ReleaseSysCache(tup);
+
+	t = MemoryContextAllocZero(cxt, sizeof(ApiTarget));
+	fmgr_info_cxt(impl_oid, &t->impl, cxt);
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(impl_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", impl_oid);
+	t->impl_owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return t;
+}
+
+/*
+ * api_call
+ *		Call notify.<name>_impl(caller, arguments...) for the public
+ *		function being called, with the calling role (GetUserId(), which
+ *		SET ROLE changes) as first argument, as the owner of the _impl
+ *		function, like a SECURITY DEFINER call: search_path is pinned by
+ *		the _impl function itself.  NULL arguments are passed on; the
+ *		_impl functions check them.
+ */
+static Datum
+api_call(FunctionCallInfo fcinfo)
+{
+	ApiTarget  *t = (ApiTarget *) fcinfo->flinfo->fn_extra;
+	FunctionCallInfo impl;
+	Oid			save_userid;
+	int			save_sec;
+	Datum		result;
+	int			i;
+
+	if (t == NULL)
+	{
+		t = api_target(fcinfo->flinfo->fn_oid, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = t;
+	}
+
+	impl = palloc0(SizeForFunctionCallInfo(fcinfo->nargs + 1));
+	InitFunctionCallInfoData(*impl, &t->impl, fcinfo->nargs + 1,
+							 fcinfo->fncollation, NULL, NULL);
+	impl->args[0].value = ObjectIdGetDatum(GetUserId());
+	impl->args[0].isnull = false;
+	for (i = 0; i < fcinfo->nargs; i++)
+		impl->args[i + 1] = fcinfo->args[i];
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(t->impl_owner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	result = FunctionCallInvoke(impl);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	fcinfo->isnull = impl->isnull;
+	return result;
+}
+
+/*
+ * notify_ext_definition_api
+ *		The body of every definition API function that acts for its caller
+ *		(create_notification, update_notification, delete_notification,
+ *		set_ordering, redeliver, set_aws_credential): see api_call.
+ *
+ * Any error raised on the way is re-thrown with the statement text hidden
+ * from the server log: the statement may hold a password.  The user id is
+ * restored by transaction abort on error, as for SECURITY DEFINER.
+ */
+Datum
+notify_ext_definition_api(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = api_call(fcinfo);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->hide_stmt = true;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * notify_ext_encode_event
+ *		notify.encode_event(payload text, content_type text) returns bytea
+ *
+ * The body encode_body() makes of an outbox payload, exactly as the
+ * delivery worker sends it.  content_type is text/plain, application/xml
+ * or application/json (any case); anything else is
+ * ERRCODE_INVALID_PARAMETER_VALUE.  A malformed payload is an ERROR, as in
+ * the worker.  The result is bytea because a body is UTF-8 whatever the
+ * database encoding.  Declared STRICT.
+ */
+Datum
+notify_ext_encode_event(PG_FUNCTION_ARGS)
+{
+	char	   *payload = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *ctname = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	NotifyContentType ct;
+	char	   *body;
+	size_t		len;
+	bytea	   *result;
+
+	if (pg_strcasecmp(ctname, "text/plain") == 0)
+		ct = NCT_TEXT;
+	else if (pg_strcasecmp(ctname, "application/xml") == 0)
+		ct = NCT_XML;
+	else if (pg_strcasecmp(ctname, "application/json") == 0)
+		ct = NCT_JSON;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid content type \"%s\"",
+						notify_quote_value(ctname)),
+				 errhint("Supported content types are text/plain, application/xml and application/json.")));
+
+	body = encode_body(payload, ct, &len);
+	result = (bytea *) palloc(VARHDRSZ + len);
+	SET_VARSIZE(result, VARHDRSZ + len);
+	memcpy(VARDATA(result), body, len);
+	PG_RETURN_BYTEA_P(result);
+}

@@ -1,0 +1,462 @@
+/*-------------------------------------------------------------------------
+ *
+ * definition_cache.c
+ *	  Per-backend cache of parsed notification definitions, and the
+ *	  catalog facts (schema, table oids, owner) of the installed extension.
+ *
+ * The capture trigger must not query the catalog or the definitions table
+ * for every row it sees.  The first lookup in a backend loads every row of
+ * notify.notification, parses each stored document once (definition_parse)
+ * and files the result under (resource, trigger event) and under its id, in
+ * a memory context below CacheMemoryContext.
+ *
+ * Invalidation: a statement trigger on notify.notification
+ * (notify_ext_definitions_changed) registers a relcache invalidation of the
+ * table; it reaches this backend at the next CommandCounterIncrement and
+ * other backends when the changing transaction commits.  Our relcache
+ * callback only clears the "valid" flags -- it never frees anything, since
+ * it may run in the middle of a capture that is still walking a list it got
+ * from us.  The next lookup rebuilds.  DROP EXTENSION invalidates the
+ * dropped tables, which clears the catalog facts the same way.
+ *
+ * Loading runs as the owner of the extension's tables, so that the user
+ * whose change is being captured needs no privilege on them.  A stored
+ * document that no longer parses (it cannot happen with documents stored by
+ * this version) is skipped with a WARNING inside a subtransaction rather
+ * than blocking every write to the asset tables.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/definition/definition_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "common/hashfn.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "definition/definition_cache.h"
+#include "notify_ext.h"
+#include "common/subxact.h"
+
+PG_FUNCTION_INFO_V1(notify_ext_definitions_changed);
+
+#define EVENT_KEY_LEN	96
+
+typedef struct EventEntry
+{
+	char		key[EVENT_KEY_LEN]; /* "<resource>:<event>" */
+	List	   *notifications;	/* CachedNotification * */
+} EventEntry;
+
+typedef struct IdEntry
+{
+	char		id[NAMEDATALEN];
+	CachedNotification *notification;
+} IdEntry;
+
+static NotifyCatalog catalog;
+static bool cache_valid = false;
+static uint64 cache_generation = 0;
+static bool callback_registered = false;
+static MemoryContext cache_context = NULL;
+static HTAB *by_event = NULL;
+static HTAB *by_id = NULL;
+
+/* ----------------------------------------------------------------
+ *		invalidation
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Relcache callback: forget everything when the definitions or the outbox
+ * table (or everything, relid == InvalidOid) is invalidated.  Must not
+ * free memory or ERROR.
+ */
+static void
+definition_cache_relcache_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid ||
+		(catalog.valid && (relid == catalog.definitions ||
+						   relid == catalog.outbox)))
+	{
+		cache_valid = false;
+		catalog.valid = false;
+	}
+}
+
+static void
+ensure_callback(void)
+{
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(definition_cache_relcache_cb, (Datum) 0);
+		callback_registered = true;
+	}
+}
+
+/*
+ * notify_ext_definitions_changed
+ *		Statement trigger on notify.notification: send a relcache
+ *		invalidation so every backend reloads its cached definitions.
+ */
+Datum
+notify_ext_definitions_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired by a trigger",
+						"notify.definitions_changed")));
+
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	PG_RETURN_POINTER(NULL);
+}
+
+/* ----------------------------------------------------------------
+ *		catalog facts
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * notify_catalog
+ *		Oids of the extension's schema and tables in this database.
+ *
+ * Returns a pointer to static storage.  catalog->schema is InvalidOid when
+ * the extension is not installed (that answer is not remembered, so a later
+ * CREATE EXTENSION is seen).  Needs a transaction; does not ERROR.
+ */
+const NotifyCatalog *
+notify_catalog(void)
+{
+	ensure_callback();
+
+	if (!catalog.valid)
+	{
+		Oid			nsp = get_namespace_oid(NOTIFY_SCHEMA, true);
+
+		memset(&catalog, 0, sizeof(catalog));
+		if (OidIsValid(nsp))
+		{
+			catalog.definitions = get_relname_relid(NOTIFY_DEFINITIONS, nsp);
+			catalog.outbox = get_relname_relid(NOTIFY_OUTBOX, nsp);
+			catalog.change_set_seq = get_relname_relid(NOTIFY_CHANGE_SET_SEQ, nsp);
+		}
+		if (OidIsValid(catalog.definitions) && OidIsValid(catalog.outbox) &&
+			OidIsValid(catalog.change_set_seq))
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID,
+											  ObjectIdGetDatum(catalog.outbox));
+
+			if (!HeapTupleIsValid(tup))
+				elog(ERROR, "cache lookup failed for relation %u", catalog.outbox);
+			catalog.owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+			ReleaseSysCache(tup);
+			catalog.outbox_id_seq = getIdentitySequence(catalog.outbox, 1, false);
+			catalog.schema = nsp;
+			catalog.valid = true;
+		}
+		else
+			catalog.schema = InvalidOid;
+	}
+	return &catalog;
+}
+
+/* ----------------------------------------------------------------
+ *		loading
+ * ----------------------------------------------------------------
+ */
+
+/* Endpoint of an action without credentials: the unit of lanes */
+static char *
+action_endpoint(const NotifyAction *a)
+{
+	switch (a->kind)
+	{
+		case NA_HTTP:
+			return definition_mask_url(a->url);
+		case NA_SQS:
+			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
+		case NA_FUNCTION:
+			return psprintf("function:%s", a->function_name);
+		case NA_CHANNEL:
+			return psprintf("channel:%s", a->channel);
+	}
+	return pstrdup("");
+}
+
+static void
+set_lane(CachedNotification *cn)
+{
+	const NotifyAction *a = &cn->def->action;
+
+	if (a->group != NULL)
+		cn->lane_prefix = psprintf("g:%s", a->group);
+	else if (cn->endpoint_ordering)
+		cn->lane_prefix = psprintf("u:%s", action_endpoint(a));
+	else
+	{
+		cn->lane_prefix = psprintf("e:%s", action_endpoint(a));
+		cn->lane_per_entity = true;
+	}
+	cn->lane_lock_key = (int32) hash_bytes((const unsigned char *) cn->lane_prefix,
+										   strlen(cn->lane_prefix));
+}
+
+static void
+make_event_key(char *key, NotifyResource resource, const char *event)
+{
+	snprintf(key, EVENT_KEY_LEN, "%d:%s", (int) resource, event);
+}
+
+typedef struct CacheAddArgs
+{
+	const char *id;
+	const char *resource;
+	const char *entity_id;
+	const char *document;
+	Oid			owner;
+	const char *ordering;
+	const char *url_password;
+	const char *sqs_secret;
+} CacheAddArgs;
+
+/* Parse one stored row into the cache; called inside a subtransaction */
+static void
+cache_add_row(void *arg)
+{
+	CacheAddArgs *a = arg;
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	CachedNotification *cn = palloc0(sizeof(CachedNotification));
+	char		key[EVENT_KEY_LEN];
+	EventEntry *ev;
+	IdEntry    *ie;
+	bool		found;
+
+	cn->id = pstrdup(a->id);
+	cn->entity_id = a->entity_id ? pstrdup(a->entity_id) : NULL;
+	cn->owner = a->owner;
+	cn->endpoint_ordering = (strcmp(a->ordering, "endpoint") == 0);
+	cn->def = definition_parse(resource_from_name(a->resource),
+							   a->document, strlen(a->document));
+	definition_set_secrets(cn->def, a->url_password, a->sqs_secret);
+	set_lane(cn);
+
+	make_event_key(key, cn->def->resource, cn->def->trigger.event);
+	ev = hash_search(by_event, key, HASH_ENTER, &found);
+	if (!found)
+		ev->notifications = NIL;
+	ev->notifications = lappend(ev->notifications, cn);
+
+	ie = hash_search(by_id, cn->id, HASH_ENTER, &found);
+	ie->notification = cn;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Parse one stored row into the cache, inside a subtransaction so that a
+ * document this version cannot read is skipped with a WARNING.
+ */
+static void
+cache_add(CacheAddArgs *args)
+{
+	char	   *error = NULL;
+
+	if (!subxact_run(cache_add_row, args, &error))
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("notification \"%s\" is ignored: its stored document cannot be read",
+						args->id),
+				 errdetail_internal("%s", error),
+				 errhint("Delete it with notify.delete_notification and create it again.")));
+}
+
+/*
+ * Load every definition.  Runs SPI as the extension owner.  The valid flag
+ * is set before reading, so an invalidation that arrives while we read
+ * makes the next lookup load again.
+ */
+static void
+cache_load(const NotifyCatalog *cat)
+{
+	HASHCTL		ctl;
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	uint64		i;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext,
+											  "notify_ext definitions",
+											  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_context);
+	by_event = NULL;
+	by_id = NULL;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = EVENT_KEY_LEN;
+	ctl.entrysize = sizeof(EventEntry);
+	ctl.hcxt = cache_context;
+	by_event = hash_create("notify_ext definitions by event", 64, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(IdEntry);
+	ctl.hcxt = cache_context;
+	by_id = hash_create("notify_ext definitions by id", 64, &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	cache_valid = true;
+	cache_generation++;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(cat->owner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
+					  "n.ordering, s.url_password, s.sqs_secret "
+					  "FROM notify.notification n "
+					  "LEFT JOIN notify.notification_secret s "
+					  "ON s.notification_id OPERATOR(pg_catalog.=) n.id "
+					  "ORDER BY n.created_at, n.id",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read notification definitions: %s",
+			 SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		CacheAddArgs args;
+		bool		isnull;
+
+		args.id = SPI_getvalue(tup, desc, 1);
+		if (strlen(args.id) >= NAMEDATALEN)
+			continue;			/* ids are VX-<n>; cannot happen */
+		args.resource = SPI_getvalue(tup, desc, 2);
+		args.entity_id = SPI_getvalue(tup, desc, 3);
+		args.document = SPI_getvalue(tup, desc, 4);
+		args.owner = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+		args.ordering = SPI_getvalue(tup, desc, 6);
+		args.url_password = SPI_getvalue(tup, desc, 7);
+		args.sqs_secret = SPI_getvalue(tup, desc, 8);
+		cache_add(&args);
+	}
+	SPI_finish();
+
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+static bool
+cache_ensure(void)
+{
+	const NotifyCatalog *cat = notify_catalog();
+
+	if (!OidIsValid(cat->schema))
+		return false;
+	if (!cache_valid)
+		cache_load(cat);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ *		lookups
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * definition_cache_match
+ *		Notifications whose trigger is `event` of `resource`.
+ *
+ * Returns a list owned by the cache (do not modify or free); it stays valid
+ * until the next call into this module.  NIL when none, or when the
+ * extension is not installed.  May ERROR while loading (SPI failure).
+ */
+List *
+definition_cache_match(NotifyResource resource, const char *event)
+{
+	char		key[EVENT_KEY_LEN];
+	EventEntry *ev;
+
+	if (!cache_ensure())
+		return NIL;
+	make_event_key(key, resource, event);
+	ev = hash_search(by_event, key, HASH_FIND, NULL);
+	return ev ? ev->notifications : NIL;
+}
+
+/*
+ * definition_cache_get
+ *		The notification with this id, or NULL.  Owned by the cache, valid
+ *		until the next call into this module.
+ */
+CachedNotification *
+definition_cache_get(const char *id)
+{
+	IdEntry    *ie;
+
+	if (strlen(id) >= NAMEDATALEN || !cache_ensure())
+		return NULL;
+	ie = hash_search(by_id, id, HASH_FIND, NULL);
+	return ie ? ie->notification : NULL;
+}
+
+/*
+ * definition_cache_generation
+ *		A number that changes whenever the cache is rebuilt, so that a
+ *		caller holding copies of cached definitions knows to refresh them.
+ */
+uint64
+definition_cache_generation(void)
+{
+	return cache_generation;
+}
+
+/*
+ * definition_cache_refresh
+ *		Load the definitions again, with the latest snapshot rather than
+ *		the caller's, and return the notification with this id or NULL.
+ *
+ * For the delivery worker: a claimed event's notification committed before
+ * the event did, but the worker's transaction may have taken its snapshot
+ * and read invalidations before that.  Capture never calls this: it uses
+ * the definitions its own snapshot sees.
+ */
+CachedNotification *
+definition_cache_refresh(const char *id)
+{
+	CachedNotification *cn;
+
+	AcceptInvalidationMessages();
+	cache_valid = false;
+	PushActiveSnapshot(GetLatestSnapshot());
+	cn = definition_cache_get(id);
+	PopActiveSnapshot();
+	return cn;
+}

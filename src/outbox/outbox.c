@@ -1,0 +1,526 @@
+/*-------------------------------------------------------------------------
+ *
+ * outbox.c
+ *	  Writing events into the durable outbox table notify.outbox.
+ *
+ * Durability contract: the capture trigger inserts outbox rows in the
+ * transaction that made the change.  notify.outbox is an ordinary
+ * logged table, so a rolled-back change leaves no row and a committed one
+ * has all of its rows, after a crash too (WAL replay).  Nothing here talks
+ * to the network.
+ *
+ * The delivery worker's side: outbox_claim marks the oldest pending rows
+ * in_flight with a lease and hands them over; outbox_record writes the
+ * outcomes of a batch of attempts in one statement; outbox_reclaim_all
+ * returns the rows of a dead worker to pending; outbox_purge applies the
+ * retention settings.  Each runs inside a short transaction opened by the
+ * worker, never across network I/O.  Recording an outcome changes no
+ * indexed column except status, so the outbox stays compact.
+ *
+ * Every statement is planned once per backend and kept (SPI_keepplan);
+ * values travel as parameters, never as SQL text.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/outbox/outbox.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "parser/parse_relation.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "guc.h"
+
+#include "outbox/outbox.h"
+
+/* ----------------------------------------------------------------
+ *		capture side: the per-transaction writer
+ *
+ * The capture trigger may write thousands of rows per statement, so rows
+ * do not go through SPI (an executor start and end per row).  The first
+ * row of a transaction opens notify.outbox and its indexes once, under the
+ * top transaction's resource owner and memory context; every row is then a
+ * heap insert plus its index entries, as logical replication's apply does.
+ * The writer is closed before commit or prepare, and forgotten on abort
+ * (the resource owner releases what it held).  Column defaults are not
+ * evaluated: the writer fills every column of the outbox itself, always
+ * with valid values (status pending, no attempts, timestamps of the
+ * transaction start).  Rows inserted in a subtransaction that rolls back
+ * are dead, as any row would be; the writer itself stays usable.
+ * ----------------------------------------------------------------
+ */
+
+typedef struct OutboxWriter
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	Oid			id_seq;
+	AttrNumber	att_id,
+				att_event_id,
+				att_notification,
+				att_resource,
+				att_event,
+				att_entity,
+				att_payload,
+				att_status,
+				att_queued,
+				att_attempts,
+				att_attempts_base,
+				att_created,
+				att_next;
+} OutboxWriter;
+
+static OutboxWriter *writer = NULL;
+static bool writer_callback_registered = false;
+
+static void
+writer_close(void)
+{
+	OutboxWriter *w = writer;
+
+	writer = NULL;
+	if (w == NULL)
+		return;
+	ExecDropSingleTupleTableSlot(w->slot);
+	ExecCloseIndices(w->rri);
+	table_close(w->rel, NoLock);
+	FreeExecutorState(w->estate);
+}
+
+static void
+writer_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			writer_close();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* memory and relation references go with the transaction */
+			writer = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+static AttrNumber
+writer_column(Relation rel, const char *name)
+{
+	AttrNumber	att = attnameAttNum(rel, name, false);
+
+	if (att != InvalidAttrNumber)
+		return att;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table \"notify.outbox\" has no column \"%s\"", name),
+			 errhint("Reinstall the notify_ext extension.")));
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+static OutboxWriter *
+writer_open(Oid outbox, Oid id_seq)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+	MemoryContext old;
+	OutboxWriter *w;
+
+	if (!writer_callback_registered)
+	{
+		RegisterXactCallback(writer_xact_callback, NULL);
+		writer_callback_registered = true;
+	}
+
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	PG_TRY();
+	{
+		w = palloc0(sizeof(OutboxWriter));
+		w->estate = CreateExecutorState();
+		w->rel = table_open(outbox, RowExclusiveLock);
+		w->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+		ExecOpenIndices(w->rri, false);
+		w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+										   &TTSOpsVirtual);
+		w->att_id = writer_column(w->rel, "id");
+		w->att_event_id = writer_column(w->rel, "event_id");
+		w->att_notification = writer_column(w->rel, "notification_id");
+		w->att_resource = writer_column(w->rel, "resource");
+		w->att_event = writer_column(w->rel, "event");
+		w->att_entity = writer_column(w->rel, "entity_id");
+		w->att_payload = writer_column(w->rel, "payload");
+		w->att_status = writer_column(w->rel, "status");
+		w->att_queued = writer_column(w->rel, "queued");
+		w->att_attempts = writer_column(w->rel, "attempts");
+		w->att_attempts_base = writer_column(w->rel, "attempts_base");
+		w->att_created = writer_column(w->rel, "created_at");
+		w->att_next = writer_column(w->rel, "next_attempt_at");
+		w->id_seq = id_seq;
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save_owner;
+		MemoryContextSwitchTo(old);
+	}
+	PG_END_TRY();
+	return w;
+}
+
+/* A version 4 (random) UUID, as gen_random_uuid() makes */
+static Datum
+random_uuid(void)
+{
+	pg_uuid_t  *uuid = palloc(UUID_LEN);
+
+	if (!pg_strong_random(uuid->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
+	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
+	return UUIDPGetDatum(uuid);
+}
+
+/*
+ * outbox_insert
+ *		Add one pending outbox row in the current transaction.
+ *
+ * `outbox` is the oid of notify.outbox and `id_seq` the sequence of its id
+ * column (both from notify_catalog()); entity_id may be NULL.  Runs with
+ * the caller's privileges checked by nobody: only the capture trigger
+ * calls it.  ERRORs on failure, which aborts the capturing transaction, as
+ * it must.
+ */
+void
+outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
+			  const char *resource, const char *event, const char *entity_id,
+			  const char *payload)
+{
+	OutboxWriter *w = writer;
+	TupleTableSlot *slot;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	MemoryContext old;
+
+	if (w == NULL || RelationGetRelid(w->rel) != outbox)
+	{
+		writer_close();
+		w = writer = writer_open(outbox, id_seq);
+	}
+
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
+	slot = w->slot;
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+
+#define SET_COLUMN(att, datum) \
+	do { \
+		slot->tts_values[(att) - 1] = (datum); \
+		slot->tts_isnull[(att) - 1] = false; \
+	} while (0)
+
+	SET_COLUMN(w->att_id, Int64GetDatum(nextval_internal(w->id_seq, false)));
+	SET_COLUMN(w->att_event_id, random_uuid());
+	SET_COLUMN(w->att_notification, CStringGetTextDatum(notification_id));
+	SET_COLUMN(w->att_resource, CStringGetTextDatum(resource));
+	SET_COLUMN(w->att_event, CStringGetTextDatum(event));
+	if (entity_id)
+		SET_COLUMN(w->att_entity, CStringGetTextDatum(entity_id));
+	SET_COLUMN(w->att_payload, CStringGetTextDatum(payload));
+	SET_COLUMN(w->att_status, CStringGetTextDatum("pending"));
+	SET_COLUMN(w->att_queued, BoolGetDatum(true));
+	SET_COLUMN(w->att_attempts, Int32GetDatum(0));
+	SET_COLUMN(w->att_attempts_base, Int32GetDatum(0));
+	SET_COLUMN(w->att_created, TimestampTzGetDatum(now));
+	SET_COLUMN(w->att_next, TimestampTzGetDatum(now));
+#undef SET_COLUMN
+
+	ExecStoreVirtualTuple(slot);
+	table_tuple_insert(w->rel, slot, GetCurrentCommandId(true), 0, NULL);
+	if (w->rri->ri_NumIndices > 0)
+		(void) ExecInsertIndexTuples(w->rri, slot, w->estate, false, false,
+									 NULL, NIL);
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(w->estate);
+}
+
+/* ----------------------------------------------------------------
+ *		worker side
+ * ----------------------------------------------------------------
+ */
+
+static SPIPlanPtr claim_plan = NULL;
+static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr reclaim_plan = NULL;
+static SPIPlanPtr purge_plan = NULL;
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan;
+
+	if (*slot != NULL)
+		return *slot;
+	/* the worker runs these thousands of times: plan them once */
+	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not keep plan");
+	*slot = plan;
+	return plan;
+}
+
+static int
+cmp_row_id(const ListCell *a, const ListCell *b)
+{
+	int64		x = ((OutboxRow *) lfirst(a))->id;
+	int64		y = ((OutboxRow *) lfirst(b))->id;
+
+	return (x > y) - (x < y);
+}
+
+/* A column as text, copied into `cxt`; NULL for SQL NULL */
+static char *
+copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	char	   *v = SPI_getvalue(tup, desc, col);
+	char	   *copy;
+
+	if (v == NULL)
+		return NULL;
+	copy = MemoryContextStrdup(cxt, v);
+	pfree(v);
+	return copy;
+}
+
+/*
+ * outbox_claim
+ *		Claim up to `limit` pending rows with an id above `after`, oldest
+ *		first: status in_flight and a lease of notify_ext.lease seconds.
+ *		`after` only saves scanning what was claimed before; a transaction
+ *		that commits late can leave pending rows below it, so callers pass 0
+ *		again whenever a claim comes back short.
+ *
+ * Returns OutboxRow * sorted by id, palloc'd in the context that was
+ * current at the call.  Needs an open transaction with a snapshot; the
+ * caller commits.  ERRORs on SPI failure.
+ */
+List *
+outbox_claim(int limit, int64 after)
+{
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+	Datum		values[3];
+	MemoryContext outer = CurrentMemoryContext;
+	List	   *rows = NIL;
+	uint64		i;
+	int			ret;
+
+	keep_plan(&claim_plan,
+			  "UPDATE notify.outbox o SET status = 'in_flight', queued = false, "
+			  "       lease_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2) "
+			  " WHERE o.id = ANY (ARRAY(SELECT id FROM notify.outbox WHERE queued AND id > $3 "
+			  "                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
+			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
+			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base",
+			  3, types);
+	values[0] = Int32GetDatum(limit);
+	values[1] = Int32GetDatum(notify_ext_lease);
+	values[2] = Int64GetDatum(after);
+	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not claim outbox rows: %s", SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		OutboxRow  *row = MemoryContextAllocZero(outer, sizeof(OutboxRow));
+		MemoryContext old;
+		bool		isnull;
+
+		row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		row->event_id = copy_value(tup, desc, 2, outer);
+		row->notification_id = copy_value(tup, desc, 3, outer);
+		row->resource = copy_value(tup, desc, 4, outer);
+		row->event = copy_value(tup, desc, 5, outer);
+		row->entity_id = copy_value(tup, desc, 6, outer);
+		row->payload = copy_value(tup, desc, 7, outer);
+		row->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+		row->next_attempt_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+		row->attempts_base = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+		old = MemoryContextSwitchTo(outer);
+		rows = lappend(rows, row);
+		MemoryContextSwitchTo(old);
+	}
+	list_sort(rows, cmp_row_id);
+	return rows;
+}
+
+/*
+ * outbox_reclaim_all
+ *		Return every in_flight row to pending.  Only the single worker that
+ *		owns the database calls this, at start, when every in_flight row
+ *		belongs to a worker that is gone.  Returns the number of rows.
+ */
+uint64
+outbox_reclaim_all(void)
+{
+	int			ret;
+
+	keep_plan(&reclaim_plan,
+			  "UPDATE notify.outbox SET status = 'pending', queued = true, lease_until = NULL "
+			  " WHERE status = 'in_flight'", 0, NULL);
+	ret = SPI_execute_plan(reclaim_plan, NULL, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "could not reclaim outbox rows: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+/* Build a one-dimensional array datum from `n` datums with nulls */
+static Datum
+make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+/*
+ * outbox_record
+ *		Write a batch of attempt outcomes (OutboxOutcome *): one UPDATE of the
+ *		outbox rows and one INSERT of the attempts that did not deliver.
+ *		Needs an open transaction; ERRORs on SPI failure.
+ */
+void
+outbox_record(List *outcomes)
+{
+	int			n = list_length(outcomes);
+	Oid			types[9] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID,
+	INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4OID};
+	Datum		args[9];
+	Datum	   *cols[8];
+	bool	   *nulls[8];
+	ListCell   *lc;
+	int			c,
+				i = 0,
+				ret;
+
+	if (n == 0)
+		return;
+	keep_plan(&record_plan,
+			  "WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+			  "             pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+			  "             pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) "
+			  "             AS u(id, status, attempt, at, dur, code, err, next)), "
+			  "     a AS (INSERT INTO notify.attempt "
+			  "            SELECT id, attempt, at, dur, code, err FROM u "
+			  "             WHERE status <> 'delivered') "
+			  "UPDATE notify.outbox o SET status = u.status, attempts = u.attempt, "
+			  "       last_attempt_at = u.at, last_duration_ms = u.dur, "
+			  "       last_status = u.code, last_error = u.err, "
+			  "       delivered_at = CASE WHEN u.status = 'delivered' THEN pg_catalog.now() END, "
+			  "       next_attempt_at = COALESCE(u.next, o.next_attempt_at), "
+			  "       lease_until = CASE WHEN u.status = 'in_flight' "
+			  "                     THEN u.next + pg_catalog.make_interval(secs => $9) END "
+			  "  FROM u WHERE o.id = u.id AND o.id = ANY ($1)",
+			  9, types);
+
+	for (c = 0; c < 8; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+	foreach(lc, outcomes)
+	{
+		OutboxOutcome *o = lfirst(lc);
+
+		cols[0][i] = Int64GetDatum(o->id);
+		cols[1][i] = CStringGetTextDatum(o->status);
+		cols[2][i] = Int32GetDatum(o->attempt);
+		cols[3][i] = TimestampTzGetDatum(o->attempted_at);
+		cols[4][i] = Int32GetDatum(o->duration_ms);
+		cols[5][i] = Int32GetDatum(o->status_code);
+		nulls[5][i] = (o->status_code == 0);
+		if (o->error)
+			cols[6][i] = CStringGetTextDatum(o->error);
+		else
+			nulls[6][i] = true;
+		cols[7][i] = TimestampTzGetDatum(o->next_attempt_at);
+		nulls[7][i] = (strcmp(o->status, "in_flight") != 0);
+		i++;
+	}
+	args[0] = make_array(cols[0], nulls[0], n, INT8OID);
+	args[1] = make_array(cols[1], nulls[1], n, TEXTOID);
+	args[2] = make_array(cols[2], nulls[2], n, INT4OID);
+	args[3] = make_array(cols[3], nulls[3], n, TIMESTAMPTZOID);
+	args[4] = make_array(cols[4], nulls[4], n, INT4OID);
+	args[5] = make_array(cols[5], nulls[5], n, INT4OID);
+	args[6] = make_array(cols[6], nulls[6], n, TEXTOID);
+	args[7] = make_array(cols[7], nulls[7], n, TIMESTAMPTZOID);
+	args[8] = Int32GetDatum(notify_ext_lease);
+
+	ret = SPI_execute_plan(record_plan, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "could not record delivery outcomes: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * outbox_purge
+ *		Apply retention: delete delivered rows older than
+ *		notify_ext.retention_delivered and failed rows older than
+ *		notify_ext.retention_failed, with their attempts.  Returns the number
+ *		of outbox rows deleted.  Needs an open transaction.
+ */
+uint64
+outbox_purge(void)
+{
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	int			ret;
+
+	keep_plan(&purge_plan,
+			  "WITH d AS (DELETE FROM notify.outbox "
+			  "            WHERE (status = 'delivered' AND delivered_at < "
+			  "                   pg_catalog.now() - pg_catalog.make_interval(secs => $1)) "
+			  "               OR (status = 'failed' AND last_attempt_at < "
+			  "                   pg_catalog.now() - pg_catalog.make_interval(secs => $2)) "
+			  "           RETURNING id) "
+			  "DELETE FROM notify.attempt a USING d WHERE a.outbox_id = d.id "
+			  "RETURNING 1",
+			  2, types);
+	values[0] = Int32GetDatum(notify_ext_retention_delivered);
+	values[1] = Int32GetDatum(notify_ext_retention_failed);
+	ret = SPI_execute_plan(purge_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "could not purge the outbox: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}

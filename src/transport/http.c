@@ -1,0 +1,1323 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *	  Webhook delivery (<http> actions) over one libcurl multi handle.
+ *
+ * One delivery worker owns one multi handle.  http_start() adds a POST or
+ * PUT transfer to it, http_poll() drives every transfer for a bounded time
+ * and http_next_result() hands back finished transfers one at a time.
+ * Keep-alive comes from the multi's connection cache (at most
+ * notify_ext.max_host_connections connections per host; transfers beyond
+ * that wait inside libcurl); easy handles are recycled through a free list.
+ *
+ * Request: the action's URL (basic credentials from its user info, basic
+ * authentication only), method POST or PUT, the body as given, headers
+ * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
+ * notify_ext/1.0 and an empty Expect (no 100-continue round trip).
+ * Protocols http and https only; redirects are not followed (a 3xx is
+ * just a status); proxies from the environment are ignored (the SSRF guard
+ * must see the receiver's own address).  Timeouts: the action's timeout as
+ * the total time (0 = none), notify_ext.connect_timeout for connecting.
+ * The response body is discarded, except its first HTTP_RESPONSE_KEEP bytes
+ * which end up in the error message of a non-2xx answer.
+ *
+ * Delivered means a 2xx status and a transfer that completed (CURLE_OK).
+ * A status line followed by a stall past the timeout, or by a connection
+ * closed before the body announced by Content-Length or chunked encoding
+ * was complete, is a failed attempt with the status seen and libcurl's
+ * error, retried like a timeout: the receiver may not have processed the
+ * event.  One deliberate exception: the body is read up to
+ * HTTP_RESPONSE_MAX bytes only.  Beyond that, http_write_body stops the
+ * transfer (libcurl then closes the connection) and the answer counts as
+ * complete, because the receiver has sent its whole header and that much
+ * body: a receiver answering 2xx with an endless or 4 GB body must not
+ * hold a connection and the worker's time until the timeout, and is
+ * delivered.  A body cut short or stalled below that size is the
+ * receiver's failure and is not delivered.
+ *
+ * SSRF guard (rules and parsing in transport/hostcheck.c):
+ * notify_ext.denied_hosts and notify_ext.allowed_hosts are parsed again
+ * when http_configure() or http_start() sees a new value, never per
+ * transfer.  Before a transfer starts, its host name (or IP literal) is
+ * checked; a name that only an address rule could decide passes on to the
+ * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
+ * every address libcurl is about to connect to (so DNS answers cannot
+ * sneak around the lists).  A refused host is reported in the result
+ * (HttpResult.refused) and never retried.  When the lists change while
+ * transfers are running, connections already in the cache could bypass
+ * the connect-time check: new transfers then ask for fresh connections
+ * until the multi handle can be replaced (as soon as no transfer is
+ * running).
+ *
+ * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
+ * multi handle lives for the process and is freed by an on_proc_exit
+ * callback, which also frees every easy handle and header list.  A
+ * transfer's easy handle, header list and body copy live from http_start()
+ * until its result is popped, then the handle is reset and pooled;
+ * http_abort_all() frees every transfer and pooled handle.  Transfer
+ * bookkeeping is palloc'd in a child of TopMemoryContext.  Result error
+ * strings are palloc'd in the context that is current at http_next_result(),
+ * so callers may start transfers from a short-lived context.
+ *
+ * The libcurl callbacks never ereport and never palloc; they only record
+ * what happened in the transfer.  No transaction is open while this module
+ * runs and it uses neither SPI nor the catalog.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/transport/http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "fmgr.h"
+#include "lib/ilist.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "transport/hostcheck.h"
+#include "transport/http.h"
+
+/* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
+StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
+				 "notify_ext requires libcurl 7.85.0 or later");
+
+#define HTTP_USER_AGENT			"notify_ext/1.0"
+#define HTTP_RESPONSE_KEEP		256 /* response bytes kept for messages */
+#define HTTP_RESPONSE_MAX		65536	/* response body bytes read at most */
+#define HTTP_POLL_SLICE_MS		250 /* longest wait between interrupt checks */
+
+/*---- Local types ----*/
+
+/* One transfer; it is always in exactly one of the three lists */
+typedef struct HttpTransfer
+{
+	dlist_node	node;
+	CURL	   *easy;			/* owned, never NULL */
+	struct curl_slist *headers; /* owned, NULL when idle */
+	char	   *body;			/* copy of the request body, HttpContext */
+	char	   *host;			/* normalized host name, HttpContext */
+	char	   *secret;			/* URL password as written, or NULL */
+	char	   *secret_decoded; /* URL password percent-decoded, or NULL */
+	void	   *arg;
+	TimestampTz start;
+	CURLcode	code;
+	long		status;
+	int			duration_ms;
+	int			retry_after_ms;
+	bool		refused;		/* set by http_open_socket */
+	HostVerdict verdict;		/* why, when refused */
+	char		refused_addr[INET6_ADDRSTRLEN];
+	size_t		resp_len;		/* bytes kept in resp */
+	size_t		resp_read;		/* body bytes read */
+	bool		resp_cut;		/* http_write_body stopped reading */
+	char		resp[HTTP_RESPONSE_KEEP];
+	char		errbuf[CURL_ERROR_SIZE];
+} HttpTransfer;
+
+/*---- Local variables ----*/
+
+static bool http_initialized = false;
+static bool http_curl_global = false;	/* curl_global_init succeeded */
+static MemoryContext HttpContext = NULL;
+static MemoryContext HttpHostsContext = NULL;
+static CURLM *http_multi = NULL;
+
+static dlist_head http_active = DLIST_STATIC_INIT(http_active);
+static dlist_head http_done = DLIST_STATIC_INIT(http_done);
+static dlist_head http_idle = DLIST_STATIC_INIT(http_idle);
+static int	http_nactive = 0;
+static int	http_ndone = 0;
+
+static bool http_fresh_pending = false;
+
+/*---- Checked setopt ----*/
+
+#define HTTP_SETOPT(easy, opt, val) \
+	do { \
+		CURLcode	setopt_rc_ = curl_easy_setopt((easy), (opt), (val)); \
+		if (setopt_rc_ != CURLE_OK) \
+			elog(ERROR, "could not set libcurl option %s: %s", \
+				 #opt, curl_easy_strerror(setopt_rc_)); \
+	} while (0)
+
+#define HTTP_MULTI_SETOPT(multi, opt, val) \
+	do { \
+		CURLMcode	msetopt_rc_ = curl_multi_setopt((multi), (opt), (val)); \
+		if (msetopt_rc_ != CURLM_OK) \
+			elog(ERROR, "could not set libcurl multi option %s: %s", \
+				 #opt, curl_multi_strerror(msetopt_rc_)); \
+	} while (0)
+
+/*---- Local function declarations ----*/
+
+static void http_create_contexts(void);
+static void http_on_exit(int code, Datum arg);
+static void http_multi_options(void);
+static void http_renew_multi(void);
+static void http_load_host_lists(void);
+static bool http_parse_url(const char *url, char **host, char **secret,
+						   char **secret_decoded, char **error);
+static HttpTransfer *http_get_transfer(void);
+static void http_setup(HttpTransfer *t, const NotifyAction *action,
+					   const char *body, size_t len, const char *content_type,
+					   const char *event_id, const char *notification_id);
+static void http_add_header(HttpTransfer *t, const char *name,
+							const char *value);
+static void http_release(HttpTransfer *t);
+static void http_destroy(HttpTransfer *t, bool attached);
+static void http_perform(void);
+static void http_collect(void);
+static int	http_retry_after(CURL *easy);
+static char *http_result_error(HttpTransfer *t);
+static void http_append_clean(StringInfo buf, const char *s, size_t len);
+static char *http_mask(char *msg, const char *secret);
+static size_t http_write_body(char *ptr, size_t size, size_t nmemb,
+							  void *userdata);
+static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
+									  struct curl_sockaddr *address);
+
+
+/* ---------------------------------------------------------------------
+ * Process lifetime
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_init
+ *		Set up libcurl and the multi handle for this process.
+ *
+ * Call once per worker process, before anything else here; later calls do
+ * nothing.  Registers an on_proc_exit callback that frees every libcurl
+ * object.  ERRORs when libcurl cannot be initialized.
+ */
+void
+http_init(void)
+{
+	CURLcode	rc;
+
+	if (http_initialized)
+		return;
+
+	http_create_contexts();
+
+	if (!http_curl_global)
+	{
+		rc = curl_global_init(CURL_GLOBAL_ALL);
+		if (rc != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not initialize libcurl: %s",
+							curl_easy_strerror(rc))));
+		http_curl_global = true;
+		on_proc_exit(http_on_exit, (Datum) 0);
+	}
+
+	http_multi = curl_multi_init();
+	if (http_multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	http_initialized = true;
+
+	http_configure();
+}
+
+/*
+ * http_create_contexts
+ *		Create the module's memory contexts, once.
+ */
+static void
+http_create_contexts(void)
+{
+	if (HttpContext != NULL)
+		return;
+	HttpContext = AllocSetContextCreate(TopMemoryContext,
+										"notify_ext HTTP",
+										ALLOCSET_DEFAULT_SIZES);
+	HttpHostsContext = AllocSetContextCreate(HttpContext,
+											 "notify_ext HTTP hosts",
+											 ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * http_on_exit
+ *		on_proc_exit callback: free every libcurl object.
+ *
+ * Runs with no libcurl call in progress (the callbacks never ereport), so
+ * every handle is in a consistent state.
+ */
+static void
+http_on_exit(int code, Datum arg)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &http_active)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
+	dlist_foreach_modify(iter, &http_done)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	dlist_foreach_modify(iter, &http_idle)
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	http_nactive = http_ndone = 0;
+
+	if (http_multi != NULL)
+		curl_multi_cleanup(http_multi);
+	http_multi = NULL;
+	http_initialized = false;
+
+	if (http_curl_global)
+		curl_global_cleanup();
+	http_curl_global = false;
+}
+
+/*
+ * http_configure
+ *		Apply the current settings: connection limits and host lists.
+ *
+ * Call after every configuration reload (and http_init calls it).  The host
+ * lists are parsed again only when their text changed; invalid entries are
+ * reported with WARNING.  ERRORs only on libcurl failures (bugs).
+ */
+void
+http_configure(void)
+{
+	http_load_host_lists();
+
+	if (http_multi == NULL)
+		return;
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+	else
+		http_multi_options();
+}
+
+/*
+ * http_multi_options
+ *		Set the connection limits of the multi handle from the settings.
+ *
+ * The connection cache holds four connections per allowed host connection,
+ * and at least one per transfer that may be in flight.
+ */
+static void
+http_multi_options(void)
+{
+	long		per_host = Max(notify_ext_max_host_connections, 1);
+	long		cache = Max(4 * per_host, (long) notify_ext_max_inflight);
+
+	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAXCONNECTS, cache);
+}
+
+/*
+ * http_renew_multi
+ *		Replace the multi handle, dropping its connection cache.
+ *
+ * Only called with no transfer attached.  ERRORs when out of memory.
+ */
+static void
+http_renew_multi(void)
+{
+	Assert(http_nactive == 0);
+
+	if (http_multi != NULL)
+		curl_multi_cleanup(http_multi);
+	http_multi = curl_multi_init();
+	if (http_multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	http_fresh_pending = false;
+	http_multi_options();
+}
+
+
+/* ---------------------------------------------------------------------
+ * Host lists (SSRF guard)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_load_host_lists
+ *		Parse notify_ext.allowed_hosts and denied_hosts if they changed.
+ *
+ * The parsed lists live in HttpHostsContext (http_host_lists_load).  A
+ * change after the first load makes new transfers use fresh connections
+ * until the multi handle is replaced (see the file banner).
+ */
+static void
+http_load_host_lists(void)
+{
+	http_create_contexts();
+	if (http_host_lists_load(notify_ext_allowed_hosts, notify_ext_denied_hosts,
+							 HttpHostsContext) &&
+		http_multi != NULL)
+		http_fresh_pending = true;
+}
+
+PG_FUNCTION_INFO_V1(notify_ext_check_url_host);
+
+/*
+ * notify_ext_check_url_host
+ *		SQL notify.check_url_host(url text, allowed_hosts text,
+ *		denied_hosts text) RETURNS text (API: private).
+ *
+ * Runs the SSRF guard on url the way a delivery does, with the given host
+ * lists (a NULL list: the setting's current value), parsed as the settings
+ * are: the URL and host checks of http_start(), then for a host name the
+ * connect-time check (http_check_address, as in http_open_socket) on every
+ * address getaddrinfo() gives, as libcurl resolves.  Returns the message a
+ * delivery would record for the first refusal or an unusable URL, or NULL
+ * when every address may be connected to (NULL for a NULL url).  Never
+ * contains the URL or its password.  Invalid list entries give WARNINGs.
+ * ERRORs only when out of memory.
+ */
+Datum
+notify_ext_check_url_host(PG_FUNCTION_ARGS)
+{
+	char	   *url;
+	char	   *host;
+	char	   *secret;
+	char	   *secret_decoded;
+	char	   *error = NULL;
+	char	   *raw = NULL;
+	HostVerdict verdict;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	url = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	http_create_contexts();
+	(void) http_host_lists_load(PG_ARGISNULL(1) ? notify_ext_allowed_hosts :
+								text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								PG_ARGISNULL(2) ? notify_ext_denied_hosts :
+								text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								HttpHostsContext);
+	if (!http_parse_url(url, &host, &secret, &secret_decoded, &error))
+		PG_RETURN_TEXT_P(cstring_to_text(error));
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	if (secret_decoded)
+		explicit_bzero(secret_decoded, strlen(secret_decoded));
+
+	verdict = http_check_host(host);
+	if (verdict == HOST_UNDECIDED)
+	{
+		struct addrinfo hints;
+		struct addrinfo *res = NULL;
+		struct addrinfo *ai;
+		int			rc;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+		if (rc != 0)
+			raw = psprintf("could not resolve host \"%s\": %s",
+						   host, gai_strerror(rc));
+		verdict = HOST_PERMITTED;
+		for (ai = res; rc == 0 && ai != NULL; ai = ai->ai_next)
+		{
+			/* as libcurl hands it over: room for any address after addr */
+			union
+			{
+				struct curl_sockaddr sa;
+				char		space[offsetof(struct curl_sockaddr, addr) +
+								  sizeof(struct sockaddr_storage)];
+			}			csa;
+			HostAddr	addr;
+			char		text[INET6_ADDRSTRLEN];
+
+			memset(&csa, 0, sizeof(csa));
+			csa.sa.family = ai->ai_family;
+			csa.sa.socktype = ai->ai_socktype;
+			csa.sa.protocol = ai->ai_protocol;
+			csa.sa.addrlen = Min(ai->ai_addrlen, sizeof(struct sockaddr_storage));
+			memcpy(csa.space + offsetof(struct curl_sockaddr, addr),
+				   ai->ai_addr, csa.sa.addrlen);
+			if (!http_host_addr_from_sockaddr(&csa.sa, &addr))
+				continue;
+			verdict = http_check_address(host, &addr);
+			if (verdict != HOST_PERMITTED)
+			{
+				if (inet_ntop(addr.family, addr.bytes, text, sizeof(text)) == NULL)
+					text[0] = '\0';
+				raw = http_refusal_message(host, text, verdict);
+				break;
+			}
+		}
+		if (res != NULL)
+			freeaddrinfo(res);
+	}
+	else if (verdict != HOST_PERMITTED)
+		raw = http_refusal_message(host, NULL, verdict);
+
+	if (raw != NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		http_append_clean(&buf, raw, strlen(raw));
+		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+	}
+	PG_RETURN_NULL();
+}
+
+
+
+
+/* ---------------------------------------------------------------------
+ * Starting transfers
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_parse_url
+ *		Check that url is an http or https URL and extract its host and
+ *		password.
+ *
+ * On success returns true with *host (normalized) and *secret,
+ * *secret_decoded (the URL password as written and percent-decoded, or
+ * NULL) palloc'd in CurrentMemoryContext.  Otherwise returns false with
+ * *error palloc'd there; the message never contains the URL.  The CURLU
+ * handle and libcurl's strings are freed on every path.
+ */
+static bool
+http_parse_url(const char *url, char **host, char **secret,
+			   char **secret_decoded, char **error)
+{
+	CURLU	   *u;
+	CURLUcode	uc;
+	char	   *scheme = NULL;
+	char	   *h = NULL;
+	char	   *pw = NULL;
+	char	   *pwd = NULL;
+	volatile bool ok = false;
+
+	*host = *secret = *secret_decoded = NULL;
+
+	u = curl_url();
+	if (u == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl URL handle.")));
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_HOST, &h, CURLU_URLDECODE);
+	if (uc == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
+		(void) curl_url_get(u, CURLUPART_PASSWORD, &pwd, CURLU_URLDECODE);
+	curl_url_cleanup(u);
+
+	PG_TRY();
+	{
+		if (uc != CURLUE_OK)
+			*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
+		else if (pg_strcasecmp(scheme, "http") != 0 &&
+				 pg_strcasecmp(scheme, "https") != 0)
+			*error = psprintf("URL scheme \"%s\" is not supported", scheme);
+		else if (h == NULL || h[0] == '\0')
+			*error = pstrdup("invalid URL: no host");
+		else
+		{
+			*host = pstrdup(h);
+			http_host_normalize(*host);
+			if (pw != NULL && pw[0] != '\0')
+				*secret = pstrdup(pw);
+			if (pwd != NULL && pwd[0] != '\0')
+				*secret_decoded = pstrdup(pwd);
+			ok = true;
+		}
+	}
+	PG_FINALLY();
+	{
+		if (pw != NULL)
+			explicit_bzero(pw, strlen(pw));
+		if (pwd != NULL)
+			explicit_bzero(pwd, strlen(pwd));
+		curl_free(scheme);
+		curl_free(h);
+		curl_free(pw);
+		curl_free(pwd);
+	}
+	PG_END_TRY();
+
+	return ok;
+}
+
+/*
+ * http_start
+ *		Start delivering body to the URL of an <http> action.
+ *
+ * arg comes back in the HttpResult.  body (len bytes) is copied, so the
+ * caller may free it at once; content_type, event_id and notification_id
+ * become headers (NULL leaves the header out).  Returns true when the
+ * transfer was added (its result arrives through http_next_result), false
+ * with *error palloc'd in CurrentMemoryContext when it was refused before
+ * any transfer: invalid URL, scheme other than http(s), or host refused by
+ * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
+ * on libcurl misuse (bugs); nothing is leaked then.
+ */
+bool
+http_start(void *arg, const NotifyAction *action, const char *body,
+		   size_t len, const char *content_type, const char *event_id,
+		   const char *notification_id, char **error)
+{
+	char	   *host;
+	char	   *secret;
+	char	   *secret_decoded;
+	HostVerdict verdict;
+	HttpTransfer *volatile t;
+	CURLMcode	mc;
+
+	if (!http_initialized)
+		elog(ERROR, "HTTP transport used before http_init");
+	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
+		elog(ERROR, "HTTP transport called for an action that is not HTTP");
+	if (body == NULL && len > 0)
+		elog(ERROR, "HTTP transport called without a body");
+
+	http_load_host_lists();
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+
+	*error = NULL;
+	if (!http_parse_url(action->url, &host, &secret, &secret_decoded, error))
+		return false;
+
+	verdict = http_check_host(host);
+	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
+	{
+		StringInfoData buf;
+		char	   *raw = http_refusal_message(host, NULL, verdict);
+
+		initStringInfo(&buf);
+		http_append_clean(&buf, raw, strlen(raw));
+		*error = buf.data;
+		pfree(raw);
+		pfree(host);
+		if (secret)
+			pfree(secret);
+		if (secret_decoded)
+			pfree(secret_decoded);
+		return false;
+	}
+
+	t = http_get_transfer();
+	PG_TRY();
+	{
+		t->arg = arg;
+		t->host = MemoryContextStrdup(HttpContext, host);
+		if (secret)
+			t->secret = MemoryContextStrdup(HttpContext, secret);
+		if (secret_decoded)
+			t->secret_decoded = MemoryContextStrdup(HttpContext, secret_decoded);
+		http_setup(t, action, body, len, content_type, event_id,
+				   notification_id);
+		mc = curl_multi_add_handle(http_multi, t->easy);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not add an HTTP transfer: %s",
+				 curl_multi_strerror(mc));
+	}
+	PG_CATCH();
+	{
+		http_release(t);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	dlist_push_tail(&http_active, &t->node);
+	http_nactive++;
+
+	pfree(host);
+	if (secret)
+	{
+		explicit_bzero(secret, strlen(secret));
+		pfree(secret);
+	}
+	if (secret_decoded)
+	{
+		explicit_bzero(secret_decoded, strlen(secret_decoded));
+		pfree(secret_decoded);
+	}
+	return true;
+}
+
+/*
+ * http_get_transfer
+ *		A transfer with an easy handle, from the free list or new.
+ *
+ * The transfer is in no list.  ERRORs when out of memory.
+ */
+static HttpTransfer *
+http_get_transfer(void)
+{
+	HttpTransfer *t;
+
+	if (!dlist_is_empty(&http_idle))
+		return dlist_container(HttpTransfer, node,
+							   dlist_pop_head_node(&http_idle));
+
+	t = MemoryContextAllocZero(HttpContext, sizeof(HttpTransfer));
+	t->easy = curl_easy_init();
+	if (t->easy == NULL)
+	{
+		pfree(t);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl handle.")));
+	}
+	return t;
+}
+
+/*
+ * http_setup
+ *		Fill a transfer's state and set every option of its easy handle.
+ *
+ * ERRORs when out of memory or when libcurl refuses an option (a bug); the
+ * caller then releases the transfer, which frees what was set up.
+ */
+static void
+http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
+		   size_t len, const char *content_type, const char *event_id,
+		   const char *notification_id)
+{
+	CURL	   *e = t->easy;
+
+	t->code = CURLE_OK;
+	t->status = 0;
+	t->duration_ms = 0;
+	t->retry_after_ms = -1;
+	t->refused = false;
+	t->verdict = HOST_PERMITTED;
+	t->refused_addr[0] = '\0';
+	t->resp_len = 0;
+	t->resp_read = 0;
+	t->resp_cut = false;
+	t->errbuf[0] = '\0';
+	t->start = GetCurrentTimestamp();
+
+	/* the body must outlive the caller's copy: it is sent later */
+	t->body = MemoryContextAllocExtended(HttpContext, len + 1, MCXT_ALLOC_HUGE);
+	if (len > 0)
+		memcpy(t->body, body, len);
+	t->body[len] = '\0';
+
+	if (content_type != NULL)
+		http_add_header(t, "Content-Type", content_type);
+	if (event_id != NULL)
+		http_add_header(t, "X-Notify-Event-Id", event_id);
+	if (notification_id != NULL)
+		http_add_header(t, "X-Notify-Notification-Id", notification_id);
+	http_add_header(t, "Expect", NULL);
+
+	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);
+	HTTP_SETOPT(e, CURLOPT_URL, action->url);
+	HTTP_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+	HTTP_SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(e, CURLOPT_PROXY, "");
+	HTTP_SETOPT(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+	HTTP_SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+	HTTP_SETOPT(e, CURLOPT_POSTFIELDS, t->body);
+	if (action->put)
+		HTTP_SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
+	HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(action->timeout_s, 0));
+	HTTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long) Max(notify_ext_connect_timeout, 1));
+	HTTP_SETOPT(e, CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	HTTP_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
+	HTTP_SETOPT(e, CURLOPT_WRITEFUNCTION, http_write_body);
+	HTTP_SETOPT(e, CURLOPT_WRITEDATA, (void *) t);
+	HTTP_SETOPT(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	HTTP_SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	HTTP_SETOPT(e, CURLOPT_OPENSOCKETDATA, (void *) t);
+	if (http_fresh_pending)
+		HTTP_SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
+}
+
+/*
+ * http_add_header
+ *		Append "name: value" to the transfer's header list; a NULL value
+ *		gives "name:", which makes libcurl leave the header out.
+ *
+ * Control characters in value become spaces (no header injection).
+ * ERRORs when out of memory; the list built so far stays owned by t.
+ */
+static void
+http_add_header(HttpTransfer *t, const char *name, const char *value)
+{
+	StringInfoData line;
+	struct curl_slist *list;
+	const char *c;
+
+	initStringInfo(&line);
+	appendStringInfo(&line, "%s:", name);
+	if (value != NULL)
+	{
+		appendStringInfoChar(&line, ' ');
+		for (c = value; *c; c++)
+			appendStringInfoChar(&line,
+								 ((unsigned char) *c < 0x20 || *c == 0x7F) ? ' ' : *c);
+	}
+
+	list = curl_slist_append(t->headers, line.data);
+	pfree(line.data);
+	if (list == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not build the headers of an HTTP request.")));
+	t->headers = list;
+}
+
+/*
+ * http_release
+ *		Free what a transfer owns for one request and put it on the free
+ *		list.  The easy handle must not be attached to the multi handle.
+ */
+static void
+http_release(HttpTransfer *t)
+{
+	if (t->headers != NULL)
+		curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	if (t->body != NULL)
+		pfree(t->body);
+	t->body = NULL;
+	if (t->host != NULL)
+		pfree(t->host);
+	t->host = NULL;
+	if (t->secret != NULL)
+	{
+		explicit_bzero(t->secret, strlen(t->secret));
+		pfree(t->secret);
+	}
+	t->secret = NULL;
+	if (t->secret_decoded != NULL)
+	{
+		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
+		pfree(t->secret_decoded);
+	}
+	t->secret_decoded = NULL;
+	t->arg = NULL;
+
+	/* forget every option, keep nothing pointing at freed memory */
+	curl_easy_reset(t->easy);
+	dlist_push_head(&http_idle, &t->node);
+}
+
+/*
+ * http_destroy
+ *		Free a transfer completely (it must already be out of its list, or
+ *		its list be abandoned by the caller).  attached: the easy handle is
+ *		still in the multi handle.
+ */
+static void
+http_destroy(HttpTransfer *t, bool attached)
+{
+	if (attached && http_multi != NULL)
+		(void) curl_multi_remove_handle(http_multi, t->easy);
+	if (t->headers != NULL)
+		curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	curl_easy_cleanup(t->easy);
+	t->easy = NULL;
+	if (t->body != NULL)
+		pfree(t->body);
+	if (t->host != NULL)
+		pfree(t->host);
+	if (t->secret != NULL)
+	{
+		explicit_bzero(t->secret, strlen(t->secret));
+		pfree(t->secret);
+	}
+	if (t->secret_decoded != NULL)
+	{
+		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
+		pfree(t->secret_decoded);
+	}
+	pfree(t);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Driving transfers and collecting results
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_inflight
+ *		Number of transfers started whose result has not been popped yet
+ *		(running, waiting for a connection, or finished but not popped).
+ */
+int
+http_inflight(void)
+{
+	return http_nactive + http_ndone;
+}
+
+/*
+ * http_poll
+ *		Run the transfers for at most timeout_ms milliseconds.
+ *
+ * Returns as soon as at least one finished transfer waits to be popped
+ * (at once if one already does), when none is running, or when the time
+ * is up; it never waits longer than timeout_ms (0: just make progress).
+ * Waits in slices of at most HTTP_POLL_SLICE_MS with CHECK_FOR_INTERRUPTS
+ * in between, so a pending die() ends the process here; the module's
+ * state stays consistent if it does.  ERRORs only on libcurl failure.
+ */
+void
+http_poll(int timeout_ms)
+{
+	TimestampTz deadline;
+
+	if (!http_initialized)
+		return;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   Max(timeout_ms, 0));
+	for (;;)
+	{
+		TimestampTz now;
+		int64		remaining;
+		int			numfds;
+		CURLMcode	mc;
+
+		http_perform();
+		if (http_ndone > 0 || http_nactive == 0)
+			break;
+
+		now = GetCurrentTimestamp();
+		remaining = (deadline - now) / 1000;
+		if (remaining <= 0)
+			break;
+
+		mc = curl_multi_poll(http_multi, NULL, 0,
+							 (int) Min(remaining, HTTP_POLL_SLICE_MS), &numfds);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not wait for HTTP transfers: %s",
+				 curl_multi_strerror(mc));
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * http_perform
+ *		Let libcurl make progress, then move finished transfers to the
+ *		done list.
+ */
+static void
+http_perform(void)
+{
+	int			running;
+	CURLMcode	mc;
+
+	mc = curl_multi_perform(http_multi, &running);
+	if (mc != CURLM_OK)
+		elog(ERROR, "could not run HTTP transfers: %s",
+			 curl_multi_strerror(mc));
+	http_collect();
+}
+
+/*
+ * http_collect
+ *		Read libcurl's completion messages: record each outcome, detach the
+ *		easy handle (its connection returns to the cache) and move the
+ *		transfer to the done list.
+ */
+static void
+http_collect(void)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
+	{
+		CURL	   *easy = msg->easy_handle;
+		CURLcode	code = msg->data.result;
+		char	   *priv = NULL;
+		HttpTransfer *t;
+		CURLMcode	mc;
+		long		ms;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
+			priv == NULL)
+			elog(ERROR, "finished HTTP transfer has no owner");
+		t = (HttpTransfer *) priv;
+
+		/*
+		 * A body longer than HTTP_RESPONSE_MAX was cut by http_write_body,
+		 * which libcurl reports as a write error: the status line, the
+		 * header and that much body arrived, so the answer is complete as
+		 * far as delivery goes (see the file banner).
+		 */
+		if (code == CURLE_WRITE_ERROR && t->resp_cut)
+			code = CURLE_OK;
+		t->code = code;
+		if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status) != CURLE_OK)
+			t->status = 0;
+		t->retry_after_ms = http_retry_after(easy);
+
+		mc = curl_multi_remove_handle(http_multi, easy);
+		if (mc != CURLM_OK)
+			elog(ERROR, "could not detach a finished HTTP transfer: %s",
+				 curl_multi_strerror(mc));
+
+		ms = TimestampDifferenceMilliseconds(t->start, GetCurrentTimestamp());
+		t->duration_ms = (int) Min(ms, (long) INT_MAX);
+
+		dlist_delete(&t->node);
+		http_nactive--;
+		dlist_push_tail(&http_done, &t->node);
+		http_ndone++;
+	}
+}
+
+/*
+ * http_retry_after
+ *		Milliseconds asked for by the last response's Retry-After header
+ *		(delay in seconds or an HTTP date), or -1 when absent or unreadable.
+ *		A date in the past gives 0; huge values are capped at INT_MAX.
+ */
+static int
+http_retry_after(CURL *easy)
+{
+	struct curl_header *h;
+	const char *p;
+	int64		secs = 0;
+	bool		digits = false;
+
+	if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+		h->value == NULL)
+		return -1;
+
+	p = h->value;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p >= '0' && *p <= '9')
+	{
+		digits = true;
+		if (secs < (int64) INT_MAX)
+			secs = secs * 10 + (*p - '0');
+		p++;
+	}
+	if (digits)
+	{
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0')
+			return -1;
+	}
+	else
+	{
+		time_t		when = curl_getdate(h->value, NULL);
+		time_t		now = time(NULL);
+
+		if (when == (time_t) -1)
+			return -1;
+		secs = (when > now) ? (int64) (when - now) : 0;
+	}
+	return (int) Min(secs * 1000, (int64) INT_MAX);
+}
+
+/*
+ * http_next_result
+ *		Pop the oldest finished transfer into *res.
+ *
+ * Returns false when none is waiting.  res->error is palloc'd in
+ * CurrentMemoryContext.  The transfer's libcurl objects go back to the pool.
+ * ERRORs only when out of memory; the result then stays queued.
+ */
+bool
+http_next_result(HttpResult *res)
+{
+	HttpTransfer *t;
+	char	   *error;
+
+	if (dlist_is_empty(&http_done))
+		return false;
+	t = dlist_head_element(HttpTransfer, node, &http_done);
+
+	error = http_result_error(t);
+
+	res->arg = t->arg;
+	res->status = t->status;
+	res->curl_code = (t->refused && t->code != CURLE_OK) ?
+		(int) CURLE_COULDNT_CONNECT : (int) t->code;
+	res->delivered = (t->code == CURLE_OK &&
+					  t->status >= 200 && t->status <= 299);
+	res->refused = (t->refused && t->code != CURLE_OK);
+	res->error = error;
+	res->duration_ms = t->duration_ms;
+	res->retry_after_ms = t->retry_after_ms;
+
+	dlist_delete(&t->node);
+	http_ndone--;
+	http_release(t);
+
+	if (http_fresh_pending && http_nactive == 0)
+		http_renew_multi();
+	return true;
+}
+
+/*
+ * http_result_error
+ *		The error message of a finished transfer, or NULL for a 2xx answer.
+ *
+ * In order: a connection refused by the host lists, libcurl's error text
+ * (its error buffer, or the generic text of the code), "HTTP status N"
+ * followed by the start of the response body.  Cleaned (no control
+ * characters, valid in the database encoding) and with the URL password
+ * masked.  palloc'd in CurrentMemoryContext.
+ */
+static char *
+http_result_error(HttpTransfer *t)
+{
+	StringInfoData buf;
+	char	   *msg;
+
+	initStringInfo(&buf);
+	if (t->code != CURLE_OK && t->refused)
+	{
+		char	   *raw = http_refusal_message(t->host, t->refused_addr,
+											   t->verdict);
+
+		http_append_clean(&buf, raw, strlen(raw));
+		pfree(raw);
+	}
+	else if (t->code != CURLE_OK)
+	{
+		const char *text = t->errbuf[0] != '\0' ? t->errbuf :
+			curl_easy_strerror(t->code);
+
+		http_append_clean(&buf, text, strnlen(text, CURL_ERROR_SIZE));
+	}
+	else if (t->status < 200 || t->status > 299)
+	{
+		appendStringInfo(&buf, "HTTP status %ld", t->status);
+		if (t->resp_len > 0)
+		{
+			appendStringInfoString(&buf, ": ");
+			http_append_clean(&buf, t->resp, t->resp_len);
+		}
+	}
+	else
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+
+	/* no trailing blanks (response bodies often end in a newline) */
+	while (buf.len > 0 && buf.data[buf.len - 1] == ' ')
+		buf.data[--buf.len] = '\0';
+
+	msg = http_mask(buf.data, t->secret);
+	msg = http_mask(msg, t->secret_decoded);
+	return msg;
+}
+
+/*
+ * http_append_clean
+ *		Append len bytes of s as safe message text: control characters
+ *		become spaces; a non-ASCII character is kept when the database
+ *		encoding is UTF-8 and it is valid UTF-8, else it becomes '?'.
+ */
+static void
+http_append_clean(StringInfo buf, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		if (u[i] < 0x20 || u[i] == 0x7F)
+		{
+			appendStringInfoChar(buf, ' ');
+			i++;
+		}
+		else if (u[i] < 0x80)
+		{
+			appendStringInfoChar(buf, (char) u[i]);
+			i++;
+		}
+		else
+		{
+			int			l = pg_utf_mblen(u + i);
+
+			if (utf8 && l >= 2 && (size_t) l <= len - i &&
+				pg_utf8_islegal(u + i, l))
+			{
+				appendBinaryStringInfo(buf, s + i, l);
+				i += l;
+			}
+			else
+			{
+				appendStringInfoChar(buf, '?');
+				i++;
+			}
+		}
+	}
+}
+
+/*
+ * http_mask
+ *		Replace every occurrence of secret in msg by "***".
+ *
+ * Returns msg itself when secret is NULL, empty or absent; otherwise a new
+ * string in CurrentMemoryContext (msg is freed).
+ */
+static char *
+http_mask(char *msg, const char *secret)
+{
+	StringInfoData buf;
+	const char *p;
+	const char *hit;
+	size_t		n;
+
+	if (secret == NULL || secret[0] == '\0' || strstr(msg, secret) == NULL)
+		return msg;
+
+	n = strlen(secret);
+	initStringInfo(&buf);
+	p = msg;
+	while ((hit = strstr(p, secret)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, (int) (hit - p));
+		appendStringInfoString(&buf, "***");
+		p = hit + n;
+	}
+	appendStringInfoString(&buf, p);
+	pfree(msg);
+	return buf.data;
+}
+
+/*
+ * http_abort_all
+ *		Drop every transfer, finished or not, without results, and free every
+ *		easy handle, pooled ones included (shutdown).  The multi handle and
+ *		its connection cache stay for later transfers.
+ */
+void
+http_abort_all(void)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &http_active)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
+	}
+	dlist_foreach_modify(iter, &http_done)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	}
+	dlist_foreach_modify(iter, &http_idle)
+	{
+		dlist_delete(iter.cur);
+		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
+	}
+	http_nactive = 0;
+	http_ndone = 0;
+
+	if (http_fresh_pending && http_multi != NULL)
+		http_renew_multi();
+}
+
+
+/* ---------------------------------------------------------------------
+ * libcurl callbacks: no ereport, no palloc
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_write_body
+ *		CURLOPT_WRITEFUNCTION: keep the first HTTP_RESPONSE_KEEP bytes of
+ *		the response body, discard the rest, and stop the transfer once
+ *		more than HTTP_RESPONSE_MAX bytes came (returning less than given
+ *		makes libcurl end it with CURLE_WRITE_ERROR; http_collect knows
+ *		from resp_cut that this was deliberate).
+ */
+static size_t
+http_write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	HttpTransfer *t = (HttpTransfer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (n > HTTP_RESPONSE_MAX - t->resp_read)
+	{
+		t->resp_cut = true;
+		return 0;
+	}
+	t->resp_read += n;
+
+	if (t->resp_len < HTTP_RESPONSE_KEEP)
+	{
+		size_t		keep = Min(n, HTTP_RESPONSE_KEEP - t->resp_len);
+
+		memcpy(t->resp + t->resp_len, ptr, keep);
+		t->resp_len += keep;
+	}
+	return n;
+}
+
+/*
+ * http_open_socket
+ *		CURLOPT_OPENSOCKETFUNCTION: the connect-time SSRF check.
+ *
+ * Refuses (CURL_SOCKET_BAD, which libcurl reports as a failed connection)
+ * any address the host lists do not permit, recording why in the transfer;
+ * otherwise opens the socket as libcurl would.
+ */
+static curl_socket_t
+http_open_socket(void *clientp, curlsocktype purpose,
+				 struct curl_sockaddr *address)
+{
+	HttpTransfer *t = (HttpTransfer *) clientp;
+	HostAddr	addr;
+	HostVerdict verdict;
+
+	if (!http_host_addr_from_sockaddr(address, &addr))
+		verdict = HOST_NOT_ALLOWED;
+	else
+		verdict = http_check_address(t->host, &addr);
+
+	if (verdict != HOST_PERMITTED)
+	{
+		t->refused = true;
+		t->verdict = verdict;
+		if (addr.family == 0 ||
+			inet_ntop(addr.family, addr.bytes, t->refused_addr,
+					  sizeof(t->refused_addr)) == NULL)
+			t->refused_addr[0] = '\0';
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
