@@ -11,6 +11,7 @@ OBJS = \
 	src/notify_ext.o \
 	src/guc.o \
 	src/common/subxact.o \
+	src/common/xact.o \
 	src/common/text_escape.o \
 	src/definition/notification_document.o \
 	src/definition/parse.o \
@@ -24,10 +25,15 @@ OBJS = \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
 	src/delivery/worker.o \
+	src/delivery/lane.o \
+	src/delivery/dispatch.o \
+	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
 	src/encode/encode.o \
 	src/transport/http.o \
-	src/transport/hostcheck.o
+	src/transport/hostcheck.o \
+	src/transport/indb.o \
+	src/transport/sqs.o
 
 DATA = $(wildcard sql/notify_ext--*.sql sql/notify_ext_assets--*.sql)
 
@@ -42,7 +48,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input
+	ownership ssrf_hostcheck bad_input retry_policy
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent

@@ -131,6 +131,19 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'notify_ext_check_url_host'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
+-- API: private.  The retry policy of delivery (src/delivery/retry.c) on
+-- the given attempt: outcome is 'delivered', 'no_answer', 'answered' or
+-- 'refused'; "now" and the jitter (0 to 1) are given, so the answer is
+-- reproducible.  For tests; granted to nobody.
+CREATE FUNCTION notify.retry_decision(outcome text, status integer,
+	retry_after_ms integer, attempt integer, attempts_base integer,
+	retry integer, synchronous boolean, backoff_base_ms integer,
+	backoff_max_ms integer, now timestamptz, jitter double precision,
+	OUT verdict text, OUT next_attempt_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'notify_ext_retry_decision'
+LANGUAGE C STRICT IMMUTABLE;
+
 -- API: private.  A user-supplied value made fit for a message: cut to 100
 -- characters (then "..."), control characters shown as \r \n \t \xNN.
 CREATE FUNCTION notify.quote_value(value text)

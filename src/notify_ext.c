@@ -32,7 +32,7 @@
 
 #include "guc.h"
 #include "bgw/shmem.h"
-#include "delivery/worker.h"
+#include "bgw/launcher.h"
 
 PG_MODULE_MAGIC;
 

@@ -52,7 +52,7 @@
 #include "common/compat.h"
 #include "guc.h"
 #include "bgw/shmem.h"
-#include "delivery/worker.h"
+#include "bgw/launcher.h"
 
 #define RESCAN_INTERVAL_MS	1000
 

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The launcher and the per-database delivery workers.
+ *	  The per-database delivery worker (started by bgw/launcher.c).
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -15,15 +15,6 @@
 
 #include "fmgr.h"
 
-extern void launcher_register(void);
-extern bool launcher_database_configured(const char *name);
-/* how long the launcher leaves a database alone before DROP DATABASE, and
- * before CREATE DATABASE ... TEMPLATE copies it */
-#define DROP_HOLDOFF_MS		60000
-#define TEMPLATE_HOLDOFF_MS	10000
-extern void launcher_release_database(Oid dboid, int holdoff_ms);
-
-extern PGDLLEXPORT void notify_ext_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void notify_ext_worker_main(Datum main_arg);
 
 #endif							/* NOTIFY_WORKER_H */

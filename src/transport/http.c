@@ -43,7 +43,7 @@
  * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
  * every address libcurl is about to connect to (so DNS answers cannot
  * sneak around the lists).  A refused host is reported in the result
- * (HttpResult.refused) and never retried.  When the lists change while
+ * (TRANSPORT_REFUSED), which delivery/retry.c never retries.  When the lists change while
  * transfers are running, connections already in the cache could bypass
  * the connect-time check: new transfers then ask for fresh connections
  * until the multi handle can be replaced (as soon as no transfer is
@@ -93,7 +93,7 @@
 
 #include "guc.h"
 #include "transport/hostcheck.h"
-#include "transport/http.h"
+#include "transport/transport.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
 StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
@@ -168,6 +168,15 @@ static bool http_fresh_pending = false;
 
 /*---- Local function declarations ----*/
 
+static void http_init(void);
+static void http_configure(void);
+static bool http_start(const TransportRequest *req, TransportResult *refusal);
+static int	http_inflight(void);
+static void http_poll(int timeout_ms);
+static bool http_next_result(TransportResult *res);
+static void http_abort_all(void);
+static void http_refuse(const TransportRequest *req, char *error,
+						TransportResult *refusal);
 static void http_create_contexts(void);
 static void http_on_exit(int code, Datum arg);
 static void http_multi_options(void);
@@ -181,6 +190,7 @@ static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *event_id, const char *notification_id);
 static void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
+static void http_clear(HttpTransfer *t);
 static void http_release(HttpTransfer *t);
 static void http_destroy(HttpTransfer *t, bool attached);
 static void http_perform(void);
@@ -208,7 +218,7 @@ static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
  * nothing.  Registers an on_proc_exit callback that frees every libcurl
  * object.  ERRORs when libcurl cannot be initialized.
  */
-void
+static void
 http_init(void)
 {
 	CURLcode	rc;
@@ -296,7 +306,7 @@ http_on_exit(int code, Datum arg)
  * lists are parsed again only when their text changed; invalid entries are
  * reported with WARNING.  ERRORs only on libcurl failures (bugs).
  */
-void
+static void
 http_configure(void)
 {
 	http_load_host_lists();
@@ -570,20 +580,24 @@ http_parse_url(const char *url, char **host, char **secret,
  * http_start
  *		Start delivering body to the URL of an <http> action.
  *
- * arg comes back in the HttpResult.  body (len bytes) is copied, so the
- * caller may free it at once; content_type, event_id and notification_id
- * become headers (NULL leaves the header out).  Returns true when the
- * transfer was added (its result arrives through http_next_result), false
- * with *error palloc'd in CurrentMemoryContext when it was refused before
- * any transfer: invalid URL, scheme other than http(s), or host refused by
+ req->arg comes back in the TransportResult.  req->body (req->len bytes)
+ * is copied, so the caller may free it at once; the action's content type,
+ * req->event_id and req->notification_id become headers (NULL leaves the
+ * header out).  Returns true when the transfer was added (its result
+ * arrives through http_next_result), false with *refusal filled (error
+ * palloc'd in CurrentMemoryContext) when it was refused before any
+ * transfer: invalid URL, scheme other than http(s), or host refused by
  * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
  * on libcurl misuse (bugs); nothing is leaked then.
  */
-bool
-http_start(void *arg, const NotifyAction *action, const char *body,
-		   size_t len, const char *content_type, const char *event_id,
-		   const char *notification_id, char **error)
+static bool
+http_start(const TransportRequest *req, TransportResult *refusal)
 {
+	const NotifyAction *action = req->action;
+	const char *body = req->body;
+	size_t		len = req->len;
+	char	   *error_text = NULL;
+	char	  **error = &error_text;
 	char	   *host;
 	char	   *secret;
 	char	   *secret_decoded;
@@ -602,9 +616,11 @@ http_start(void *arg, const NotifyAction *action, const char *body,
 	if (http_fresh_pending && http_nactive == 0)
 		http_renew_multi();
 
-	*error = NULL;
 	if (!http_parse_url(action->url, &host, &secret, &secret_decoded, error))
+	{
+		http_refuse(req, error_text, refusal);
 		return false;
+	}
 
 	verdict = http_check_host(host);
 	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
@@ -621,20 +637,22 @@ http_start(void *arg, const NotifyAction *action, const char *body,
 			pfree(secret);
 		if (secret_decoded)
 			pfree(secret_decoded);
+		http_refuse(req, error_text, refusal);
 		return false;
 	}
 
 	t = http_get_transfer();
 	PG_TRY();
 	{
-		t->arg = arg;
+		t->arg = req->arg;
 		t->host = MemoryContextStrdup(HttpContext, host);
 		if (secret)
 			t->secret = MemoryContextStrdup(HttpContext, secret);
 		if (secret_decoded)
 			t->secret_decoded = MemoryContextStrdup(HttpContext, secret_decoded);
-		http_setup(t, action, body, len, content_type, event_id,
-				   notification_id);
+		http_setup(t, action, body, len,
+				   content_type_name(action->content_type), req->event_id,
+				   req->notification_id);
 		mc = curl_multi_add_handle(http_multi, t->easy);
 		if (mc != CURLM_OK)
 			elog(ERROR, "could not add an HTTP transfer: %s",
@@ -794,12 +812,13 @@ http_add_header(HttpTransfer *t, const char *name, const char *value)
 }
 
 /*
- * http_release
- *		Free what a transfer owns for one request and put it on the free
- *		list.  The easy handle must not be attached to the multi handle.
+ * http_clear
+ *		Free what a transfer owns for one request (header list, body copy,
+ *		host, URL password, wiped first) and forget the caller's pointer.
+ *		The easy handle stays.
  */
 static void
-http_release(HttpTransfer *t)
+http_clear(HttpTransfer *t)
 {
 	if (t->headers != NULL)
 		curl_slist_free_all(t->headers);
@@ -823,6 +842,17 @@ http_release(HttpTransfer *t)
 	}
 	t->secret_decoded = NULL;
 	t->arg = NULL;
+}
+
+/*
+ * http_release
+ *		Free what a transfer owns for one request and put it on the free
+ *		list.  The easy handle must not be attached to the multi handle.
+ */
+static void
+http_release(HttpTransfer *t)
+{
+	http_clear(t);
 
 	/* forget every option, keep nothing pointing at freed memory */
 	curl_easy_reset(t->easy);
@@ -840,25 +870,9 @@ http_destroy(HttpTransfer *t, bool attached)
 {
 	if (attached && http_multi != NULL)
 		(void) curl_multi_remove_handle(http_multi, t->easy);
-	if (t->headers != NULL)
-		curl_slist_free_all(t->headers);
-	t->headers = NULL;
+	http_clear(t);
 	curl_easy_cleanup(t->easy);
 	t->easy = NULL;
-	if (t->body != NULL)
-		pfree(t->body);
-	if (t->host != NULL)
-		pfree(t->host);
-	if (t->secret != NULL)
-	{
-		explicit_bzero(t->secret, strlen(t->secret));
-		pfree(t->secret);
-	}
-	if (t->secret_decoded != NULL)
-	{
-		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
-		pfree(t->secret_decoded);
-	}
 	pfree(t);
 }
 
@@ -873,7 +887,7 @@ http_destroy(HttpTransfer *t, bool attached)
  *		Number of transfers started whose result has not been popped yet
  *		(running, waiting for a connection, or finished but not popped).
  */
-int
+static int
 http_inflight(void)
 {
 	return http_nactive + http_ndone;
@@ -890,7 +904,7 @@ http_inflight(void)
  * in between, so a pending die() ends the process here; the module's
  * state stays consistent if it does.  ERRORs only on libcurl failure.
  */
-void
+static void
 http_poll(int timeout_ms)
 {
 	TimestampTz deadline;
@@ -1050,12 +1064,16 @@ http_retry_after(CURL *easy)
  * http_next_result
  *		Pop the oldest finished transfer into *res.
  *
- * Returns false when none is waiting.  res->error is palloc'd in
- * CurrentMemoryContext.  The transfer's libcurl objects go back to the pool.
+ * Returns false when none is waiting.  The outcome: delivered for a
+ * complete 2xx answer; refused when the connect-time SSRF check refused
+ * every address; no answer when the transfer did not complete (whatever
+ * the status seen) or no status arrived; else answered, with the status.
+ * res->error is palloc'd in CurrentMemoryContext.  The transfer's libcurl
+ * objects go back to the pool.
  * ERRORs only when out of memory; the result then stays queued.
  */
-bool
-http_next_result(HttpResult *res)
+static bool
+http_next_result(TransportResult *res)
 {
 	HttpTransfer *t;
 	char	   *error;
@@ -1067,12 +1085,17 @@ http_next_result(HttpResult *res)
 	error = http_result_error(t);
 
 	res->arg = t->arg;
-	res->status = t->status;
-	res->curl_code = (t->refused && t->code != CURLE_OK) ?
-		(int) CURLE_COULDNT_CONNECT : (int) t->code;
-	res->delivered = (t->code == CURLE_OK &&
-					  t->status >= 200 && t->status <= 299);
-	res->refused = (t->refused && t->code != CURLE_OK);
+	res->status = (int) t->status;
+	if (t->code == CURLE_OK && t->status >= 200 && t->status <= 299)
+		res->outcome = TRANSPORT_DELIVERED;
+	else if (t->refused && t->code != CURLE_OK)
+		res->outcome = TRANSPORT_REFUSED;
+	else if (t->code != CURLE_OK || t->status == 0)
+		res->outcome = TRANSPORT_NO_ANSWER;
+	else
+		res->outcome = TRANSPORT_ANSWERED;
+	if (res->outcome != TRANSPORT_DELIVERED && error == NULL)
+		error = psprintf("HTTP status %ld", t->status);
 	res->error = error;
 	res->duration_ms = t->duration_ms;
 	res->retry_after_ms = t->retry_after_ms;
@@ -1224,7 +1247,7 @@ http_mask(char *msg, const char *secret)
  *		easy handle, pooled ones included (shutdown).  The multi handle and
  *		its connection cache stay for later transfers.
  */
-void
+static void
 http_abort_all(void)
 {
 	dlist_mutable_iter iter;
@@ -1321,3 +1344,37 @@ http_open_socket(void *clientp, curlsocktype purpose,
 	}
 	return socket(address->family, address->socktype, address->protocol);
 }
+
+
+/* ---------------------------------------------------------------------
+ * The transport
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * http_refuse
+ *		Fill *refusal for a request refused before any transfer; error is
+ *		the message (palloc'd), kept by the result.
+ */
+static void
+http_refuse(const TransportRequest *req, char *error, TransportResult *refusal)
+{
+	refusal->arg = req->arg;
+	refusal->outcome = TRANSPORT_REFUSED;
+	refusal->status = 0;
+	refusal->error = error;
+	refusal->duration_ms = 0;
+	refusal->retry_after_ms = -1;
+}
+
+/* <http> actions: webhooks, asynchronous over the multi handle */
+const TransportOps http_transport = {
+	.name = "http",
+	.init = http_init,
+	.configure = http_configure,
+	.start = http_start,
+	.inflight = http_inflight,
+	.drive = http_poll,
+	.next_result = http_next_result,
+	.abort_all = http_abort_all
+};

@@ -1,0 +1,376 @@
+/*-------------------------------------------------------------------------
+ *
+ * lane.c
+ *	  The delivery worker's claimed events, in their lanes.
+ *
+ * A lane is a strict FIFO of claimed events (see worker.c for what makes
+ * a lane): its head is started when the lane is idle and its next attempt
+ * is due, and the next event starts only when the head is delivered or
+ * has failed for good; a retry keeps its place at the head.  Idle lanes
+ * whose head is due are on ready_lanes, the others with a head on
+ * waiting_lanes; lanes_promote_waiting() moves them as their time comes.
+ *
+ * Memory: events, their outbox rows, the lanes and the shared copies of
+ * notification actions (ActionRef) live in event_context, a child of
+ * TopMemoryContext, for as long as the event is held.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/delivery/lane.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "definition/definition_cache.h"
+#include "delivery/delivery_internal.h"
+
+typedef struct ActionEntry
+{
+	char		id[NAMEDATALEN];
+	ActionRef  *ref;
+} ActionEntry;
+
+MemoryContext event_context;
+dlist_head	ready_lanes;		/* head due now */
+int			buffered = 0;		/* events held */
+int64		claim_hint = 0;		/* ids up to here were claimed already */
+
+static dlist_head waiting_lanes;	/* head waits for its next attempt */
+static HTAB *lanes;
+static HTAB *action_map;
+static uint64 action_generation = 0;
+static bool cache_refreshed = false;	/* definition_cache_refresh done in
+										 * this transaction */
+
+/*
+ * lanes_init
+ *		Create event_context, the lane and action tables and the lists.
+ *		Once per worker, before anything else here.
+ */
+void
+lanes_init(void)
+{
+	HASHCTL		ctl;
+
+	event_context = AllocSetContextCreate(TopMemoryContext, "notify_ext events",
+										  ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(Lane);
+	ctl.hcxt = event_context;
+	lanes = hash_create("notify_ext lanes", 1024, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(ActionEntry);
+	ctl.hcxt = event_context;
+	action_map = hash_create("notify_ext actions", 64, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	dlist_init(&ready_lanes);
+	dlist_init(&waiting_lanes);
+}
+
+/*
+ * lanes_new_transaction
+ *		Called at the start of every transaction that claims: a missing
+ *		notification may be looked up again once in it (see action_get).
+ */
+void
+lanes_new_transaction(void)
+{
+	cache_refreshed = false;
+}
+
+/*
+ * lane_list
+ *		Put an idle lane with a head on ready_lanes (head due) or
+ *		waiting_lanes; take a busy or empty lane off both.
+ */
+static void
+lane_list(Lane *lane)
+{
+	Event	   *head;
+
+	if (lane->listed)
+		dlist_delete(&lane->lnode);
+	lane->listed = false;
+	if (lane->busy || dlist_is_empty(&lane->queue))
+		return;
+	head = dlist_head_element(Event, node, &lane->queue);
+	if (head->row->next_attempt_at <= GetCurrentTimestamp())
+		dlist_push_tail(&ready_lanes, &lane->lnode);
+	else
+		dlist_push_tail(&waiting_lanes, &lane->lnode);
+	lane->listed = true;
+}
+
+/*
+ * action_release
+ *		Drop an event's reference to its action copy; the last reference to
+ *		a copy no longer current frees it.
+ */
+static void
+action_release(ActionRef *ref)
+{
+	if (--ref->refcount == 0 && !ref->current)
+		MemoryContextDelete(ref->context);
+}
+
+/*
+ * action_map_reset
+ *		Forget every copy: the definitions changed.  Copies still used by
+ *		events live on until their last event is done.
+ */
+static void
+action_map_reset(void)
+{
+	HASH_SEQ_STATUS status;
+	ActionEntry *e;
+
+	hash_seq_init(&status, action_map);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		ActionRef  *ref = e->ref;
+
+		hash_search(action_map, e->id, HASH_REMOVE, NULL);
+		ref->current = false;
+		if (ref->refcount == 0)
+			MemoryContextDelete(ref->context);
+	}
+}
+
+/*
+ * copy_str
+ *		pstrdup that keeps NULL.
+ */
+static char *
+copy_str(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/*
+ * action_get
+ *		The shared copy of a notification's action, with one more reference.
+ *		Runs in a transaction (reads the definition cache).
+ */
+static ActionRef *
+action_get(const char *id)
+{
+	CachedNotification *cn;
+	ActionEntry *e;
+	ActionRef  *ref;
+	MemoryContext ctx;
+	MemoryContext old;
+	bool		found;
+
+	if (strlen(id) >= NAMEDATALEN)
+		id = "";
+	cn = definition_cache_get(id);
+
+	/*
+	 * Not in the cache: the notification may be newer than this
+	 * transaction's snapshot (see definition_cache_refresh).  Look once
+	 * more, once per transaction, before calling it gone.
+	 */
+	if (cn == NULL && !cache_refreshed)
+	{
+		cn = definition_cache_refresh(id);
+		cache_refreshed = true;
+	}
+
+	if (definition_cache_generation() != action_generation)
+	{
+		action_map_reset();
+		action_generation = definition_cache_generation();
+	}
+	e = hash_search(action_map, id, HASH_ENTER, &found);
+	if (found)
+	{
+		e->ref->refcount++;
+		return e->ref;
+	}
+
+	ctx = AllocSetContextCreate(event_context, "notify_ext action",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(ctx);
+	ref = palloc0(sizeof(ActionRef));
+	strlcpy(ref->id, id, NAMEDATALEN);
+	ref->context = ctx;
+	ref->current = true;
+	ref->refcount = 1;
+	if (cn != NULL)
+	{
+		const NotifyAction *a = &cn->def->action;
+
+		ref->known = true;
+		ref->owner = cn->owner;
+		ref->action = *a;
+		ref->action.group = copy_str(a->group);
+		ref->action.url = copy_str(a->url);
+		ref->action.sqs_endpoint = copy_str(a->sqs_endpoint);
+		ref->action.sqs_queue = copy_str(a->sqs_queue);
+		ref->action.sqs_access_key = copy_str(a->sqs_access_key);
+		ref->action.sqs_secret = copy_str(a->sqs_secret);
+		ref->action.sqs_region = copy_str(a->sqs_region);
+		ref->action.function_name = copy_str(a->function_name);
+		ref->action.channel = copy_str(a->channel);
+		ref->lane_prefix = pstrdup(cn->lane_prefix);
+		ref->per_entity = cn->lane_per_entity;
+	}
+	else
+		ref->lane_prefix = psprintf("n:%s", id);
+	MemoryContextSwitchTo(old);
+	e->ref = ref;
+	return ref;
+}
+
+/*
+ * lane_key
+ *		The hash key of an event's lane: its action's lane prefix, followed
+ *		by the entity when the lane is per entity.
+ */
+static uint64
+lane_key(const ActionRef *ref, const OutboxRow *row)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) ref->lane_prefix,
+										strlen(ref->lane_prefix), 0);
+
+	if (ref->per_entity)
+	{
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->resource,
+												  strlen(row->resource), 0));
+		if (row->entity_id)
+			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->entity_id,
+													  strlen(row->entity_id), 1));
+	}
+	return h;
+}
+
+/*
+ * event_enqueue
+ *		Take a claimed row (in event_context) into its lane; runs inside the
+ *		claim transaction.
+ */
+void
+event_enqueue(OutboxRow *row)
+{
+	Event	   *ev;
+	Lane	   *lane;
+	uint64		key;
+	bool		found;
+	MemoryContext old = MemoryContextSwitchTo(event_context);
+
+	ev = palloc0(sizeof(Event));
+	ev->row = row;
+	ev->ref = action_get(row->notification_id);
+	key = lane_key(ev->ref, row);
+	lane = hash_search(lanes, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		dlist_init(&lane->queue);
+		lane->busy = false;
+		lane->listed = false;
+	}
+	ev->lane = lane;
+	dlist_push_tail(&lane->queue, &ev->node);
+	buffered++;
+	if (!lane->busy && !lane->listed)
+		lane_list(lane);
+	if (row->id > claim_hint)
+		claim_hint = row->id;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * event_free
+ *		Free an event that is out of its lane, with its row.
+ */
+static void
+event_free(Event *ev)
+{
+	OutboxRow  *r = ev->row;
+
+	if (r->event_id)
+		pfree(r->event_id);
+	if (r->notification_id)
+		pfree(r->notification_id);
+	if (r->resource)
+		pfree(r->resource);
+	if (r->event)
+		pfree(r->event);
+	if (r->entity_id)
+		pfree(r->entity_id);
+	if (r->payload)
+		pfree(r->payload);
+	pfree(r);
+	action_release(ev->ref);
+	pfree(ev);
+}
+
+/*
+ * event_attempt_done
+ *		The attempt on a lane's head is over: free the lane for its next
+ *		attempt.  finished: the event is delivered or failed for good, so
+ *		it leaves its lane and is freed (ev is gone on return); otherwise
+ *		it stays at the head and waits for row->next_attempt_at.  An empty
+ *		lane is forgotten.
+ */
+void
+event_attempt_done(Event *ev, bool finished)
+{
+	Lane	   *lane = ev->lane;
+
+	lane->busy = false;
+	if (finished)
+	{
+		dlist_delete(&ev->node);
+		buffered--;
+		event_free(ev);
+	}
+	if (dlist_is_empty(&lane->queue))
+	{
+		if (lane->listed)
+			dlist_delete(&lane->lnode);
+		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
+	}
+	else
+		lane_list(lane);
+}
+
+/*
+ * lanes_promote_waiting
+ *		Move waiting lanes whose head is due at `now` to ready_lanes, and
+ *		lower *sleep_ms to the wait until the earliest of the others.
+ */
+void
+lanes_promote_waiting(TimestampTz now, long *sleep_ms)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &waiting_lanes)
+	{
+		Lane	   *lane = dlist_container(Lane, lnode, it.cur);
+		Event	   *head = dlist_head_element(Event, node, &lane->queue);
+
+		if (head->row->next_attempt_at <= now)
+		{
+			dlist_delete(&lane->lnode);
+			dlist_push_tail(&ready_lanes, &lane->lnode);
+		}
+		else
+		{
+			long		ms = (long) ((head->row->next_attempt_at - now) / 1000) + 1;
+
+			if (ms < *sleep_ms)
+				*sleep_ms = ms;
+		}
+	}
+}

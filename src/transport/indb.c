@@ -1,0 +1,391 @@
+/*-------------------------------------------------------------------------
+ *
+ * indb.c
+ *	  In-database actions (<function>, <channel>) as a transport.
+ *
+ * A <function> action calls the notification's event function with the
+ * event as jsonb; a <channel> action sends the encoded body with NOTIFY.
+ * Both run as the role that created the notification, each in a
+ * subtransaction of its own: an ERROR is the outcome of that attempt (no
+ * answer, retried like a 5xx), never the caller's.  A function that
+ * returns NULL did not accept the event: refused, not retried.
+ *
+ * indb_deliver() runs one action in the caller's transaction (for a
+ * synchronous path).  The delivery worker uses the ops table: start queues
+ * the attempt, drive runs every queued attempt in one short transaction of
+ * its own (common/xact.c), next_result hands the results back.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/transport/indb.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
+
+#include "common/subxact.h"
+#include "common/xact.h"
+#include "encode/encode.h"
+#include "guc.h"
+#include "notify_ext.h"
+#include "transport/transport.h"
+
+/* One queued attempt: the request as given (its strings stay the caller's) */
+typedef struct IndbAttempt
+{
+	TransportRequest req;
+	TransportResult res;
+	bool		done;			/* res is filled */
+} IndbAttempt;
+
+static MemoryContext IndbContext = NULL;
+static List *indb_queue = NIL;	/* IndbAttempt *, in IndbContext */
+static int	indb_popped = 0;	/* leading attempts already handed back */
+
+/*
+ * indb_check_owner
+ *		The role an in-database action runs as: the notification's owner,
+ *		which must still exist.  ERROR otherwise: never the worker's role.
+ */
+static Oid
+indb_check_owner(const TransportRequest *req)
+{
+	Oid			owner = req->owner;
+
+	if (!OidIsValid(owner) ||
+		!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role with OID %u, the owner of notification \"%s\", does not exist",
+						owner, req->notification_id),
+				 errhint("Actions run as the role that created the notification; create the notification again as an existing role.")));
+	return owner;
+}
+
+/*
+ * indb_call_function
+ *		Call the event function of a <function> action with the event as
+ *		jsonb, as role `owner`.
+ *
+ * The call runs the way core runs a table owner's code in maintenance
+ * commands: as that role, in a security-restricted operation (no SET ROLE,
+ * SET SESSION AUTHORIZATION or other escapes into the worker's superuser
+ * session), under its own GUC nest level whose changes are all rolled
+ * back afterwards (so the function sees the session's normal settings, not
+ * the worker's, and leaves nothing behind), and under
+ * notify_ext.function_timeout.  The owner's privileges to use the
+ * function (USAGE on its schema, EXECUTE) are checked at every call.
+ * Returns false when the function returned NULL; ERRORs otherwise.
+ */
+static bool
+indb_call_function(const TransportRequest *req, Oid owner)
+{
+	const char *function_name = req->action->function_name;
+	Oid			argtypes[1] = {JSONBOID};
+	Oid			fn;
+	FmgrInfo	flinfo;
+	Oid			save_userid;
+	int			save_sec;
+	int			save_nestlevel;
+
+	LOCAL_FCINFO(fcinfo, 1);
+
+	fn = LookupFuncName(stringToQualifiedNameList(function_name),
+						1, argtypes, false);
+	if (pg_namespace_aclcheck(get_func_namespace(fn), owner, ACL_USAGE) != ACLCHECK_OK ||
+		pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", function_name),
+				 errdetail("The action runs as role \"%s\".",
+						   GetUserNameFromId(owner, false))));
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = DirectFunctionCall1(jsonb_in,
+												CStringGetDatum(req->payload));
+	fcinfo->args[0].isnull = false;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	if (notify_ext_function_timeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, notify_ext_function_timeout);
+	PG_TRY();
+	{
+		(void) FunctionCallInvoke(fcinfo);
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_FINALLY();
+	{
+		if (notify_ext_function_timeout > 0)
+			disable_timeout(STATEMENT_TIMEOUT, false);
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(false, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	return !fcinfo->isnull;
+}
+
+/* What indb_call reports back out of its subtransaction */
+typedef struct IndbCall
+{
+	const TransportRequest *req;
+	bool		accepted;
+} IndbCall;
+
+/*
+ * indb_call
+ *		Run one in-database action (subxact_run callback).  Sets
+ *		call->accepted; ERRORs when the action fails.
+ */
+static void
+indb_call(void *arg)
+{
+	IndbCall   *call = arg;
+	const TransportRequest *req = call->req;
+	Oid			owner = indb_check_owner(req);
+
+	if (req->action->kind == NA_FUNCTION)
+		call->accepted = indb_call_function(req, owner);
+	else
+	{
+		Oid			save_userid;
+		int			save_sec;
+		size_t		len;
+		char	   *body = encode_body(req->payload, req->action->content_type, &len);
+
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		Async_Notify(req->action->channel, body);
+		SetUserIdAndSecContext(save_userid, save_sec);
+		call->accepted = true;
+	}
+}
+
+/*
+ * indb_deliver
+ *		Run the <function> or <channel> action of req in a subtransaction of
+ *		the caller's transaction, as the notification's owner, and fill *res.
+ *
+ * Needs an open transaction.  Outcome: delivered; no answer (the action
+ * raised an ERROR, whose message is the error); refused (the function
+ * returned NULL).  res->error is palloc'd in CurrentMemoryContext.  Never
+ * ERRORs but for FATAL, PANIC and out of memory.
+ */
+void
+indb_deliver(const TransportRequest *req, TransportResult *res)
+{
+	IndbCall	call = {req, false};
+	char	   *error = NULL;
+
+	res->arg = req->arg;
+	res->status = 0;
+	res->duration_ms = 0;
+	res->retry_after_ms = -1;
+	res->error = NULL;
+	if (!subxact_run(indb_call, &call, &error))
+	{
+		res->outcome = TRANSPORT_NO_ANSWER;
+		res->error = error;
+	}
+	else if (call.accepted)
+		res->outcome = TRANSPORT_DELIVERED;
+	else
+	{
+		res->outcome = TRANSPORT_REFUSED;
+		res->error = pstrdup("function returned NULL: the event was not accepted");
+	}
+}
+
+/*
+ * indb_init
+ *		Create the module's memory context, once.
+ */
+static void
+indb_init(void)
+{
+	if (IndbContext == NULL)
+		IndbContext = AllocSetContextCreate(TopMemoryContext,
+											"notify_ext in-database actions",
+											ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * indb_configure
+ *		Nothing to apply: the settings are read at every call.
+ */
+static void
+indb_configure(void)
+{
+}
+
+/*
+ * indb_start
+ *		Queue one attempt.  The request's strings and action must stay
+ *		valid until its result is popped.  Always taken.
+ */
+static bool
+indb_start(const TransportRequest *req, TransportResult *refusal)
+{
+	MemoryContext old = MemoryContextSwitchTo(IndbContext);
+	IndbAttempt *a = palloc0(sizeof(IndbAttempt));
+
+	a->req = *req;
+	indb_queue = lappend(indb_queue, a);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/*
+ * indb_inflight
+ *		Attempts queued or finished whose result has not been popped.
+ */
+static int
+indb_inflight(void)
+{
+	return list_length(indb_queue) - indb_popped;
+}
+
+/*
+ * indb_run_queue
+ *		run_in_transaction callback: run every queued attempt that has no
+ *		result yet.  When the extension is no longer installed nothing is
+ *		run: those attempts get no answer.
+ */
+static void
+indb_run_queue(void *arg)
+{
+	bool		installed = OidIsValid(notify_catalog()->schema);
+	ListCell   *lc;
+
+	foreach(lc, indb_queue)
+	{
+		IndbAttempt *a = lfirst(lc);
+		TransportResult res;
+		MemoryContext old;
+
+		if (a->done)
+			continue;
+		if (installed)
+			indb_deliver(&a->req, &res);
+		else
+		{
+			res.arg = a->req.arg;
+			res.outcome = TRANSPORT_NO_ANSWER;
+			res.status = 0;
+			res.duration_ms = 0;
+			res.retry_after_ms = -1;
+			res.error = NULL;
+		}
+		old = MemoryContextSwitchTo(IndbContext);
+		a->res = res;
+		a->res.error = res.error ? pstrdup(res.error) :
+			(installed ? NULL : pstrdup("the notify_ext extension is not installed"));
+		a->done = true;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * indb_drive
+ *		Run every queued attempt, in one short transaction of its own; must
+ *		be called with no transaction open.  When that transaction fails
+ *		(reported to the log), attempts left without a result get no answer
+ *		with the transaction's failure as their error.  Does not wait.
+ */
+static void
+indb_drive(int timeout_ms)
+{
+	ListCell   *lc;
+
+	if (indb_inflight() == 0)
+		return;
+	if (run_in_transaction(indb_run_queue, NULL, "notify_ext delivery"))
+		return;
+	foreach(lc, indb_queue)
+	{
+		IndbAttempt *a = lfirst(lc);
+
+		if (a->done)
+			continue;
+		a->res.arg = a->req.arg;
+		a->res.outcome = TRANSPORT_NO_ANSWER;
+		a->res.status = 0;
+		a->res.duration_ms = 0;
+		a->res.retry_after_ms = -1;
+		a->res.error = MemoryContextStrdup(IndbContext,
+										   "the transaction of in-database actions failed");
+		a->done = true;
+	}
+}
+
+/*
+ * indb_next_result
+ *		Pop the oldest finished attempt into *res (error palloc'd in
+ *		CurrentMemoryContext).  False when none waits.  Once every result
+ *		is popped the queue is emptied.
+ */
+static bool
+indb_next_result(TransportResult *res)
+{
+	IndbAttempt *a;
+
+	if (indb_popped >= list_length(indb_queue))
+		return false;
+	a = list_nth(indb_queue, indb_popped);
+	if (!a->done)
+		return false;
+	*res = a->res;
+	res->error = a->res.error ? pstrdup(a->res.error) : NULL;
+	indb_popped++;
+	if (indb_popped == list_length(indb_queue))
+	{
+		indb_queue = NIL;
+		indb_popped = 0;
+		MemoryContextReset(IndbContext);
+	}
+	return true;
+}
+
+/*
+ * indb_abort_all
+ *		Drop every queued attempt without results.
+ */
+static void
+indb_abort_all(void)
+{
+	indb_queue = NIL;
+	indb_popped = 0;
+	if (IndbContext != NULL)
+		MemoryContextReset(IndbContext);
+}
+
+/* <function> and <channel> actions, run in the database */
+const TransportOps indb_transport = {
+	.name = "indb",
+	.init = indb_init,
+	.configure = indb_configure,
+	.start = indb_start,
+	.inflight = indb_inflight,
+	.drive = indb_drive,
+	.next_result = indb_next_result,
+	.abort_all = indb_abort_all
+};

@@ -1,0 +1,105 @@
+/*-------------------------------------------------------------------------
+ *
+ * transport.h
+ *	  The interface every transport fills: an ops table and a result.
+ *
+ * A transport carries one event's body to one target: http.c (webhooks,
+ * asynchronous over libcurl multi), indb.c (function and channel actions,
+ * run in a short transaction of the delivery worker), sqs.c (not available
+ * in this version).  The delivery loop talks to every transport through
+ * TransportOps only:
+ *
+ *	start		take one attempt; true when it was taken (its result comes
+ *				back through next_result), false with *refusal filled when
+ *				it was refused before anything was sent
+ *	inflight	attempts taken whose result has not been popped yet
+ *	drive		make progress for at most timeout_ms (0: without waiting)
+ *	next_result pop one finished attempt's result; false when none waits
+ *	abort_all	drop every attempt without results (the worker leaves)
+ *
+ * init runs once per process before the first start, configure after every
+ * configuration reload.  Every member is set (a transport with nothing to
+ * do in one of them gives a function that does nothing).
+ *
+ * A transport reports what happened, never what to do about it: whether
+ * and when an attempt is tried again is decided by delivery/retry.c alone,
+ * from the TransportResult.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/transport/transport.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_TRANSPORT_H
+#define NOTIFY_TRANSPORT_H
+
+#include "definition/definition.h"
+
+/* What one attempt came to */
+typedef enum TransportOutcome
+{
+	TRANSPORT_DELIVERED,		/* the target accepted the event */
+	TRANSPORT_NO_ANSWER,		/* no complete answer: connection failed or
+								 * lost, timeout, an ERROR in an in-database
+								 * action; status may still be set */
+	TRANSPORT_ANSWERED,			/* a complete answer that is not a success:
+								 * status says which */
+	TRANSPORT_REFUSED			/* refused without a useful attempt (host
+								 * not allowed, unusable URL, body that
+								 * cannot be encoded, transport not
+								 * available, action not accepted): trying
+								 * again cannot mend it */
+} TransportOutcome;
+
+/* The structured result of one attempt */
+typedef struct TransportResult
+{
+	void	   *arg;			/* the caller's pointer given to start */
+	TransportOutcome outcome;
+	int			status;			/* protocol status (HTTP), 0 for none */
+	char	   *error;			/* NULL when delivered, else a message
+								 * (palloc'd), never containing
+								 * credentials */
+	int			duration_ms;	/* as the transport measured it, or 0 */
+	int			retry_after_ms; /* the target asked for this delay before
+								 * the next attempt; -1 if it did not */
+} TransportResult;
+
+/* One attempt to make: what start needs of the event and its action */
+typedef struct TransportRequest
+{
+	void	   *arg;			/* comes back in the TransportResult */
+	const NotifyAction *action;
+	Oid			owner;			/* the notification's owner */
+	const char *notification_id;
+	const char *event_id;
+	const char *payload;		/* the outbox payload (event multi-map) */
+	const char *body;			/* the encoded body, or NULL when the
+								 * transport encodes itself */
+	size_t		len;			/* body length */
+} TransportRequest;
+
+typedef struct TransportOps
+{
+	const char *name;
+	void		(*init) (void);
+	void		(*configure) (void);
+	bool		(*start) (const TransportRequest *req,
+						  TransportResult *refusal);
+	int			(*inflight) (void);
+	void		(*drive) (int timeout_ms);
+	bool		(*next_result) (TransportResult *res);
+	void		(*abort_all) (void);
+} TransportOps;
+
+/* the transports (one file each) */
+extern const TransportOps http_transport;
+extern const TransportOps indb_transport;
+extern const TransportOps sqs_transport;
+
+/* transport/indb.c: one in-database action in the caller's transaction */
+extern void indb_deliver(const TransportRequest *req, TransportResult *res);
+
+#endif							/* NOTIFY_TRANSPORT_H */
