@@ -32,7 +32,6 @@
 #include "access/tableam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -46,12 +45,12 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
 #include "common/compat.h"
 #include "guc.h"
 #include "bgw/shmem.h"
+#include "common/xact.h"
 #include "bgw/launcher.h"
 
 #define RESCAN_INTERVAL_MS	1000
@@ -84,18 +83,26 @@ launcher_register(void)
 	RegisterBackgroundWorker(&bgw);
 }
 
-/* Databases that allow connections, read from the shared catalog */
-static List *
-database_list(void)
+/* database_scan's argument: where to put the list, and the list */
+typedef struct DbScan
 {
-	List	   *dbs = NIL;
+	MemoryContext into;
+	List	   *dbs;			/* DbInfo * */
+} DbScan;
+
+/*
+ * database_scan
+ *		run_in_transaction callback: append every database that allows
+ *		connections (and is no template) to scan->dbs, in scan->into.
+ */
+static void
+database_scan(void *arg)
+{
+	DbScan	   *dbscan = arg;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
-	MemoryContext outer = CurrentMemoryContext;
 
-	StartTransactionCommand();
-	(void) GetTransactionSnapshot();
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
 	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
@@ -106,17 +113,32 @@ database_list(void)
 
 		if (!db->datallowconn || db->datistemplate)
 			continue;
-		old = MemoryContextSwitchTo(outer);
+		old = MemoryContextSwitchTo(dbscan->into);
 		info = palloc(sizeof(DbInfo));
 		info->oid = db->oid;
 		strlcpy(info->name, NameStr(db->datname), NAMEDATALEN);
-		dbs = lappend(dbs, info);
+		dbscan->dbs = lappend(dbscan->dbs, info);
 		MemoryContextSwitchTo(old);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	CommitTransactionCommand();
-	return dbs;
+}
+
+/*
+ * database_list
+ *		Databases that allow connections, read from the shared catalog in a
+ *		short transaction: a list of DbInfo in the caller's memory context,
+ *		which is current again on return.  NIL when the transaction failed
+ *		(the error is reported; the next scan tries again).
+ */
+static List *
+database_list(void)
+{
+	DbScan		dbscan = {CurrentMemoryContext, NIL};
+
+	if (!run_in_transaction(database_scan, &dbscan, NULL))
+		return NIL;
+	return dbscan.dbs;
 }
 
 /*
@@ -149,10 +171,18 @@ launcher_database_configured(const char *name)
 	return found;
 }
 
+/*
+ * start_worker
+ *		Register a dynamic delivery worker for db in slot slotno.  Its handle
+ *		(handles[slotno], NULL when it could not be registered) lives in
+ *		TopMemoryContext until reap_workers frees it.
+ */
 static void
 start_worker(int slotno, const DbInfo *db)
 {
 	BackgroundWorker bgw;
+	MemoryContext old;
+	bool		registered;
 
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -165,7 +195,10 @@ start_worker(int slotno, const DbInfo *db)
 	bgw.bgw_main_arg = Int32GetDatum(slotno);
 	bgw.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&bgw, &handles[slotno]))
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&bgw, &handles[slotno]);
+	MemoryContextSwitchTo(old);
+	if (!registered)
 	{
 		ereport(LOG,
 				(errmsg("notify_ext could not start a worker for database \"%s\"",
