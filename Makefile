@@ -19,6 +19,7 @@ OBJS = \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
 	src/capture/metadata_filter.o \
+	src/capture/kinds.o \
 	src/capture/capture.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \

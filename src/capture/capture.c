@@ -27,6 +27,10 @@
  *	metadata-change-set	INSERT: metadata modify of the item, collection or
  *						document the change set belongs to, with its fields
  *
+ * The kinds, their column roles and the events each can raise are the table
+ * of capture kinds (kinds.c): the trigger resolves its arguments there and
+ * calls the kind's handler.
+ *
  * For each event, the matching notifications come from the per-backend
  * definition cache (definition_cache.c): no query per row.  Each match
  * whose entity scope and filters pass becomes one outbox row (outbox.c) in
@@ -67,48 +71,15 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "definition/definition_cache.h"
+#include "capture/capture_internal.h"
 #include "capture/metadata_filter.h"
+#include "definition/definition_cache.h"
 #include "notify_ext.h"
 #include "outbox/outbox.h"
 #include "bgw/shmem.h"
 #include "common/text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_capture);
-
-typedef enum CaptureKind
-{
-	CK_ITEM,
-	CK_COLLECTION,
-	CK_MEMBER,
-	CK_STORAGE,
-	CK_FILE,
-	CK_CHANGE_SET
-} CaptureKind;
-
-/* What one capture trigger's arguments say, resolved to attribute numbers */
-typedef struct CaptureTable
-{
-	Oid			tgoid;			/* hash key */
-	Oid			relid;
-	CaptureKind kind;
-	AttrNumber	id_att;
-	AttrNumber	storage_att;
-	AttrNumber	item_att;
-	AttrNumber	path_att;
-	AttrNumber	state_att;
-	AttrNumber	hash_att;
-	AttrNumber	resource_att;
-	AttrNumber	fields_att;
-	AttrNumber	changeset_att;
-	Bitmapset  *ignore;			/* columns that are not metadata */
-} CaptureTable;
-
-/* State of one trigger call */
-typedef struct CaptureState
-{
-	const NotifyCatalog *cat;
-} CaptureState;
 
 static HTAB *capture_tables = NULL;
 static MemoryContext capture_context = NULL;
@@ -135,6 +106,7 @@ capture_relcache_cb(Datum arg, Oid relid)
 	}
 }
 
+/* Attribute number of column name of rel; ERRORs if there is none */
 static AttrNumber
 column_attnum(Relation rel, const char *name)
 {
@@ -150,46 +122,50 @@ column_attnum(Relation rel, const char *name)
 	return InvalidAttrNumber;	/* keep compiler quiet */
 }
 
-static void
-capture_table_build(CaptureTable *ct, TriggerData *td)
+/*
+ * capture_args_resolve
+ *		Resolve the arguments of capture trigger tgname on rel (the kind,
+ *		then "role=column" pairs) against the kinds table into *ct.
+ *
+ * ct's key is left alone; its ignore set must be empty and is allocated in
+ * cxt.  ERRORs on an unknown kind, a malformed argument, an unknown role, a
+ * role the kind does not read, a role given twice, a missing column, a
+ * column of the wrong type or a required role not given.  Used by the
+ * trigger on first use and by notify.capture_check_args() (kinds.c).
+ */
+void
+capture_args_resolve(CaptureTable *ct, Relation rel, const char *tgname,
+					 int nargs, char **args, MemoryContext cxt)
 {
-	Trigger    *tg = td->tg_trigger;
-	Relation	rel = td->tg_relation;
-	const char *kind;
+	const CaptureKindInfo *kind;
+	uint32		given = 0;
 	int			i;
+	MemoryContext old;
 
-	if (tg->tgnargs < 2)
+	if (nargs < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("capture trigger \"%s\" on table \"%s\" has too few arguments",
-						tg->tgname, RelationGetRelationName(rel)),
+						tgname, RelationGetRelationName(rel)),
 				 errhint("Install capture with notify.attach().")));
 
-	memset(((char *) ct) + sizeof(Oid), 0, sizeof(CaptureTable) - sizeof(Oid));
-	kind = tg->tgargs[0];
-	if (strcmp(kind, "item") == 0)
-		ct->kind = CK_ITEM;
-	else if (strcmp(kind, "collection") == 0)
-		ct->kind = CK_COLLECTION;
-	else if (strcmp(kind, "collection-member") == 0)
-		ct->kind = CK_MEMBER;
-	else if (strcmp(kind, "storage") == 0)
-		ct->kind = CK_STORAGE;
-	else if (strcmp(kind, "file") == 0)
-		ct->kind = CK_FILE;
-	else if (strcmp(kind, "metadata-change-set") == 0)
-		ct->kind = CK_CHANGE_SET;
-	else
+	kind = capture_kind_lookup(args[0]);
+	if (kind == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("capture trigger \"%s\" names unknown resource \"%s\"",
-						tg->tgname, notify_quote_value(kind))));
+						tgname, notify_quote_value(args[0]))));
+	ct->relid = InvalidOid;
+	ct->kind = kind;
+	memset(ct->att, 0, sizeof(ct->att));
+	Assert(ct->ignore == NULL);
 
-	for (i = 1; i < tg->tgnargs; i++)
+	for (i = 1; i < nargs; i++)
 	{
-		const char *arg = tg->tgargs[i];
+		const char *arg = args[i];
 		const char *eq = strchr(arg, '=');
-		char	   *role;
+		char	   *rolename;
+		int			role;
 		AttrNumber	att;
 
 		if (eq == NULL)
@@ -198,66 +174,64 @@ capture_table_build(CaptureTable *ct, TriggerData *td)
 					 errmsg("invalid capture trigger argument \"%s\"",
 							notify_quote_value(arg)),
 					 errdetail("Arguments after the resource have the form role=column.")));
-		role = pnstrdup(arg, eq - arg);
+		rolename = pnstrdup(arg, eq - arg);
 		att = column_attnum(rel, eq + 1);
+		role = capture_role_lookup(rolename);
 
-		if (strcmp(role, "id") == 0)
-			ct->id_att = att;
-		else if (strcmp(role, "ignore") == 0)
-		{
-			MemoryContext old = MemoryContextSwitchTo(capture_context);
-
-			ct->ignore = bms_add_member(ct->ignore, att);
-			MemoryContextSwitchTo(old);
-		}
-		else if (strcmp(role, "storage") == 0)
-			ct->storage_att = att;
-		else if (strcmp(role, "item") == 0)
-			ct->item_att = att;
-		else if (strcmp(role, "path") == 0)
-			ct->path_att = att;
-		else if (strcmp(role, "state") == 0)
-			ct->state_att = att;
-		else if (strcmp(role, "hash") == 0)
-			ct->hash_att = att;
-		else if (strcmp(role, "resource") == 0)
-			ct->resource_att = att;
-		else if (strcmp(role, "fields") == 0)
-			ct->fields_att = att;
-		else if (strcmp(role, "changeset") == 0)
-			ct->changeset_att = att;
-		else
+		if (role < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid capture trigger argument \"%s\"",
 							notify_quote_value(arg)),
 					 errdetail("Unknown column role \"%s\".",
-							   notify_quote_value(role))));
+							   notify_quote_value(rolename))));
+		if ((kind->roles & CR_BIT(role)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid capture trigger argument \"%s\"",
+							notify_quote_value(arg)),
+					 errdetail("Resource \"%s\" has no column role \"%s\".",
+							   kind->name, capture_role_name(role))));
+		if (OidIsValid(capture_role_type(role)) &&
+			TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid != capture_role_type(role))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s column of resource \"%s\" must be of type %s",
+							capture_role_name(role), kind->name,
+							format_type_be(capture_role_type(role)))));
+
+		if (role == CR_IGNORE)
+		{
+			old = MemoryContextSwitchTo(cxt);
+			ct->ignore = bms_add_member(ct->ignore, att);
+			MemoryContextSwitchTo(old);
+		}
+		else if ((given & CR_BIT(role)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid capture trigger argument \"%s\"",
+							notify_quote_value(arg)),
+					 errdetail("Column role \"%s\" is given more than once.",
+							   capture_role_name(role))));
+		else
+			ct->att[role] = att;
+		given |= CR_BIT(role);
 	}
 
-	if (ct->id_att == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("capture trigger \"%s\" on table \"%s\" names no id column",
-						tg->tgname, RelationGetRelationName(rel))));
-	if (ct->kind == CK_CHANGE_SET && ct->fields_att == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("capture trigger \"%s\" on table \"%s\" names no fields column",
-						tg->tgname, RelationGetRelationName(rel))));
-	if (ct->kind == CK_CHANGE_SET &&
-		TupleDescAttr(RelationGetDescr(rel), ct->fields_att - 1)->atttypid != JSONBOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("fields column of a metadata change set must be of type jsonb")));
-
-	/* the id column and role columns are never metadata fields */
+	for (i = 0; i < CR_COUNT; i++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(capture_context);
-
-		ct->ignore = bms_add_member(ct->ignore, ct->id_att);
-		MemoryContextSwitchTo(old);
+		if ((kind->required & CR_BIT(i)) != 0 && (given & CR_BIT(i)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("capture trigger \"%s\" on table \"%s\" names no %s column",
+							tgname, RelationGetRelationName(rel),
+							capture_role_name(i))));
 	}
+
+	/* the id column is never a metadata field */
+	old = MemoryContextSwitchTo(cxt);
+	ct->ignore = bms_add_member(ct->ignore, ct->att[CR_ID]);
+	MemoryContextSwitchTo(old);
 	ct->relid = RelationGetRelid(rel);
 }
 
@@ -268,7 +242,8 @@ capture_table_build(CaptureTable *ct, TriggerData *td)
 static CaptureTable *
 capture_table_get(TriggerData *td)
 {
-	Oid			tgoid = td->tg_trigger->tgoid;
+	Trigger    *tg = td->tg_trigger;
+	Oid			tgoid = tg->tgoid;
 	CaptureTable *ct;
 	bool		found;
 
@@ -297,7 +272,8 @@ capture_table_get(TriggerData *td)
 		ct->ignore = NULL;
 		PG_TRY();
 		{
-			capture_table_build(ct, td);
+			capture_args_resolve(ct, td->tg_relation, tg->tgname,
+								 tg->tgnargs, tg->tgargs, capture_context);
 		}
 		PG_CATCH();
 		{
@@ -314,9 +290,13 @@ capture_table_get(TriggerData *td)
  * ----------------------------------------------------------------
  */
 
-/* Text form of a column, or NULL for SQL NULL or no such role */
-static char *
-column_text(HeapTuple tuple, TupleDesc desc, AttrNumber att)
+/*
+ * capture_column_text
+ *		Text form of a column, or NULL for SQL NULL, no such role
+ *		(InvalidAttrNumber) or no tuple.
+ */
+char *
+capture_column_text(HeapTuple tuple, TupleDesc desc, AttrNumber att)
 {
 	Datum		d;
 	bool		isnull;
@@ -333,9 +313,13 @@ column_text(HeapTuple tuple, TupleDesc desc, AttrNumber att)
 	return SPI_getvalue(tuple, desc, att);
 }
 
-/* Does the column differ between the old and the new row? */
-static bool
-column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, AttrNumber att)
+/*
+ * capture_column_changed
+ *		Does the column differ between the old and the new row?
+ */
+bool
+capture_column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc,
+					   AttrNumber att)
 {
 	Form_pg_attribute a = TupleDescAttr(desc, att - 1);
 	bool		oldnull,
@@ -348,6 +332,18 @@ column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, AttrNumber at
 	return !datumIsEqual(o, n, a->attbyval, a->attlen);
 }
 
+/*
+ * capture_role_text
+ *		Text of the column of role in tuple (a row of the change), or NULL
+ *		as capture_column_text.
+ */
+char *
+capture_role_text(const CaptureRow *row, HeapTuple tuple, CaptureRole role)
+{
+	Assert(role != CR_IGNORE);
+	return capture_column_text(tuple, row->desc, row->ct->att[role]);
+}
+
 /* ----------------------------------------------------------------
  *		payloads
  *
@@ -356,6 +352,7 @@ column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, AttrNumber at
  * ----------------------------------------------------------------
  */
 
+/* Open key's array: the caller appends its values and the closing "]" */
 static void
 payload_key(StringInfo buf, const char *key)
 {
@@ -364,8 +361,11 @@ payload_key(StringInfo buf, const char *key)
 	appendStringInfoString(buf, ":[");
 }
 
-/* Add key with one value; a NULL value gives the key no value */
-static void
+/*
+ * payload_add
+ *		Add key with one value; a NULL value gives the key no value.
+ */
+void
 payload_add(StringInfo buf, const char *key, const char *value)
 {
 	payload_key(buf, key);
@@ -374,7 +374,11 @@ payload_add(StringInfo buf, const char *key, const char *value)
 	appendStringInfoChar(buf, ']');
 }
 
-static void
+/*
+ * payload_add_list
+ *		Add key with a list of values (char *), in order.
+ */
+void
 payload_add_list(StringInfo buf, const char *key, List *values)
 {
 	ListCell   *lc;
@@ -389,7 +393,11 @@ payload_add_list(StringInfo buf, const char *key, List *values)
 	appendStringInfoChar(buf, ']');
 }
 
-static char *
+/*
+ * payload_finish
+ *		Close the object ("{}" if no key was added) and return its text.
+ */
+char *
 payload_finish(StringInfo buf)
 {
 	appendStringInfoChar(buf, buf->len == 0 ? '{' : '}');
@@ -403,22 +411,44 @@ payload_finish(StringInfo buf)
  * ----------------------------------------------------------------
  */
 
-static bool
-scope_matches(const CachedNotification *cn, const char *entity_id)
+/*
+ * capture_scope_matches
+ *		Does notification cn's entity scope let an event of entity_id
+ *		through?  No scope lets every entity through.
+ */
+bool
+capture_scope_matches(const CachedNotification *cn, const char *entity_id)
 {
 	return cn->entity_id == NULL ||
 		(entity_id != NULL && strcmp(cn->entity_id, entity_id) == 0);
 }
 
 /*
- * Write one outbox row and have the worker woken at commit.  A row of a
- * strict lane (thread group, endpoint ordering) first takes the lane's
- * transaction-level lock, so that a later writer of the lane gets its
- * outbox id only after this transaction ends: ids follow commit order.
+ * capture_matches
+ *		The notifications of the definition cache whose trigger is event:
+ *		a list of CachedNotification, NIL for none.  event must be one of
+ *		the events of the row's kind in the kinds table.
  */
-static void
-emit(CaptureState *st, const CachedNotification *cn, const char *event,
-	 const char *entity_id, const char *payload)
+List *
+capture_matches(const CaptureRow *row, CaptureEvent event)
+{
+	Assert(capture_kind_raises(row->ct->kind, event));
+	return definition_cache_match(capture_events[event].resource,
+								  capture_events[event].name);
+}
+
+/*
+ * capture_emit
+ *		Write one outbox row of event for notification cn and have the
+ *		worker woken at commit.
+ *
+ * A row of a strict lane (thread group, endpoint ordering) first takes the
+ * lane's transaction-level lock, so that a later writer of the lane gets
+ * its outbox id only after this transaction ends: ids follow commit order.
+ */
+void
+capture_emit(const CaptureRow *row, const CachedNotification *cn,
+			 CaptureEvent event, const char *entity_id, const char *payload)
 {
 	if (!cn->lane_per_entity)
 	{
@@ -432,21 +462,21 @@ emit(CaptureState *st, const CachedNotification *cn, const char *event,
 							 (uint32) cn->lane_lock_key, NOTIFY_LANE_LOCK_KIND);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	}
-	outbox_insert(st->cat->outbox, st->cat->outbox_id_seq, cn->id,
+	outbox_insert(row->cat->outbox, row->cat->outbox_id_seq, cn->id,
 				  resource_name(cn->def->resource),
-				  event, entity_id, payload);
+				  capture_events[event].name, entity_id, payload);
 	notify_wake_at_commit();
 }
 
 /*
- * Emit a plain event (same payload for every match): resource.event with
- * idkey=id, action=verb.
+ * capture_emit_simple
+ *		Emit a plain event (same payload for every match):
+ *		{idkey: [id], action: [verb]} of the event's row of capture_events.
  */
-static void
-emit_simple(CaptureState *st, NotifyResource resource, const char *event,
-			const char *idkey, const char *id, const char *verb)
+void
+capture_emit_simple(const CaptureRow *row, CaptureEvent event, const char *id)
 {
-	List	   *matches = definition_cache_match(resource, event);
+	List	   *matches = capture_matches(row, event);
 	ListCell   *lc;
 	StringInfoData buf;
 	char	   *payload = NULL;
@@ -455,19 +485,20 @@ emit_simple(CaptureState *st, NotifyResource resource, const char *event,
 	{
 		CachedNotification *cn = lfirst(lc);
 
-		if (!scope_matches(cn, id))
+		if (!capture_scope_matches(cn, id))
 			continue;
 		if (payload == NULL)
 		{
 			initStringInfo(&buf);
-			payload_add(&buf, idkey, id);
-			payload_add(&buf, "action", verb);
+			payload_add(&buf, capture_events[event].idkey, id);
+			payload_add(&buf, "action", capture_events[event].verb);
 			payload = payload_finish(&buf);
 		}
-		emit(st, cn, event, id, payload);
+		capture_emit(row, cn, event, id, payload);
 	}
 }
 
+/* A new change set id from notify.change_set_id_seq: "VX-<n>" */
 static char *
 next_change_set_id(const NotifyCatalog *cat)
 {
@@ -475,15 +506,18 @@ next_change_set_id(const NotifyCatalog *cat)
 }
 
 /*
- * Emit a metadata modify event: every matching notification gets the
- * fields its filters let through; none pass, no row.
+ * capture_emit_metadata
+ *		Emit a metadata modify event of the changes (MetadataValue) of
+ *		entity id: every matching notification gets the fields its filters
+ *		let through; none pass, no row.
+ *
+ * change_set_id NULL: a new id is drawn when the first row is written.
  */
-static void
-emit_metadata(CaptureState *st, NotifyResource resource, const char *event,
-			  const char *idkey, const char *id, const char *change_set_id,
-			  List *changes)
+void
+capture_emit_metadata(const CaptureRow *row, CaptureEvent event,
+					  const char *id, const char *change_set_id, List *changes)
 {
-	List	   *matches = definition_cache_match(resource, event);
+	List	   *matches = capture_matches(row, event);
 	ListCell   *lc;
 
 	if (changes == NIL)
@@ -495,16 +529,16 @@ emit_metadata(CaptureState *st, NotifyResource resource, const char *event,
 		ListCell   *fc;
 		StringInfoData buf;
 
-		if (!scope_matches(cn, id))
+		if (!capture_scope_matches(cn, id))
 			continue;
 		fields = metadata_filter_apply(&cn->def->trigger, changes);
 		if (fields == NIL)
 			continue;
 		if (change_set_id == NULL)
-			change_set_id = next_change_set_id(st->cat);
+			change_set_id = next_change_set_id(row->cat);
 
 		initStringInfo(&buf);
-		payload_add(&buf, idkey, id);
+		payload_add(&buf, capture_events[event].idkey, id);
 		payload_add(&buf, "changeSetId", change_set_id);
 		foreach(fc, fields)
 		{
@@ -512,15 +546,15 @@ emit_metadata(CaptureState *st, NotifyResource resource, const char *event,
 
 			payload_add_list(&buf, mf->key, mf->values);
 		}
-		emit(st, cn, event, id, payload_finish(&buf));
+		capture_emit(row, cn, event, id, payload_finish(&buf));
 	}
 }
 
-/* Changed columns of an UPDATE as generic metadata values */
+/* Changed columns of an UPDATE, but the ignored ones, as generic metadata */
 static List *
-changed_columns(CaptureTable *ct, HeapTuple oldtup, HeapTuple newtup,
-				TupleDesc desc)
+changed_columns(const CaptureRow *row)
 {
+	TupleDesc	desc = row->desc;
 	List	   *changes = NIL;
 	int			i;
 
@@ -530,16 +564,248 @@ changed_columns(CaptureTable *ct, HeapTuple oldtup, HeapTuple newtup,
 		MetadataValue *mv;
 		char	   *value;
 
-		if (att->attisdropped || bms_is_member(att->attnum, ct->ignore) ||
-			!column_changed(oldtup, newtup, desc, att->attnum))
+		if (att->attisdropped || bms_is_member(att->attnum, row->ct->ignore) ||
+			!capture_column_changed(row->tuple, row->newtuple, desc, att->attnum))
 			continue;
 		mv = palloc0(sizeof(MetadataValue));
 		mv->name = pstrdup(NameStr(att->attname));
-		value = column_text(newtup, desc, att->attnum);
+		value = capture_column_text(row->newtuple, desc, att->attnum);
 		mv->values = value ? list_make1(value) : NIL;
 		changes = lappend(changes, mv);
 	}
 	return changes;
+}
+
+/*
+ * capture_emit_entity
+ *		The events of a table of entities (items, collections, storages):
+ *		INSERT raises create, DELETE raises delete, UPDATE raises modify of
+ *		the changed columns that are not ignored, as generic metadata
+ *		fields.  CE_COUNT for modify: an UPDATE raises nothing.
+ */
+void
+capture_emit_entity(const CaptureRow *row, CaptureEvent create,
+					CaptureEvent delete, CaptureEvent modify)
+{
+	if (row->is_insert)
+		capture_emit_simple(row, create,
+							capture_role_text(row, row->tuple, CR_ID));
+	else if (row->is_delete)
+		capture_emit_simple(row, delete,
+							capture_role_text(row, row->tuple, CR_ID));
+	else if (row->is_update && modify != CE_COUNT &&
+			 capture_matches(row, modify) != NIL)
+		capture_emit_metadata(row, modify,
+							  capture_role_text(row, row->newtuple, CR_ID),
+							  NULL, changed_columns(row));
+}
+
+/* ----------------------------------------------------------------
+ *		items
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * capture_item
+ *		Handler of kind item: item.create, item.delete, and metadata.modify
+ *		of an UPDATE's changed columns (generic fields, no language or
+ *		track).
+ */
+void
+capture_item(const CaptureRow *row)
+{
+	capture_emit_entity(row, CE_ITEM_CREATE, CE_ITEM_DELETE,
+						CE_ITEM_METADATA_MODIFY);
+}
+
+/* ----------------------------------------------------------------
+ *		collections
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * capture_collection
+ *		Handler of kind collection: collection.create, collection.delete,
+ *		and collection.metadata.modify of an UPDATE's changed columns.
+ */
+void
+capture_collection(const CaptureRow *row)
+{
+	capture_emit_entity(row, CE_COLLECTION_CREATE, CE_COLLECTION_DELETE,
+						CE_COLLECTION_METADATA_MODIFY);
+}
+
+/*
+ * capture_collection_member
+ *		Handler of kind collection-member (a row says an entity belongs to
+ *		a collection): INSERT or DELETE raises collection.modify of the
+ *		collection, {type, action, collectionId}.  UPDATE raises nothing.
+ */
+void
+capture_collection_member(const CaptureRow *row)
+{
+	List	   *matches;
+	ListCell   *lc;
+	char	   *id;
+	char	   *payload = NULL;
+
+	if (!row->is_insert && !row->is_delete)
+		return;
+	matches = capture_matches(row, CE_COLLECTION_MODIFY);
+	id = capture_role_text(row, row->tuple, CR_ID);
+	foreach(lc, matches)
+	{
+		CachedNotification *cn = lfirst(lc);
+
+		if (!capture_scope_matches(cn, id))
+			continue;
+		if (payload == NULL)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			payload_add(&buf, "type", "collection");
+			payload_add(&buf, "action", capture_events[CE_COLLECTION_MODIFY].verb);
+			payload_add(&buf, capture_events[CE_COLLECTION_MODIFY].idkey, id);
+			payload = payload_finish(&buf);
+		}
+		capture_emit(row, cn, CE_COLLECTION_MODIFY, id, payload);
+	}
+}
+
+/* ----------------------------------------------------------------
+ *		storages
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * capture_storage
+ *		Handler of kind storage: storage.create, storage.delete; an UPDATE
+ *		raises nothing.
+ */
+void
+capture_storage(const CaptureRow *row)
+{
+	capture_emit_entity(row, CE_STORAGE_CREATE, CE_STORAGE_DELETE, CE_COUNT);
+}
+
+/* ----------------------------------------------------------------
+ *		files
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Emit a file event of tuple to the matching notifications whose storage
+ * filter lets its storage through: {fileId, action, storageId, path,
+ * itemId (only if set)}.
+ */
+static void
+emit_file(const CaptureRow *row, CaptureEvent event, HeapTuple tuple)
+{
+	List	   *matches = capture_matches(row, event);
+	ListCell   *lc;
+	char	   *payload = NULL;
+	char	   *file_id = NULL;
+	char	   *storage_id = NULL;
+
+	foreach(lc, matches)
+	{
+		CachedNotification *cn = lfirst(lc);
+
+		if (payload == NULL)
+		{
+			StringInfoData buf;
+			char	   *item_id;
+
+			file_id = capture_role_text(row, tuple, CR_ID);
+			storage_id = capture_role_text(row, tuple, CR_STORAGE);
+			item_id = capture_role_text(row, tuple, CR_ITEM);
+			initStringInfo(&buf);
+			payload_add(&buf, capture_events[event].idkey, file_id);
+			payload_add(&buf, "action", capture_events[event].verb);
+			payload_add(&buf, "storageId", storage_id);
+			payload_add(&buf, "path", capture_role_text(row, tuple, CR_PATH));
+			if (item_id)
+				payload_add(&buf, "itemId", item_id);
+			payload = payload_finish(&buf);
+		}
+		if (cn->def->trigger.file_storage != NULL &&
+			(storage_id == NULL || strcmp(cn->def->trigger.file_storage, storage_id) != 0))
+			continue;
+		capture_emit(row, cn, event, file_id, payload);
+	}
+}
+
+/*
+ * The events of an UPDATE of a file: state to CLOSED file.close, to LOST
+ * or MISSING file.lost, any other state file.change; hash set or changed
+ * file.hash; any other column not ignored file.change.
+ */
+static void
+capture_file_update(const CaptureRow *row)
+{
+	const CaptureTable *ct = row->ct;
+	TupleDesc	desc = row->desc;
+	AttrNumber	state_att = ct->att[CR_STATE];
+	AttrNumber	hash_att = ct->att[CR_HASH];
+	bool		changed = false;
+	bool		closed = false;
+	bool		lost = false;
+	bool		hashed = false;
+	int			i;
+
+	if (state_att != InvalidAttrNumber &&
+		capture_column_changed(row->tuple, row->newtuple, desc, state_att))
+	{
+		char	   *state = capture_column_text(row->newtuple, desc, state_att);
+
+		if (state && strcmp(state, "CLOSED") == 0)
+			closed = true;
+		else if (state && (strcmp(state, "LOST") == 0 || strcmp(state, "MISSING") == 0))
+			lost = true;
+		else
+			changed = true;
+	}
+	if (hash_att != InvalidAttrNumber &&
+		capture_column_changed(row->tuple, row->newtuple, desc, hash_att) &&
+		capture_column_text(row->newtuple, desc, hash_att) != NULL)
+		hashed = true;
+
+	for (i = 0; i < desc->natts && !changed; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attnum == state_att ||
+			att->attnum == hash_att || bms_is_member(att->attnum, ct->ignore))
+			continue;
+		if (capture_column_changed(row->tuple, row->newtuple, desc, att->attnum))
+			changed = true;
+	}
+
+	if (changed)
+		emit_file(row, CE_FILE_CHANGE, row->newtuple);
+	if (closed)
+		emit_file(row, CE_FILE_CLOSE, row->newtuple);
+	if (lost)
+		emit_file(row, CE_FILE_LOST, row->newtuple);
+	if (hashed)
+		emit_file(row, CE_FILE_HASH, row->newtuple);
+}
+
+/*
+ * capture_file
+ *		Handler of kind file: INSERT file.new, DELETE file.delete, UPDATE
+ *		as capture_file_update.
+ */
+void
+capture_file(const CaptureRow *row)
+{
+	if (row->is_insert)
+		emit_file(row, CE_FILE_NEW, row->tuple);
+	else if (row->is_delete)
+		emit_file(row, CE_FILE_DELETE, row->tuple);
+	else if (row->is_update)
+		capture_file_update(row);
 }
 
 /* ----------------------------------------------------------------
@@ -679,128 +945,53 @@ change_set_fields(Jsonb *fields)
 	return changes;
 }
 
-static void
-capture_change_set(CaptureState *st, CaptureTable *ct, HeapTuple tuple,
-				   TupleDesc desc)
+/*
+ * capture_change_set
+ *		Handler of kind metadata-change-set: an INSERT raises the metadata
+ *		modify event of the entity the change set belongs to (its resource
+ *		column: item, the default, collection or document), with its fields.
+ *
+ * ERRORs on a malformed change set or an unknown resource, which refuses
+ * the row.
+ */
+void
+capture_change_set(const CaptureRow *row)
 {
-	char	   *entity = column_text(tuple, desc, ct->id_att);
-	char	   *resource = column_text(tuple, desc, ct->resource_att);
-	char	   *change_set_id = column_text(tuple, desc, ct->changeset_att);
+	char	   *entity;
+	char	   *resource;
+	char	   *change_set_id;
 	bool		isnull;
-	Datum		d = heap_getattr(tuple, ct->fields_att, desc, &isnull);
+	Datum		d;
 	List	   *changes;
+	const CaptureEvent *e;
 
+	if (!row->is_insert)
+		return;
+	entity = capture_role_text(row, row->tuple, CR_ID);
+	resource = capture_role_text(row, row->tuple, CR_RESOURCE);
+	change_set_id = capture_role_text(row, row->tuple, CR_CHANGESET);
+	d = heap_getattr(row->tuple, row->ct->att[CR_FIELDS], row->desc, &isnull);
 	if (isnull)
 		return;
 	/* always parse, so that a malformed change set is refused */
 	changes = change_set_fields(DatumGetJsonbP(d));
 
-	if (resource == NULL || strcmp(resource, "item") == 0)
-		emit_metadata(st, NR_ITEM, "metadata.modify", "itemId", entity,
-					  change_set_id, changes);
-	else if (strcmp(resource, "collection") == 0)
-		emit_metadata(st, NR_COLLECTION, "collection.metadata.modify",
-					  "collectionId", entity, change_set_id, changes);
-	else if (strcmp(resource, "document") == 0)
-		emit_metadata(st, NR_DOCUMENT, "document.modify", "documentName",
-					  entity, change_set_id, changes);
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid metadata change set resource \"%s\"",
-						notify_quote_value(resource)),
-				 errhint("Change sets belong to an item, a collection or a document.")));
-}
-
-/* ----------------------------------------------------------------
- *		files
- * ----------------------------------------------------------------
- */
-
-static void
-emit_file(CaptureState *st, CaptureTable *ct, const char *event,
-		  const char *verb, HeapTuple tuple, TupleDesc desc)
-{
-	List	   *matches = definition_cache_match(NR_FILE, event);
-	ListCell   *lc;
-	char	   *payload = NULL;
-	char	   *file_id = NULL;
-	char	   *storage_id = NULL;
-
-	foreach(lc, matches)
+	/* the kind's event whose resource the change set names */
+	for (e = row->ct->kind->events; *e != CE_COUNT; e++)
 	{
-		CachedNotification *cn = lfirst(lc);
+		NotifyResource r = capture_events[*e].resource;
 
-		if (payload == NULL)
+		if (resource == NULL ? r == NR_ITEM : strcmp(resource, resource_name(r)) == 0)
 		{
-			StringInfoData buf;
-			char	   *item_id;
-
-			file_id = column_text(tuple, desc, ct->id_att);
-			storage_id = column_text(tuple, desc, ct->storage_att);
-			item_id = column_text(tuple, desc, ct->item_att);
-			initStringInfo(&buf);
-			payload_add(&buf, "fileId", file_id);
-			payload_add(&buf, "action", verb);
-			payload_add(&buf, "storageId", storage_id);
-			payload_add(&buf, "path", column_text(tuple, desc, ct->path_att));
-			if (item_id)
-				payload_add(&buf, "itemId", item_id);
-			payload = payload_finish(&buf);
+			capture_emit_metadata(row, *e, entity, change_set_id, changes);
+			return;
 		}
-		if (cn->def->trigger.file_storage != NULL &&
-			(storage_id == NULL || strcmp(cn->def->trigger.file_storage, storage_id) != 0))
-			continue;
-		emit(st, cn, event, file_id, payload);
 	}
-}
-
-static void
-capture_file_update(CaptureState *st, CaptureTable *ct, HeapTuple oldtup,
-					HeapTuple newtup, TupleDesc desc)
-{
-	bool		changed = false;
-	bool		closed = false;
-	bool		lost = false;
-	bool		hashed = false;
-	int			i;
-
-	if (ct->state_att != InvalidAttrNumber &&
-		column_changed(oldtup, newtup, desc, ct->state_att))
-	{
-		char	   *state = column_text(newtup, desc, ct->state_att);
-
-		if (state && strcmp(state, "CLOSED") == 0)
-			closed = true;
-		else if (state && (strcmp(state, "LOST") == 0 || strcmp(state, "MISSING") == 0))
-			lost = true;
-		else
-			changed = true;
-	}
-	if (ct->hash_att != InvalidAttrNumber &&
-		column_changed(oldtup, newtup, desc, ct->hash_att) &&
-		column_text(newtup, desc, ct->hash_att) != NULL)
-		hashed = true;
-
-	for (i = 0; i < desc->natts && !changed; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attnum == ct->state_att ||
-			att->attnum == ct->hash_att || bms_is_member(att->attnum, ct->ignore))
-			continue;
-		if (column_changed(oldtup, newtup, desc, att->attnum))
-			changed = true;
-	}
-
-	if (changed)
-		emit_file(st, ct, "file.change", "CHANGE", newtup, desc);
-	if (closed)
-		emit_file(st, ct, "file.close", "CLOSE", newtup, desc);
-	if (lost)
-		emit_file(st, ct, "file.lost", "LOST", newtup, desc);
-	if (hashed)
-		emit_file(st, ct, "file.hash", "HASH", newtup, desc);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid metadata change set resource \"%s\"",
+					notify_quote_value(resource)),
+			 errhint("Change sets belong to an item, a collection or a document.")));
 }
 
 /* ----------------------------------------------------------------
@@ -812,21 +1003,17 @@ capture_file_update(CaptureState *st, CaptureTable *ct, HeapTuple oldtup,
  * notify_ext_capture
  *		AFTER ... FOR EACH ROW trigger; see the file header.
  *
- * Returns a null pointer datum (the result of an AFTER trigger is ignored).
- * ERRORs on a misconfigured trigger or a malformed metadata change set,
- * which aborts the change as it should.
+ * Checks the trigger protocol, resolves the trigger's configuration and
+ * calls its kind's handler (kinds.c).  Returns a null pointer datum (the
+ * result of an AFTER trigger is ignored).  ERRORs on a misconfigured
+ * trigger or a malformed metadata change set, which aborts the change as it
+ * should.
  */
 Datum
 notify_ext_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	HeapTuple	tuple;
-	CaptureTable *ct;
-	CaptureState st;
-	bool		is_insert,
-				is_delete,
-				is_update;
+	CaptureRow	row;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -838,95 +1025,21 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 				 errmsg("function \"%s\" must be fired AFTER ... FOR EACH ROW",
 						"notify.capture")));
 
-	memset(&st, 0, sizeof(st));
-	st.cat = notify_catalog();
-	if (!OidIsValid(st.cat->schema))
+	memset(&row, 0, sizeof(row));
+	row.cat = notify_catalog();
+	if (!OidIsValid(row.cat->schema))
 		return PointerGetDatum(NULL);	/* extension being dropped */
 
-	ct = capture_table_get(td);
-	desc = RelationGetDescr(td->tg_relation);
-	is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
-	is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
-	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
-	tuple = td->tg_trigtuple;
+	row.ct = capture_table_get(td);
+	row.desc = RelationGetDescr(td->tg_relation);
+	row.tuple = td->tg_trigtuple;
+	row.is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	row.is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+	row.is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	if (row.is_update)
+		row.newtuple = td->tg_newtuple;
 
-	switch (ct->kind)
-	{
-		case CK_ITEM:
-		case CK_COLLECTION:
-			{
-				bool		item = (ct->kind == CK_ITEM);
-				NotifyResource res = item ? NR_ITEM : NR_COLLECTION;
-				const char *idkey = item ? "itemId" : "collectionId";
-				char	   *id = column_text(tuple, desc, ct->id_att);
-
-				if (is_insert)
-					emit_simple(&st, res, item ? "item.create" : "collection.create",
-								idkey, id, "CREATE");
-				else if (is_delete)
-					emit_simple(&st, res, item ? "item.delete" : "collection.delete",
-								idkey, id, "DELETE");
-				else if (is_update)
-				{
-					const char *event = item ? "metadata.modify" : "collection.metadata.modify";
-
-					if (definition_cache_match(res, event) != NIL)
-						emit_metadata(&st, res, event, idkey,
-									  column_text(td->tg_newtuple, desc, ct->id_att),
-									  NULL,
-									  changed_columns(ct, tuple, td->tg_newtuple, desc));
-				}
-				break;
-			}
-		case CK_MEMBER:
-			if (is_insert || is_delete)
-			{
-				List	   *matches = definition_cache_match(NR_COLLECTION, "collection.modify");
-				ListCell   *lc;
-				char	   *id = column_text(tuple, desc, ct->id_att);
-				char	   *payload = NULL;
-
-				foreach(lc, matches)
-				{
-					CachedNotification *cn = lfirst(lc);
-
-					if (!scope_matches(cn, id))
-						continue;
-					if (payload == NULL)
-					{
-						StringInfoData buf;
-
-						initStringInfo(&buf);
-						payload_add(&buf, "type", "collection");
-						payload_add(&buf, "action", "MODIFY");
-						payload_add(&buf, "collectionId", id);
-						payload = payload_finish(&buf);
-					}
-					emit(&st, cn, "collection.modify", id, payload);
-				}
-			}
-			break;
-		case CK_STORAGE:
-			if (is_insert)
-				emit_simple(&st, NR_STORAGE, "storage.create", "storageId",
-							column_text(tuple, desc, ct->id_att), "CREATE");
-			else if (is_delete)
-				emit_simple(&st, NR_STORAGE, "storage.delete", "storageId",
-							column_text(tuple, desc, ct->id_att), "DELETE");
-			break;
-		case CK_FILE:
-			if (is_insert)
-				emit_file(&st, ct, "file.new", "NEW", tuple, desc);
-			else if (is_delete)
-				emit_file(&st, ct, "file.delete", "DELETE", tuple, desc);
-			else if (is_update)
-				capture_file_update(&st, ct, tuple, td->tg_newtuple, desc);
-			break;
-		case CK_CHANGE_SET:
-			if (is_insert)
-				capture_change_set(&st, ct, tuple, desc);
-			break;
-	}
+	row.ct->kind->handler(&row);
 
 	return PointerGetDatum(NULL);
 }
