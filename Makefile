@@ -20,7 +20,15 @@ OBJS = \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
 	src/capture/metadata_filter.o \
+	src/capture/kinds.o \
 	src/capture/capture.o \
+	src/capture/payload.o \
+	src/capture/emit.o \
+	src/capture/item.o \
+	src/capture/collection.o \
+	src/capture/storage.o \
+	src/capture/file.o \
+	src/capture/changeset.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \

@@ -227,6 +227,20 @@ COMMENT ON TABLE notify.attempt IS
  * Attaching capture to tables
  * ------------------------------------------------------------------------ */
 
+-- API: private.  The options notify.attach() takes for a kind of table, from
+-- the table of capture kinds (src/capture/kinds.c).
+CREATE FUNCTION notify.capture_kind_options(kind text,
+		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean)
+RETURNS SETOF record
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_options';
+
+-- API: private.  Checks capture trigger arguments as the trigger resolves them.
+CREATE FUNCTION notify.capture_check_args(relation regclass, args text[])
+RETURNS void
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
 							  options jsonb DEFAULT '{}')
@@ -238,46 +252,56 @@ DECLARE
 	args text[];
 	opt record;
 	allowed text[];
+	roles text[];
+	multiple boolean[];
+	required text[];
+	i integer;
 	col text;
 	trigname text := 'notify_capture';
 BEGIN
-	IF resource IS NULL OR resource NOT IN ('item', 'collection', 'collection-member', 'file',
-											 'storage', 'metadata-change-set') THEN
-		RAISE EXCEPTION 'cannot attach capture for resource "%"', resource
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Supported resources are item, collection, collection-member, file, storage and metadata-change-set.';
-	END IF;
+	-- the kind's options come from the table of capture kinds
+	-- (src/capture/kinds.c), which refuses an unknown kind
+	SELECT COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.role ORDER BY k.n), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.multiple ORDER BY k.n), '{}'::boolean[]),
+		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[])
+	  INTO allowed, roles, multiple, required
+	  FROM notify.capture_kind_options(resource) WITH ORDINALITY
+		   AS k(option, role, multiple, required, n);
 	PERFORM notify.check_column(relation, id_column);
 	args := ARRAY[resource, 'id=' || id_column];
 
-	allowed := CASE resource
-		WHEN 'file' THEN ARRAY['storage_column', 'item_column', 'path_column', 'state_column', 'hash_column']
-		WHEN 'collection-member' THEN ARRAY[]::text[]
-		WHEN 'metadata-change-set' THEN ARRAY['resource_column', 'fields_column']
-		ELSE ARRAY['ignore_columns']
-	END;
 	IF pg_catalog.jsonb_typeof(options) IS DISTINCT FROM 'object' THEN
 		RAISE EXCEPTION 'attach options must be a JSON object'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR opt IN SELECT key, value FROM pg_catalog.jsonb_each_text(options) LOOP
-		IF NOT opt.key = ANY (allowed) THEN
+		i := pg_catalog.array_position(allowed, opt.key);
+		IF i IS NULL THEN
 			RAISE EXCEPTION 'invalid attach option "%" for resource "%"', opt.key, resource
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = CASE WHEN pg_catalog.cardinality(allowed) OPERATOR(pg_catalog.=) 0
 								  THEN 'This resource takes no options.'
 								  ELSE 'Valid options are ' || pg_catalog.array_to_string(allowed, ', ') || '.' END;
 		END IF;
-		IF opt.key = 'ignore_columns' THEN
-			FOR col IN SELECT pg_catalog.jsonb_array_elements_text(options -> 'ignore_columns') LOOP
+		IF multiple[i] THEN
+			FOR col IN SELECT pg_catalog.jsonb_array_elements_text(options -> opt.key) LOOP
 				PERFORM notify.check_column(relation, col);
-				args := args || ('ignore=' || col);
+				args := args || (roles[i] || '=' || col);
 			END LOOP;
 		ELSE
 			PERFORM notify.check_column(relation, opt.value);
-			args := args || (pg_catalog.replace(opt.key, '_column', '') || '=' || opt.value);
+			args := args || (roles[i] || '=' || opt.value);
 		END IF;
 	END LOOP;
+	FOREACH col IN ARRAY required LOOP
+		IF NOT options OPERATOR(pg_catalog.?) col THEN
+			RAISE EXCEPTION 'attach option "%" is required for resource "%"', col, resource
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	-- the trigger would resolve these arguments the same way when it fires
+	PERFORM notify.capture_check_args(relation, args);
 
 	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
 	EXECUTE pg_catalog.format(
@@ -961,22 +985,33 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t record;
 BEGIN
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.item
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=id', 'ignore=created_at', 'ignore=created_by');
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.collection
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('collection', 'id=id', 'ignore=created_at', 'ignore=created_by');
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR DELETE ON notify.collection_item
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('collection-member', 'id=collection_id');
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.storage
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('storage', 'id=id');
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT OR UPDATE OR DELETE ON notify.file
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('file', 'id=id', 'storage=storage_id', 'item=item_id',
-													 'path=path', 'state=state', 'hash=hash',
-													 'ignore=updated_at');
-	CREATE OR REPLACE TRIGGER notify_capture AFTER INSERT ON notify.metadata_change_set
-		FOR EACH ROW EXECUTE FUNCTION notify.capture('metadata-change-set', 'id=entity_id',
-													 'resource=resource', 'fields=fields', 'changeset=id');
+	-- each trigger's arguments are checked against the table of capture
+	-- kinds (src/capture/kinds.c) before the trigger is created
+	FOR t IN SELECT * FROM (VALUES
+		('notify.item'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['item', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['collection', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection_item'::regclass, 'INSERT OR DELETE',
+		 ARRAY['collection-member', 'id=collection_id']),
+		('notify.storage'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['storage', 'id=id']),
+		('notify.file'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['file', 'id=id', 'storage=storage_id', 'item=item_id', 'path=path',
+			   'state=state', 'hash=hash', 'ignore=updated_at']),
+		('notify.metadata_change_set'::regclass, 'INSERT',
+		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
+			   'fields=fields', 'changeset=id'])) AS v(rel, events, args)
+	LOOP
+		PERFORM notify.capture_check_args(t.rel, t.args);
+		EXECUTE pg_catalog.format(
+			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			t.events, t.rel,
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
+	END LOOP;
 	-- change set ids come from capture's sequence, so the two never collide
 	ALTER TABLE notify.metadata_change_set ALTER COLUMN id
 		SET DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text;

@@ -49,6 +49,14 @@ SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"state_column": "stat
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"ignore_columns": ["nope"]}');
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '[]');
 SELECT notify.attach('legacy.no_such_table', 'item', 'asset_id');
+-- a change set table without its fields column is refused at attach, not at
+-- its first insert
+CREATE TABLE legacy.change (cid text, entity text, body jsonb);
+SELECT notify.attach('legacy.change', 'metadata-change-set', 'entity');
+SELECT notify.attach('legacy.change', 'metadata-change-set', 'entity', '{"fields_column": "cid"}');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'legacy.change'::regclass;
+SELECT notify.attach('legacy.change', 'metadata-change-set', 'entity', '{"fields_column": "body"}');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'legacy.change'::regclass;
 
 -- a column renamed under the trigger is reported, not silently skipped
 ALTER TABLE legacy.media_file RENAME COLUMN st TO file_state;
@@ -60,6 +68,16 @@ CREATE TRIGGER wrong BEFORE INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
 CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item');
+INSERT INTO legacy.asset (asset_id) VALUES (43);
+DROP TRIGGER wrong ON legacy.asset;
+-- a role the kind does not read is refused, not ignored
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=asset_id', 'state=status');
+INSERT INTO legacy.asset (asset_id) VALUES (43);
+DROP TRIGGER wrong ON legacy.asset;
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=asset_id', 'id=name');
+INSERT INTO legacy.asset (asset_id) VALUES (43);
+DROP TRIGGER wrong ON legacy.asset;
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('shape', 'id=asset_id');
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
 

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * item.c
+ *	  Capture kind item: a table of items.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/capture/item.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+
+#include "capture/capture_internal.h"
+
+/*
+ * capture_item
+ *		Handler of kind item: item.create, item.delete, and metadata.modify
+ *		of an UPDATE's changed columns (generic fields, no language or
+ *		track).
+ */
+void
+capture_item(const CaptureRow *row)
+{
+	capture_emit_entity(row, CE_ITEM_CREATE, CE_ITEM_DELETE,
+						CE_ITEM_METADATA_MODIFY);
+}

@@ -1,0 +1,335 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinds.c
+ *	  THE table of capture kinds, the column roles and the events capture
+ *	  raises.
+ *
+ * A capture kind is what an attached table holds: item, collection,
+ * collection-member, storage, file or metadata-change-set.  Each row of
+ * capture_kinds names the column roles its trigger may give and must give,
+ * the options notify.attach() offers, the events it can raise and its
+ * handler.  Everything else derives from it:
+ *
+ *	- the trigger (capture.c) resolves its arguments here and calls the
+ *	  kind's handler: no list of kind names anywhere else in C;
+ *	- notify.attach() takes the kind's options from
+ *	  notify.capture_kind_options() and has the trigger arguments it built
+ *	  checked by notify.capture_check_args() before it creates the trigger;
+ *	- notify.attach_shipped_assets() checks the shipped triggers' arguments
+ *	  through notify.capture_check_args() too.
+ *
+ * So a kind cannot be half-added, and a role given to a kind that does not
+ * read it is refused instead of being ignored.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/capture/kinds.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "storage/lockdefs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "capture/capture_internal.h"
+
+PG_FUNCTION_INFO_V1(notify_ext_capture_kind_options);
+PG_FUNCTION_INFO_V1(notify_ext_capture_check_args);
+
+/*
+ * The events capture raises: name, resource of the notifications they
+ * match, payload key of the entity id, payload "action" verb.
+ */
+const CaptureEventInfo capture_events[CE_COUNT] = {
+	[CE_ITEM_CREATE] = {"item.create", NR_ITEM, "itemId", "CREATE"},
+	[CE_ITEM_DELETE] = {"item.delete", NR_ITEM, "itemId", "DELETE"},
+	[CE_ITEM_METADATA_MODIFY] = {"metadata.modify", NR_ITEM, "itemId", NULL},
+	[CE_COLLECTION_CREATE] = {"collection.create", NR_COLLECTION, "collectionId", "CREATE"},
+	[CE_COLLECTION_DELETE] = {"collection.delete", NR_COLLECTION, "collectionId", "DELETE"},
+	[CE_COLLECTION_METADATA_MODIFY] = {"collection.metadata.modify", NR_COLLECTION, "collectionId", NULL},
+	[CE_COLLECTION_MODIFY] = {"collection.modify", NR_COLLECTION, "collectionId", "MODIFY"},
+	[CE_DOCUMENT_MODIFY] = {"document.modify", NR_DOCUMENT, "documentName", NULL},
+	[CE_STORAGE_CREATE] = {"storage.create", NR_STORAGE, "storageId", "CREATE"},
+	[CE_STORAGE_DELETE] = {"storage.delete", NR_STORAGE, "storageId", "DELETE"},
+	[CE_FILE_NEW] = {"file.new", NR_FILE, "fileId", "NEW"},
+	[CE_FILE_DELETE] = {"file.delete", NR_FILE, "fileId", "DELETE"},
+	[CE_FILE_CHANGE] = {"file.change", NR_FILE, "fileId", "CHANGE"},
+	[CE_FILE_CLOSE] = {"file.close", NR_FILE, "fileId", "CLOSE"},
+	[CE_FILE_LOST] = {"file.lost", NR_FILE, "fileId", "LOST"},
+	[CE_FILE_HASH] = {"file.hash", NR_FILE, "fileId", "HASH"},
+};
+
+/*
+ * The column roles: trigger argument name, notify.attach() option name
+ * (NULL: attach gives it otherwise or not at all), whether it may be given
+ * more than once, and the type its column must have (InvalidOid: any).
+ */
+typedef struct CaptureRoleInfo
+{
+	const char *name;
+	const char *option;
+	bool		multiple;
+	Oid			typid;
+} CaptureRoleInfo;
+
+static const CaptureRoleInfo capture_roles[CR_COUNT] = {
+	[CR_ID] = {"id", NULL, false, InvalidOid},
+	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid},
+	[CR_ITEM] = {"item", "item_column", false, InvalidOid},
+	[CR_PATH] = {"path", "path_column", false, InvalidOid},
+	[CR_STATE] = {"state", "state_column", false, InvalidOid},
+	[CR_HASH] = {"hash", "hash_column", false, InvalidOid},
+	[CR_RESOURCE] = {"resource", "resource_column", false, InvalidOid},
+	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID},
+	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid},
+	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
+};
+
+static const CaptureEvent item_events[] = {
+	CE_ITEM_CREATE, CE_ITEM_DELETE, CE_ITEM_METADATA_MODIFY, CE_COUNT
+};
+static const CaptureEvent collection_events[] = {
+	CE_COLLECTION_CREATE, CE_COLLECTION_DELETE, CE_COLLECTION_METADATA_MODIFY,
+	CE_COUNT
+};
+static const CaptureEvent member_events[] = {
+	CE_COLLECTION_MODIFY, CE_COUNT
+};
+static const CaptureEvent storage_events[] = {
+	CE_STORAGE_CREATE, CE_STORAGE_DELETE, CE_COUNT
+};
+static const CaptureEvent file_events[] = {
+	CE_FILE_NEW, CE_FILE_DELETE, CE_FILE_CHANGE, CE_FILE_CLOSE, CE_FILE_LOST,
+	CE_FILE_HASH, CE_COUNT
+};
+static const CaptureEvent change_set_events[] = {
+	CE_ITEM_METADATA_MODIFY, CE_COLLECTION_METADATA_MODIFY, CE_DOCUMENT_MODIFY,
+	CE_COUNT
+};
+
+#define FILE_ROLES \
+	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
+	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH))
+
+/*
+ * THE table of capture kinds, in the order notify.attach()'s hint lists
+ * them.
+ */
+static const CaptureKindInfo capture_kinds[] = {
+	{"item",
+		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
+	item_events, capture_item},
+	{"collection",
+		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
+	collection_events, capture_collection},
+	{"collection-member",
+		CR_BIT(CR_ID), 0, CR_BIT(CR_ID),
+	member_events, capture_collection_member},
+	{"file",
+		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES, CR_BIT(CR_ID),
+	file_events, capture_file},
+	{"storage",
+		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
+	storage_events, capture_storage},
+	{"metadata-change-set",
+		CR_BIT(CR_ID) | CR_BIT(CR_RESOURCE) | CR_BIT(CR_FIELDS) | CR_BIT(CR_CHANGESET),
+		CR_BIT(CR_RESOURCE) | CR_BIT(CR_FIELDS),
+		CR_BIT(CR_ID) | CR_BIT(CR_FIELDS),
+	change_set_events, capture_change_set},
+};
+
+#define NUM_CAPTURE_KINDS lengthof(capture_kinds)
+
+/*
+ * capture_kind_lookup
+ *		The kind named name, or NULL if there is none.
+ */
+const CaptureKindInfo *
+capture_kind_lookup(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < NUM_CAPTURE_KINDS; i++)
+	{
+		if (strcmp(capture_kinds[i].name, name) == 0)
+			return &capture_kinds[i];
+	}
+	return NULL;
+}
+
+/*
+ * capture_role_lookup
+ *		The CaptureRole named name (a trigger argument's "role="), or -1.
+ */
+int
+capture_role_lookup(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < CR_COUNT; i++)
+	{
+		if (strcmp(capture_roles[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * capture_role_name
+ *		The trigger argument name of a role.
+ */
+const char *
+capture_role_name(CaptureRole role)
+{
+	Assert(role >= 0 && role < CR_COUNT);
+	return capture_roles[role].name;
+}
+
+/*
+ * capture_role_type
+ *		The type a role's column must have, InvalidOid for any.
+ */
+Oid
+capture_role_type(CaptureRole role)
+{
+	Assert(role >= 0 && role < CR_COUNT);
+	return capture_roles[role].typid;
+}
+
+/*
+ * capture_kind_raises
+ *		Is event one of the events of kind's row of the table?  The emit
+ *		functions assert it, so that a handler cannot raise an event its row
+ *		does not list.
+ */
+bool
+capture_kind_raises(const CaptureKindInfo *kind, CaptureEvent event)
+{
+	const CaptureEvent *e;
+
+	for (e = kind->events; *e != CE_COUNT; e++)
+	{
+		if (*e == event)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Refuse a kind that is not in the table, with the list of those that are.
+ */
+static void
+unknown_kind_error(const char *name)
+{
+	StringInfoData hint;
+	int			i;
+
+	initStringInfo(&hint);
+	appendStringInfoString(&hint, "Supported resources are ");
+	for (i = 0; i < NUM_CAPTURE_KINDS; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&hint, i == NUM_CAPTURE_KINDS - 1 ? " and " : ", ");
+		appendStringInfoString(&hint, capture_kinds[i].name);
+	}
+	appendStringInfoChar(&hint, '.');
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cannot attach capture for resource \"%s\"",
+					name ? name : "<NULL>"),
+			 errhint("%s", hint.data)));
+}
+
+/*
+ * notify.capture_kind_options(kind text)
+ *		RETURNS TABLE (option text, role text, multiple boolean,
+ *					   required boolean)
+ *
+ * The options notify.attach() takes for kind, in the order its hint lists
+ * them, each with the trigger role it gives a column to, whether it takes
+ * an array of columns and whether attach must be given it.  ERRORs on an
+ * unknown or NULL kind with attach's message.
+ */
+Datum
+notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const CaptureKindInfo *kind;
+	char	   *name;
+	int			r;
+
+	name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	kind = name ? capture_kind_lookup(name) : NULL;
+	if (kind == NULL)
+		unknown_kind_error(name);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (r = 0; r < CR_COUNT; r++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if ((kind->attach_roles & CR_BIT(r)) == 0)
+			continue;
+		Assert(capture_roles[r].option != NULL);
+		values[0] = CStringGetTextDatum(capture_roles[r].option);
+		values[1] = CStringGetTextDatum(capture_roles[r].name);
+		values[2] = BoolGetDatum(capture_roles[r].multiple);
+		values[3] = BoolGetDatum((kind->required & CR_BIT(r)) != 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * notify.capture_check_args(relation regclass, args text[]) RETURNS void
+ *
+ * Checks the arguments of a capture trigger on relation the way the trigger
+ * resolves them when it first fires (kind, roles of the kind, columns,
+ * required roles, column types), so that notify.attach() and
+ * notify.attach_shipped_assets() never create a trigger that would fail.
+ * ERRORs with the trigger's message on the first problem.
+ */
+Datum
+notify_ext_capture_check_args(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	char	  **args;
+	int			i;
+	Relation	rel;
+	CaptureTable ct;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	args = palloc(sizeof(char *) * (nelems + 1));
+	for (i = 0; i < nelems; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("capture trigger arguments must not be null")));
+		args[i] = TextDatumGetCString(elems[i]);
+	}
+
+	rel = relation_open(relid, AccessShareLock);
+	memset(&ct, 0, sizeof(ct));
+	capture_args_resolve(&ct, rel, "notify_capture", nelems, args,
+						 CurrentMemoryContext);
+	relation_close(rel, AccessShareLock);
+
+	PG_RETURN_VOID();
+}
