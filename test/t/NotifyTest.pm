@@ -67,6 +67,7 @@ sub notify_node
 sub start_receiver
 {
 	my ($name, $max_seconds) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my $log = "$PostgreSQL::Test::Utils::log_path/${name}_receiver.jsonl";
 	unlink $log;
 	if (system('node --version >/dev/null 2>&1') != 0)
@@ -91,7 +92,6 @@ sub start_receiver
 	$h->pump_nb
 	  while $out !~ /^ready \d+$/m && !$timer->is_expired && $h->pumpable;
 	($r->{port}) = $out =~ /^ready (\d+)$/m;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	ok($r->{port}, 'receiver listens on port ' . ($r->{port} // '?'))
 	  or BAIL_OUT("receiver did not start: $err");
 	$r->{base} = "http://127.0.0.1:$r->{port}";
