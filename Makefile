@@ -66,7 +66,6 @@ ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 REGRESS_PREP = iso_expected
 
 TAP_TESTS = 1
-PROVE_FLAGS = -I $(srcdir)/test/t
 PROVE_TESTS = $(wildcard test/t/*.pl)
 
 EXTRA_CLEAN = $(OBJS:.o=.d) tmp_check tmp_regress tmp_check_iso output_iso results regression.diffs regression.out
@@ -76,6 +75,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 -include $(OBJS:.o=.d)
+
+# the TAP tests' shared helpers (test/t/NotifyTest.pm); set after PGXS,
+# whose Makefile.global empties PROVE_FLAGS
+PROVE_FLAGS += -I $(srcdir)/test/t
 
 # PG15's pg_isolation_regress looks for expected files only under its
 # output directory or its input directory, so give it ours (REGRESS_PREP,

@@ -41,6 +41,11 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_pending = false;
 static bool xact_callback_registered = false;
 
+/*
+ * notify_shmem_size
+ *		Bytes of the shared area: the header and notify_ext.max_databases
+ *		slots.  Valid once the settings are loaded (preload).
+ */
 static Size
 notify_shmem_size(void)
 {
@@ -48,6 +53,11 @@ notify_shmem_size(void)
 					mul_size(notify_ext_max_databases, sizeof(NotifyDbSlot)));
 }
 
+/*
+ * notify_shmem_request
+ *		shmem_request_hook: reserve the shared area and one LWLock tranche
+ *		("notify_ext"), after the previous hook.
+ */
 static void
 notify_shmem_request(void)
 {
@@ -57,6 +67,12 @@ notify_shmem_request(void)
 	RequestNamedLWLockTranche("notify_ext", 1);
 }
 
+/*
+ * notify_shmem_startup
+ *		shmem_startup_hook: attach to the shared area, creating and zeroing
+ *		it (no slot used, no rescan asked) when this is the first process to
+ *		see it.  Sets notify_shared.
+ */
 static void
 notify_shmem_startup(void)
 {
@@ -91,6 +107,14 @@ notify_shmem_init(void)
 	shmem_startup_hook = notify_shmem_startup;
 }
 
+/*
+ * notify_xact_callback
+ *		XactCallback: when this transaction captured events (wake_pending),
+ *		set at COMMIT the latch of its database's worker, or ask the
+ *		launcher once to start one when none runs; at ABORT or PREPARE only
+ *		clear the flag.  Reads the slots without the lock (see the file
+ *		header); never ERRORs.
+ */
 static void
 notify_xact_callback(XactEvent event, void *arg)
 {

@@ -91,6 +91,11 @@ typedef struct OutboxWriter
 static OutboxWriter *writer = NULL;
 static bool writer_callback_registered = false;
 
+/*
+ * writer_close
+ *		Release the transaction's outbox writer (slot, indexes, relation,
+ *		executor state) and forget it.  No-op when none is open.
+ */
 static void
 writer_close(void)
 {
@@ -105,6 +110,12 @@ writer_close(void)
 	FreeExecutorState(w->estate);
 }
 
+/*
+ * writer_xact_callback
+ *		XactCallback: close the writer before COMMIT or PREPARE; at ABORT only
+ *		forget it (its memory and relation references go with the
+ *		transaction).
+ */
 static void
 writer_xact_callback(XactEvent event, void *arg)
 {
@@ -125,6 +136,11 @@ writer_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * writer_column
+ *		Attribute number of column `name` of the outbox relation `rel`.
+ *		ERRORs with a hint to reinstall when the column is missing.
+ */
 static AttrNumber
 writer_column(Relation rel, const char *name)
 {
@@ -139,6 +155,16 @@ writer_column(Relation rel, const char *name)
 	return InvalidAttrNumber;	/* keep compiler quiet */
 }
 
+/*
+ * writer_open
+ *		Open the outbox writer of the current transaction: the relation
+ *		`outbox` with its indexes and the column numbers, allocated in
+ *		TopTransactionContext under TopTransactionResourceOwner so that it
+ *		serves every capture of the transaction; `id_seq` is the id
+ *		sequence.  Registers writer_xact_callback once per backend.  The
+ *		caller's memory context and resource owner are restored on every
+ *		path; ERRORs when the table lacks a column.
+ */
 static OutboxWriter *
 writer_open(Oid outbox, Oid id_seq)
 {
@@ -275,6 +301,13 @@ static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr reclaim_plan = NULL;
 static SPIPlanPtr purge_plan = NULL;
 
+/*
+ * keep_plan
+ *		The plan of `sql` kept in `*slot`: prepared (generic plan) and kept
+ *		with SPI_keepplan on the first call, returned as is afterwards.
+ *		Needs an SPI connection; ERRORs when the statement cannot be
+ *		prepared.
+ */
 static SPIPlanPtr
 keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
@@ -293,6 +326,7 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 	return plan;
 }
 
+/* list_sort comparator: OutboxRow * by ascending id */
 static int
 cmp_row_id(const ListCell *a, const ListCell *b)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 #
 # faulty_receiver.pl BIND_ADDRESS LOG_FILE
-#	An HTTP receiver that misbehaves on purpose, for test/t/006_ssrf_transfer.pl.
+#	An HTTP receiver that misbehaves on purpose, for test/t/002_http_requests.pl
+#	and test/t/008_ssrf.pl.
 #
 #	Listens on BIND_ADDRESS ("127.0.0.1", or "::", which takes IPv4 too) on
 #	a free port, prints "ready PORT" once listening, and appends one line

@@ -19,39 +19,35 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NotifyTest;
 
 my $db = 'capture_durability';
 
-my $node = PostgreSQL::Test::Cluster->new('capture');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'notify_ext'\n"
-	  . "notify_ext.databases = 'postgres'\n");
+my $node = notify_node('capture', "notify_ext.databases = 'postgres'\n");
 $node->start;
 
 $node->safe_psql('postgres', "CREATE DATABASE $db");
 $node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
-# notification_document(TRIGGER): a NotificationDocument with an http action
+# dead_port_document(TRIGGER): a NotificationDocument with an http action
 # to a dead port and TRIGGER as the content of <trigger>.
-sub notification_document
+sub dead_port_document
 {
 	my ($trigger) = @_;
-	return
-	    '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
-	  . '<action><http synchronous="false"><url>http://127.0.0.1:1/x</url>'
-	  . '<method>POST</method><timeout>5</timeout><retry>3</retry>'
-	  . '<contentType>application/json</contentType></http></action>'
-	  . "<trigger>$trigger</trigger></NotificationDocument>";
+	return notification_document(
+		'<http synchronous="false"><url>http://127.0.0.1:1/x</url>'
+		  . '<method>POST</method><timeout>5</timeout><retry>3</retry>'
+		  . '<contentType>application/json</contentType></http>',
+		$trigger);
 }
 
 my $item_nid = $node->safe_psql($db,
 	    "SELECT notify.create_notification('item', '"
-	  . notification_document('<item><create/></item>')
+	  . dead_port_document('<item><create/></item>')
 	  . "')");
 my $file_nid = $node->safe_psql($db,
 	    "SELECT notify.create_notification('file', '"
-	  . notification_document('<file><new/></file>')
+	  . dead_port_document('<file><new/></file>')
 	  . "')");
 like($item_nid, qr/^VX-\d+$/, 'item create notification created');
 like($file_nid, qr/^VX-\d+$/, 'file new notification created');

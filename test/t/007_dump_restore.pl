@@ -1,5 +1,5 @@
 #
-# 005_dump_restore.pl
+# 007_dump_restore.pl
 #	pg_dump / pg_restore, clones and uninstall:
 #	A. a source database with delivered and pending events (pending:
 #	   captured while notify.pause_delivery() holds delivery), rows in every
@@ -18,106 +18,35 @@
 use strict;
 use warnings;
 
-use IPC::Run;
-use JSON::PP;
-use MIME::Base64;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NotifyTest;
 
-my $receiver_script = 'test/peers/receiver.js';
-plan skip_all => 'node is not installed'
-  if system('node --version >/dev/null 2>&1') != 0;
-
-my $wait_s = 20;
-
-my $node = PostgreSQL::Test::Cluster->new('dump_restore');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'notify_ext'\n"
-	  . "notify_ext.naptime = '200ms'\n"
+my $node = notify_node('dump_restore',
+	    "notify_ext.naptime = '200ms'\n"
 	  . "notify_ext.backoff_base = '100ms'\n"
 	  . "notify_ext.launcher_naptime = '1s'\n");
 $node->start;
 
-# ---------------------------------------------------------------------
-# The receiver
-# ---------------------------------------------------------------------
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-my $recv_log = "$PostgreSQL::Test::Utils::log_path/005_receiver.jsonl";
-unlink $recv_log;
-my ($recv_out, $recv_err) = ('', '');
-my $receiver = IPC::Run::start(
-	[ 'node', $receiver_script, $port, $recv_log, '--max-seconds', '300' ],
-	'<', \undef, '>', \$recv_out, '2>', \$recv_err);
-{
-	my $timer = IPC::Run::timer(15);
-	$timer->start;
-	$receiver->pump_nb
-	  while $recv_out !~ /^ready \d+/m && !$timer->is_expired && $receiver->pumpable;
-	like($recv_out, qr/^ready $port$/m, "receiver listens on port $port")
-	  or BAIL_OUT("receiver did not start: $recv_err");
-}
-
-END
-{
-	my $rc = $?;
-	if ($receiver && $receiver->pumpable)
-	{
-		$receiver->signal('TERM');
-		$receiver->finish;
-	}
-	$? = $rc;
-}
-
-my $base = "http://127.0.0.1:$port";
+my $recv = start_receiver('dump_restore', 300);
+my $base = $recv->{base};
 
 # Item ids of the requests logged so far under a path prefix, in order.
 sub items_sent
 {
 	my ($prefix) = @_;
-	my @ids;
-	open my $fh, '<', $recv_log or return ();
-	while (my $line = <$fh>)
-	{
-		next unless $line =~ /\n\z/;    # a line still being written
-		my $r = decode_json($line);
-		next unless index($r->{u}, $prefix) == 0;
-		my $body = decode_json(decode_base64($r->{b}));
-		my ($id) = map { $_->{value} } grep { $_->{key} eq 'itemId' } @{ $body->{field} };
-		push @ids, $id // '?';
-	}
-	close $fh;
-	return @ids;
-}
-
-sub wait_until
-{
-	my ($cond) = @_;
-	my $deadline = time + $wait_s;
-	my $v;
-	until (($v = $cond->()) || time > $deadline)
-	{
-		select(undef, undef, undef, 0.1);
-	}
-	return $v;
+	return map { $_->{f}{itemId} // '?' } requests($recv, $prefix);
 }
 
 sub sql { my ($db, $q) = @_; return $node->safe_psql($db, $q); }
-
-sub poll_ok
-{
-	my ($db, $query, $expected, $name) = @_;
-	local $PostgreSQL::Test::Utils::timeout_default = $wait_s;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until($db, $query, $expected), $name);
-}
 
 # Wait (bounded) for a line matching $re in the server log after $offset.
 sub log_has
 {
 	my ($offset, $re) = @_;
-	return wait_until(sub { slurp_file($node->logfile, $offset) =~ $re });
+	return wait_until($NotifyTest::wait_s,
+		sub { slurp_file($node->logfile, $offset) =~ $re });
 }
 
 sub worker_running
@@ -181,7 +110,7 @@ sql('src', q{
 	INSERT INTO notify.metadata_change_set (resource, entity_id, fields)
 		VALUES ('item', 'VX-D1', '[{"name": "title", "value": "x"}]');
 });
-poll_ok('src', "SELECT count(*) FILTER (WHERE status = 'delivered') || '/' || count(*) FROM notify.outbox",
+poll_ok($node, 'src', "SELECT count(*) FILTER (WHERE status = 'delivered') || '/' || count(*) FROM notify.outbox",
 	'6/6', 'source: six events delivered (one after a retry)');
 is(sql('src', 'SELECT count(*) FROM notify.attempt'), '1', 'source: the retry left an attempt row');
 
@@ -212,7 +141,7 @@ is(counts('restored'), $before, 'restored: every table and sequence has the rows
 is(sql('restored', "SELECT count(*) FROM notify.outbox WHERE status = 'pending'"), '2',
 	'restored: the two pending events came along');
 
-poll_ok('postgres', worker_running('restored'), '1', 'restored: a worker serves it');
+poll_ok($node, 'postgres', worker_running('restored'), '1', 'restored: a worker serves it');
 ok(log_has($log_off,
 	qr/notify_ext delivery is paused in database "restored": it was restored or copied from another database\n.*DETAIL:  The database records the delivery site system identifier \d+, database OID \d+, recorded at .*\n.*HINT: .*SELECT notify\.resume_delivery\(\);/),
 	'restored: the worker logs why delivery is paused');
@@ -237,17 +166,17 @@ is(sql('restored', "SELECT count(*) FROM notify.outbox WHERE status <> 'delivere
 # ---------------------------------------------------------------------
 $log_off = -s $node->logfile;
 sql('postgres', 'CREATE DATABASE cloned TEMPLATE src');
-poll_ok('postgres', worker_running('cloned'), '1', 'cloned: a worker serves it');
+poll_ok($node, 'postgres', worker_running('cloned'), '1', 'cloned: a worker serves it');
 ok(log_has($log_off, qr/notify_ext delivery is paused in database "cloned": it was restored or copied/),
 	'cloned: delivery is paused');
 is(sql('cloned', 'SELECT paused FROM notify.delivery_state'), 't', 'cloned: notify.delivery_state says paused');
 sql('cloned', "INSERT INTO notify.item (id, title) VALUES ('VX-C1', 'cloned')");
 
 sql('src', 'SELECT notify.resume_delivery()');
-poll_ok('src', "SELECT count(*) FROM notify.outbox WHERE status = 'delivered'", '8',
+poll_ok($node, 'src', "SELECT count(*) FROM notify.outbox WHERE status = 'delivered'", '8',
 	'source: resumed, the pending events are delivered');
 sql('src', "INSERT INTO notify.item (id, title) VALUES ('VX-S2', 'after the copies')");
-poll_ok('src', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-S2'", 'delivered',
+poll_ok($node, 'src', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-S2'", 'delivered',
 	'source: a new event is delivered');
 is(join(',', sort(items_sent('/ok/src'))), join(',', sort qw(VX-FLAKY VX-D1 VX-1 U-1 VX-P1 VX-P2 VX-S2)),
 	'source: each event reached the receiver once');
@@ -257,9 +186,9 @@ $log_off = -s $node->logfile;
 sql('restored', 'SELECT notify.resume_delivery()');
 is(sql('restored', 'SELECT paused FROM notify.delivery_state'), 'f', 'restored: resumed');
 ok(log_has($log_off, qr/notify_ext delivery resumed in database "restored"/), 'restored: the worker logs the resume');
-poll_ok('restored', "SELECT count(*) FROM notify.outbox WHERE status <> 'delivered'", '0',
+poll_ok($node, 'restored', "SELECT count(*) FROM notify.outbox WHERE status <> 'delivered'", '0',
 	'restored: its events are delivered after notify.resume_delivery()');
-ok(wait_until(sub { grep { $_ eq 'VX-R1' } items_sent('/ok/src') }), 'restored: its new event reached the receiver');
+ok(wait_until($NotifyTest::wait_s, sub { grep { $_ eq 'VX-R1' } items_sent('/ok/src') }), 'restored: its new event reached the receiver');
 ok(!grep({ $_ eq 'VX-C1' } items_sent('/ok/src')), 'cloned: nothing sent');
 is(sql('cloned', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-C1'"), 'pending', 'cloned: its event waits');
 
@@ -269,7 +198,7 @@ is(sql('cloned', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-C1'"), 
 my $assets = sql('restored', join(' UNION ALL ', map { "SELECT count(*) FROM $_" }
 	  qw(notify.item notify.collection notify.collection_item notify.storage notify.file notify.metadata_change_set public.asset)));
 sql('restored', 'DROP EXTENSION notify_ext CASCADE');
-poll_ok('postgres', worker_running('restored'), '0', 'the worker of the database leaves');
+poll_ok($node, 'postgres', worker_running('restored'), '0', 'the worker of the database leaves');
 is(sql('restored', join(' UNION ALL ', map { "SELECT count(*) FROM $_" }
 	  qw(notify.item notify.collection notify.collection_item notify.storage notify.file notify.metadata_change_set public.asset))),
 	$assets, 'DROP EXTENSION notify_ext CASCADE keeps every asset row');
@@ -282,7 +211,7 @@ sql('restored', "INSERT INTO notify.item (id, title) VALUES ('VX-A1', 'again')")
 is(sql('restored', "INSERT INTO notify.metadata_change_set (resource, entity_id, fields) "
 		  . "VALUES ('item', 'VX-A1', '[]') RETURNING id"), 'VX-2',
 	'reinstalled: change set ids go on after the kept ones');
-poll_ok('restored', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-A1'", 'delivered',
+poll_ok($node, 'restored', "SELECT status FROM notify.outbox WHERE entity_id = 'VX-A1'", 'delivered',
 	'reinstalled: an insert into a shipped asset table raises an event, delivered');
 is(join(',', items_sent('/ok/again')), 'VX-A1', 'reinstalled: the receiver got it');
 

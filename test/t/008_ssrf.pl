@@ -1,79 +1,51 @@
 #
-# 006_ssrf_transfer.pl
-#	Delivery correctness and the SSRF guard, end to end through the worker.
+# 008_ssrf.pl
+#	The SSRF guard, end to end through the worker.
 #
-#	A. Transfers that do not complete are failed attempts, retried, never
-#	   delivered: a 200 whose body is shorter than its Content-Length, a
-#	   chunked body cut off, a 200 header followed by a stall past the
-#	   timeout (test/peers/faulty_receiver.pl on 127.0.0.1).  A 200 with an
-#	   endless body is delivered without waiting for the timeout (the
-#	   transport stops reading after a bounded amount).
+#	A. notify_ext.denied_hosts (set by ALTER SYSTEM and reloaded) and a
+#	   link-local address: the events fail at once, without a retry and
+#	   without a request reaching the HTTP receiver (test/peers/receiver.js).
 #	B. In a private network namespace (unshare) whose loopback carries the
 #	   cloud metadata addresses, with the receiver listening on every
 #	   address and curl proving each one answers: the worker refuses
 #	   0.0.0.0, 0, [::], 100.100.100.200, [fd00:ec2::254] and
 #	   169.254.169.254 without connecting, with default settings, while
 #	   127.0.0.1 in the same namespace is delivered.  The PostgreSQL cluster
-#	   of this phase runs inside the namespace.  When no namespace can be
-#	   made here, phase B reports a failure (not a skip).
+#	   of this phase runs inside the namespace
+#	   (test/peers/faulty_receiver.pl answers 204 there).  When no namespace
+#	   can be made here, phase B reports a failure (not a skip).
 #
-#	Every wait is bounded; the whole test takes about 15 s.
+#	Every wait is bounded.
 #
 use strict;
 use warnings;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NotifyTest;
 
 my $receiver_script = 'test/peers/faulty_receiver.pl';
-my $wait_s = 20;
-my $recv_a;
 my @cleanup_pids;
 
 END
 {
 	my $rc = $?;
-	if ($recv_a && $recv_a->pumpable)
-	{
-		$recv_a->signal('TERM');
-		$recv_a->finish;
-	}
 	kill 'TERM', @cleanup_pids if @cleanup_pids;
 	$? = $rc;
-}
-
-# Poll $query on $node until it returns $expected (bounded).
-sub poll_ok
-{
-	my ($node, $query, $expected, $name) = @_;
-	local $PostgreSQL::Test::Utils::timeout_default = $wait_s;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $query, $expected), $name);
 }
 
 # Create an item-create notification scoped to $entity with an <http> action.
 sub http_notification
 {
 	my ($node, $entity, $url, $retry, $timeout) = @_;
-	my $doc =
-	    '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
-	  . "<action><http><url>$url</url><retry>$retry</retry>"
-	  . "<timeout>$timeout</timeout></http></action>"
-	  . '<trigger><item><create/></item></trigger></NotificationDocument>';
+	my $doc = notification_document(
+		"<http><url>$url</url><retry>$retry</retry><timeout>$timeout</timeout></http>");
 	return $node->safe_psql('postgres',
 		"SELECT notify.create_notification('item', '$entity', '$doc')");
 }
 
-sub outbox_field
-{
-	my ($node, $nid, $expr) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT $expr FROM notify.outbox WHERE notification_id = '$nid'");
-}
-
-# Requests logged by a receiver whose path starts with $prefix
+# Requests logged by the faulty receiver whose path starts with $prefix
 sub logged
 {
 	my ($log, $prefix) = @_;
@@ -88,84 +60,64 @@ sub logged
 	return @r;
 }
 
-sub new_node
+sub ssrf_node
 {
 	my ($name) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'notify_ext'\n"
-		  . "notify_ext.naptime = '200ms'\n"
+	return notify_node($name,
+		    "notify_ext.naptime = '200ms'\n"
 		  . "notify_ext.backoff_base = '100ms'\n"
 		  . "notify_ext.backoff_max = '1s'\n"
 		  . "notify_ext.launcher_naptime = '1s'\n");
-	return $node;
 }
 
 # ---------------------------------------------------------------------
-# A. Transfers that do not complete
+# A. denied_hosts and link-local addresses
 # ---------------------------------------------------------------------
-my $node = new_node('transfer');
+my $node = ssrf_node('ssrf');
 $node->start;
+my $recv = start_receiver('ssrf', 300);
+my $port = $recv->{port};
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+sub field { return outbox_field($node, 'postgres', @_); }
+
 $node->safe_psql('postgres', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
-my $log_a = "$PostgreSQL::Test::Utils::log_path/005_receiver_a.log";
-unlink $log_a;
-my ($out_a, $err_a) = ('', '');
-$recv_a = IPC::Run::start([ $^X, $receiver_script, '127.0.0.1', $log_a ],
-	'<', \undef, '>', \$out_a, '2>', \$err_a);
-{
-	my $timer = IPC::Run::timer(15);
-	$timer->start;
-	$recv_a->pump_nb
-	  while $out_a !~ /^ready \d+$/m && !$timer->is_expired && $recv_a->pumpable;
-}
-my ($port_a) = $out_a =~ /^ready (\d+)$/m;
-ok($port_a, 'receiver A listens on 127.0.0.1') or BAIL_OUT("receiver: $err_a");
-my $base = "http://127.0.0.1:$port_a";
+sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'");
+sql('SELECT pg_reload_conf()');
+poll_ok($node, 'postgres', 'SHOW notify_ext.denied_hosts', '127.0.0.2', 'denied_hosts reloaded');
+# the worker reloads its configuration at the top of its loop: give it a
+# few periods before the events exist
+sleep 1;
 
-my $item_a = 'VX-950001';
-my %nid;
-$nid{short} = http_notification($node, $item_a, "$base/short/a", 1, 3);
-$nid{chunked} = http_notification($node, $item_a, "$base/chunked-cut/a", 1, 3);
-$nid{stall} = http_notification($node, $item_a, "$base/stall/a", 1, 1);
-$nid{big} = http_notification($node, $item_a, "$base/big/a", 1, 5);
-$nid{ok} = http_notification($node, $item_a, "$base/ok/a", 1, 3);
-$node->safe_psql('postgres',
-	"INSERT INTO notify.item (id, title) VALUES ('$item_a', 'phase A')");
+my $item_d = 'VX-900004';
+my %nid_d;
+$nid_d{denied} = sql("SELECT notify.create_notification('item', '$item_d', '"
+	  . notification_document(http_action(url => "http://127.0.0.2:$port/ok/denied", retry => 3))
+	  . "')");
+$nid_d{ll} = sql("SELECT notify.create_notification('item', '$item_d', '"
+	  . notification_document(
+		http_action(url => 'http://169.254.169.254/latest', retry => 3, timeout => 2))
+	  . "')");
+sql("INSERT INTO notify.item (id, title) VALUES ('$item_d', 'phase D')");
 
-my $nids = join(',', map { "'$_'" } values %nid);
-poll_ok($node,
-	"SELECT count(*) FROM notify.outbox WHERE notification_id IN ($nids) "
-	  . "AND status IN ('delivered', 'failed')",
-	'5', 'phase A: every event reaches a final state');
+poll_ok($node, 'postgres', "SELECT status FROM notify.outbox WHERE notification_id = '$nid_d{denied}'",
+	'failed', 'denied host: failed');
+is(field($nid_d{denied}, 'attempts'), '1', 'denied host: one attempt, no retry');
+like(field($nid_d{denied}, 'last_error'), qr/notify_ext\.denied_hosts/,
+	'denied host: last_error names denied_hosts');
+is(scalar(requests($recv, '/ok/denied')), 0, 'denied host: no request reached the receiver');
 
-for my $k (qw(short chunked stall))
-{
-	is(outbox_field($node, $nid{$k}, "status || '|' || attempts"),
-		'failed|2', "$k: failed after 2 attempts (retried), not delivered");
-	is( $node->safe_psql('postgres',
-			"SELECT string_agg(attempt || ':' || coalesce(status_code::text, '-') || ':' "
-			  . "|| delivered || ':' || (error IS NOT NULL), ',' ORDER BY attempt) "
-			  . "FROM notify.delivery_attempts WHERE notification_id = '$nid{$k}'"),
-		'1:200:false:true,2:200:false:true',
-		"$k: both attempts recorded with status 200, an error, not delivered");
-}
-like(outbox_field($node, $nid{short}, 'last_error'),
-	qr/transfer closed with \d+ bytes remaining|outstanding read data|partial/i,
-	'short body: the error is libcurl\'s');
-like(outbox_field($node, $nid{stall}, 'last_error'), qr/timed? ?out/i,
-	'stall: the error says timeout');
-is(scalar(logged($log_a, '/short/a')), 2, 'short body: 2 requests logged');
-is(scalar(logged($log_a, '/chunked-cut/a')), 2, 'chunked cut: 2 requests logged');
-is(scalar(logged($log_a, '/stall/a')), 2, 'stall: 2 requests logged');
-
-is(outbox_field($node, $nid{big}, "status || '|' || attempts || '|' || last_status"),
-	'delivered|1|200', 'endless 2xx body: delivered at the first attempt');
-cmp_ok(outbox_field($node, $nid{big}, 'last_duration_ms'), '<', 2500,
-	'endless 2xx body: reading stopped long before the 5 s timeout');
-is(outbox_field($node, $nid{ok}, "status || '|' || attempts"),
-	'delivered|1', 'control: a complete 204 is delivered');
+poll_ok($node, 'postgres', "SELECT status FROM notify.outbox WHERE notification_id = '$nid_d{ll}'",
+	'failed', 'link-local: failed');
+is(field($nid_d{ll}, 'attempts'), '1', 'link-local: one attempt, no retry');
+like(field($nid_d{ll}, 'last_error'), qr/link-local/,
+	'link-local: last_error says link-local');
+is(field($nid_d{ll}, 'last_status IS NULL AND last_duration_ms < 100'), 't',
+	'link-local: refused without a network attempt');
+is( sql("SELECT failed || '/' || (oldest_pending_age IS NULL) FROM notify.delivery_status "
+		  . "WHERE notification_id = '$nid_d{ll}'"),
+	'1/true', 'delivery_status: the link-local notification has one failed event');
 
 $node->stop;
 
@@ -186,9 +138,9 @@ if (!ok($probe_ns,
 	exit;
 }
 
-my $ns = new_node('ssrf_ns');
+my $ns = ssrf_node('ssrf_ns');
 my $dir_b = PostgreSQL::Test::Utils::tempdir();
-my $log_b = "$PostgreSQL::Test::Utils::log_path/005_receiver_b.log";
+my $log_b = "$PostgreSQL::Test::Utils::log_path/ssrf_receiver_b.log";
 unlink $log_b;
 
 # Inside the namespace: loopback up with the metadata addresses, the
@@ -265,20 +217,20 @@ my $nid_control = http_notification($ns, $item_b,
 $ns->safe_psql('postgres',
 	"INSERT INTO notify.item (id, title) VALUES ('$item_b', 'phase B')");
 
-poll_ok($ns,
+poll_ok($ns, 'postgres',
 	"SELECT status FROM notify.outbox WHERE notification_id = '$nid_control'",
 	'delivered', 'control: 127.0.0.1 in the namespace is delivered');
 my $nids_b = join(',', map { "'$_'" } values %nid_b);
-poll_ok($ns,
+poll_ok($ns, 'postgres',
 	"SELECT count(*) FROM notify.outbox WHERE notification_id IN ($nids_b) "
 	  . "AND status IN ('delivered', 'failed')",
 	scalar(keys %nid_b), 'phase B: every refused event reaches a final state');
 for my $k (sort keys %nid_b)
 {
-	is( outbox_field($ns, $nid_b{$k},
+	is( outbox_field($ns, 'postgres', $nid_b{$k},
 			"status || '|' || attempts || '|' || coalesce(last_status::text, '-')"),
 		'failed|1|-', "$refused{$k}: failed at once, no retry, no status");
-	like(outbox_field($ns, $nid_b{$k}, 'last_error'), qr/is not allowed/,
+	like(outbox_field($ns, 'postgres', $nid_b{$k}, 'last_error'), qr/is not allowed/,
 		"$refused{$k}: the error is a refusal");
 }
 is(scalar(logged($log_b, '/refused/')), 0,

@@ -1,13 +1,17 @@
 #
-# 010_privileges.pl
-#	Who runs what: a notify_admin member has no way to run code as another
-#	role, in-database actions run as their notification's owner (by OID)
-#	inside a security-restricted operation with the session's settings and a
-#	time limit, strict-lane capture locks cannot be taken from SQL to stall
-#	writers, and a failed definition call leaves no password in the server
-#	log.
+# 009_indb_actions.pl
+#	In-database actions (<function>, <channel>) and who runs what: the
+#	actions deliver, a notify_admin member has no way to run code as
+#	another role, in-database actions run as their notification's owner (by
+#	OID) inside a security-restricted operation with the session's settings
+#	and a time limit, strict-lane capture locks cannot be taken from SQL to
+#	stall writers, and a failed definition call leaves no password in the
+#	server log.
 #
 # Phases:
+#	0. <function> and <channel> actions: an accepting function gets the
+#	   event, one returning NULL fails the event without a retry, a LISTEN
+#	   session gets the JSON body as the payload;
 #	A. the escalation: a notify_admin member names a function of its own
 #	   that runs ALTER ROLE ... SUPERUSER (and one that tries SET SESSION
 #	   AUTHORIZATION first); one insert later it is still not superuser, and
@@ -31,14 +35,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NotifyTest;
 
 my $wait_s = 30;
 
-my $node = PostgreSQL::Test::Cluster->new('privileges');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'notify_ext'\n"
-	  . "notify_ext.naptime = '200ms'\n"
+my $node = notify_node('indb_actions',
+	    "notify_ext.naptime = '200ms'\n"
 	  . "notify_ext.backoff_base = '100ms'\n"
 	  . "notify_ext.backoff_max = '500ms'\n"
 	  . "notify_ext.launcher_naptime = '1s'\n"
@@ -61,21 +63,15 @@ sub as_role
 	return ($err =~ /ERROR:\s+([0-9A-Z]{5}):/ ? $1 : "?? $err", $err);
 }
 
-sub poll_ok
+sub poll
 {
 	my ($query, $expected, $name) = @_;
-	local $PostgreSQL::Test::Utils::timeout_default = $wait_s;
+	local $NotifyTest::wait_s = $wait_s;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $query, $expected), $name);
+	poll_ok($node, 'postgres', $query, $expected, $name);
 }
 
-sub doc
-{
-	my ($action, $trigger) = @_;
-	$trigger //= '<item><create/></item>';
-	return '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
-	  . "<action>$action</action><trigger>$trigger</trigger></NotificationDocument>";
-}
+sub doc { return notification_document(@_); }
 
 sub function_action
 {
@@ -113,6 +109,57 @@ sql(q{
 my $superuser = sql('SELECT current_user');
 
 # ---------------------------------------------------------------------
+# 0. <function> and <channel> actions deliver
+# ---------------------------------------------------------------------
+sql(q{CREATE TABLE public.accepted (n serial, event jsonb);
+	CREATE FUNCTION public.accept_event(e jsonb) RETURNS text LANGUAGE plpgsql AS
+	$$BEGIN INSERT INTO public.accepted (event) VALUES (e); RETURN 'ok'; END$$;
+	CREATE FUNCTION public.reject_event(e jsonb) RETURNS text LANGUAGE sql AS
+	$$SELECT NULL::text$$;});
+
+my $item_c = 'VX-900003';
+my %nid_c;
+$nid_c{$_->[0]} = sql("SELECT notify.create_notification('item', '$item_c', '"
+	  . doc($_->[1]) . "')")
+  for ([ accept => '<function><name>public.accept_event</name></function>' ],
+	[ reject => '<function><name>public.reject_event</name><retry>3</retry></function>' ],
+	[ chan => '<channel><name>chan</name><contentType>application/json</contentType></channel>' ]);
+
+my $listener = $node->background_psql('postgres');
+$listener->query_safe('LISTEN chan');
+
+sql("INSERT INTO notify.item (id, title) VALUES ('$item_c', 'phase C')");
+
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$nid_c{accept}'",
+	'delivered', 'function: delivered');
+is(sql("SELECT count(*) FROM public.accepted WHERE event = "
+		  . "'{\"itemId\":[\"$item_c\"],\"action\":[\"CREATE\"]}'::jsonb"),
+	'1', 'function: the event row is in the table');
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$nid_c{reject}'",
+	'failed', 'function returning NULL: failed');
+like(outbox_of($nid_c{reject}, 'last_error'), qr/not accepted/,
+	'function returning NULL: "not accepted"');
+is(outbox_of($nid_c{reject}, 'attempts'), '1', 'function returning NULL: not retried');
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$nid_c{chan}'",
+	'delivered', 'channel: delivered');
+{
+	my $payload = '{"field":[{"key":"itemId","value":"' . $item_c
+	  . '"},{"key":"action","value":"CREATE"}]}';
+	my $seen = '';
+	wait_until(
+		$wait_s,
+		sub {
+			$seen .= $listener->query('SELECT 1');
+			return $seen =~ /Asynchronous notification "chan"/;
+		});
+	like(
+		$seen,
+		qr/Asynchronous notification "chan" with payload "\Q$payload\E" received from server process/,
+		'channel: the listener gets the JSON body as payload');
+}
+$listener->quit;
+
+# ---------------------------------------------------------------------
 # A. the escalation
 # ---------------------------------------------------------------------
 my ($st) = as_role('mallory', qq{
@@ -141,7 +188,7 @@ $esc{$_} = create_as('mallory', 'VX-1001', function_action("mallory.$_"))
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-1001', 'bait')");
 for my $k (sort keys %esc)
 {
-	poll_ok("SELECT status FROM notify.outbox WHERE notification_id = '$esc{$k}'",
+	poll("SELECT status FROM notify.outbox WHERE notification_id = '$esc{$k}'",
 		'failed', "$k: the event failed");
 }
 is(sql("SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'"),
@@ -186,14 +233,14 @@ is($st, '42501', "mallory cannot name a function it may not execute");
 # C. as whom, with which settings
 # ---------------------------------------------------------------------
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-2001', 'one')");
-poll_ok("SELECT count(*) FROM alice.log", '1', 'the first event reached alice.record');
+poll("SELECT count(*) FROM alice.log", '1', 'the first event reached alice.record');
 # the next checks use a resource-wide notification of alice's
 my ($ok, $out) = as_role('alice',
 	"SELECT notify.create_notification('item', '" . doc(function_action('alice.record')) . "')");
 chomp $out;
 my $alice_wide = $out;
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-2002', 'x')");
-poll_ok("SELECT count(*) FROM alice.log", '2', 'the second event reached alice.record');
+poll("SELECT count(*) FROM alice.log", '2', 'the second event reached alice.record');
 is( sql("SELECT string_agg(DISTINCT who, ',') FROM alice.log"),
 	'alice', 'the function ran as alice');
 is(sql("SELECT string_agg(DISTINCT seqscan, ',') FROM alice.log"),
@@ -205,7 +252,7 @@ is(sql("SELECT count(*) FROM alice.log WHERE leaked IS NOT NULL AND leaked <> ''
 sql('ALTER ROLE alice RENAME TO alice_renamed');
 sql('CREATE ROLE alice');
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-2003', 'after rename')");
-poll_ok("SELECT count(*) FROM alice.log", '3', 'the event after the rename reached alice.record');
+poll("SELECT count(*) FROM alice.log", '3', 'the event after the rename reached alice.record');
 is( sql("SELECT who FROM alice.log ORDER BY at DESC LIMIT 1"),
 	'alice_renamed', 'after a rename the action runs as the same role (by OID)');
 sql('DROP ROLE alice');
@@ -220,7 +267,7 @@ sql(q{
 my $granted_nid = create_as('alice', 'VX-3001', function_action('public.granted'));
 sql('REVOKE EXECUTE ON FUNCTION public.granted(jsonb) FROM alice');
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-3001', 'revoked')");
-poll_ok("SELECT status FROM notify.outbox WHERE notification_id = '$granted_nid'",
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$granted_nid'",
 	'failed', 'revoked EXECUTE: the event failed');
 like(outbox_of($granted_nid, 'last_error'),
 	qr/permission denied for function public\.granted/,
@@ -230,7 +277,7 @@ like(outbox_of($granted_nid, 'last_error'),
 my $bob_nid = create_as('bob', 'VX-3002', function_action('public.granted'));
 sql('REVOKE EXECUTE ON FUNCTION public.granted(jsonb) FROM bob; DROP ROLE bob');
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-3002', 'orphan')");
-poll_ok("SELECT status FROM notify.outbox WHERE notification_id = '$bob_nid'",
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$bob_nid'",
 	'failed', 'dropped owner: the event failed');
 like(outbox_of($bob_nid, 'last_error'), qr/role with OID \d+, the owner of notification .* does not exist/,
 	'dropped owner: the error names the missing role');
@@ -247,11 +294,11 @@ my $fast_nid = sql("SELECT notify.create_notification('item', 'VX-4001', '"
 	  . doc(function_action('public.fast')) . "')");
 my $t0 = time;
 sql("INSERT INTO notify.item (id, title) VALUES ('VX-4001', 'slow')");
-poll_ok("SELECT status FROM notify.outbox WHERE notification_id = '$slow_nid'",
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$slow_nid'",
 	'failed', 'slow function: the attempt failed');
 like(outbox_of($slow_nid, 'last_error'), qr/statement timeout/,
 	'slow function: cancelled by notify_ext.function_timeout');
-poll_ok("SELECT status FROM notify.outbox WHERE notification_id = '$fast_nid'",
+poll("SELECT status FROM notify.outbox WHERE notification_id = '$fast_nid'",
 	'delivered', 'the other function of the same event is delivered');
 cmp_ok(time - $t0, '<', 15, 'both done well before the slow function would have ended');
 
