@@ -23,6 +23,13 @@
  * looked up once per backend and forgotten when the definitions table is
  * invalidated (which DROP/CREATE EXTENSION does).
  */
+/*
+ * The search_path of everything notify_ext runs as a privileged role on its
+ * own account: the definition API's functions (SET search_path), the
+ * worker's statements and the lookup of a <function> action's name.
+ */
+#define NOTIFY_SAFE_SEARCH_PATH	"pg_catalog, pg_temp"
+
 typedef struct NotifyCatalog
 {
 	bool		valid;

@@ -115,7 +115,8 @@ check_event_function(const char *name, Oid run_as)
 		pg_proc_aclcheck(funcoid, run_as, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function %s", name),
+				 errmsg("permission denied for function %s",
+						notify_quote_value(name)),
 				 errdetail("The action would run as role \"%s\", which may not execute it.",
 						   GetUserNameFromId(run_as, false))));
 }
@@ -307,9 +308,11 @@ api_call(FunctionCallInfo fcinfo)
  *		(create_notification, update_notification, delete_notification,
  *		set_ordering, redeliver, set_aws_credential): see api_call.
  *
- * Any error raised on the way is re-thrown with the statement text hidden
- * from the server log: the statement may hold a password.  The user id is
- * restored by transaction abort on error, as for SECURITY DEFINER.
+ * Any error raised on the way is re-thrown with the statement text and the
+ * context hidden from the server log: the statement may hold a password,
+ * and so may the context, which quotes the statement of a PL/pgSQL caller
+ * (a DO block) in full.  The user id is restored by transaction abort on
+ * error, as for SECURITY DEFINER.
  */
 Datum
 notify_ext_definition_api(PG_FUNCTION_ARGS)
@@ -329,6 +332,8 @@ notify_ext_definition_api(PG_FUNCTION_ARGS)
 		edata = CopyErrorData();
 		FlushErrorState();
 		edata->hide_stmt = true;
+		/* a PL/pgSQL caller's statement text is in the context: hide it too */
+		edata->hide_ctx = true;
 		ReThrowError(edata);
 	}
 	PG_END_TRY();

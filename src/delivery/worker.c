@@ -118,17 +118,26 @@ static TimestampTz next_purge = 0;	/* next retention run */
 
 /*
  * worker_planner_settings
- *		The worker's statements are planned once and kept.  Planned while the
- *		outbox is empty (or just vacuumed), a plan could scan the whole table
- *		for every claim and record; every statement here has an index to
- *		use, except the purge, which scans anyway.  Make the planner use
- *		them, in the current transaction only: in-database actions run in
- *		transactions of their own with the session's settings.
+ *		Settings of the worker's own statements, in the current transaction
+ *		only (in-database actions run in transactions of their own with the
+ *		session's settings):
+ *
+ *		- The statements are planned once and kept.  Planned while the
+ *		  outbox is empty (or just vacuumed), a plan could scan the whole
+ *		  table for every claim and record; every statement here has an
+ *		  index to use, except the purge, which scans anyway.  Make the
+ *		  planner use them.
+ *		- They run as superuser: their operators and functions must be
+ *		  pg_catalog's whatever search_path the database or the server sets
+ *		  (a database owner can put a schema of its own, with an "=" for
+ *		  bigint, before pg_catalog).
  */
 static void
 worker_planner_settings(void)
 {
 	(void) set_config_option("enable_seqscan", "off", PGC_SUSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH, PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 

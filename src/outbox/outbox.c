@@ -32,10 +32,12 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -358,6 +360,12 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
  *		that commits late can leave pending rows below it, so callers pass 0
  *		again whenever a claim comes back short.
  *
+ * Nothing is claimed while notify.delivery_site pauses delivery (a
+ * restored or copied database, or notify.pause_delivery()): the check is
+ * part of the claiming statement, so it sees the sites of the same
+ * snapshot as the rows (a pg_restore running meanwhile commits the source's
+ * site before its outbox rows).
+ *
  * Returns OutboxRow * sorted by id, palloc'd in the context that was
  * current at the call.  Needs an open transaction with a snapshot; the
  * caller commits.  ERRORs on SPI failure.
@@ -365,8 +373,8 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
 List *
 outbox_claim(int limit, int64 after)
 {
-	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
-	Datum		values[3];
+	Oid			types[5] = {INT4OID, INT4OID, INT8OID, INT8OID, OIDOID};
+	Datum		values[5];
 	MemoryContext outer = CurrentMemoryContext;
 	List	   *rows = NIL;
 	uint64		i;
@@ -377,12 +385,18 @@ outbox_claim(int limit, int64 after)
 			  "       lease_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2) "
 			  " WHERE o.id = ANY (ARRAY(SELECT id FROM notify.outbox WHERE queued AND id > $3 "
 			  "                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
+			  "   AND NOT EXISTS (SELECT 1 FROM notify.delivery_site s "
+			  "                    WHERE s.paused "
+			  "                       OR (s.system_identifier, s.database_oid) "
+			  "                          IS DISTINCT FROM ($4, $5)) "
 			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
 			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base",
-			  3, types);
+			  5, types);
 	values[0] = Int32GetDatum(limit);
 	values[1] = Int32GetDatum(notify_ext_lease);
 	values[2] = Int64GetDatum(after);
+	values[3] = Int64GetDatum((int64) GetSystemIdentifier());
+	values[4] = ObjectIdGetDatum(MyDatabaseId);
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not claim outbox rows: %s", SPI_result_code_string(ret));

@@ -29,6 +29,7 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "parser/parse_func.h"
+#include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -40,6 +41,7 @@
 #include "utils/timeout.h"
 
 #include "common/subxact.h"
+#include "common/text_escape.h"
 #include "common/xact.h"
 #include "encode/encode.h"
 #include "guc.h"
@@ -89,8 +91,10 @@ indb_check_owner(const TransportRequest *req)
  * session), under its own GUC nest level whose changes are all rolled
  * back afterwards (so the function sees the session's normal settings, not
  * the worker's, and leaves nothing behind), and under
- * notify_ext.function_timeout.  The owner's privileges to use the
- * function (USAGE on its schema, EXECUTE) are checked at every call.
+ * notify_ext.function_timeout.  The name resolves under search_path
+ * pg_catalog, pg_temp, as when the notification was checked.  The owner's
+ * privileges to use the function (USAGE on its schema, EXECUTE) are
+ * checked at every call.
  * Returns false when the function returned NULL; ERRORs otherwise.
  */
 static bool
@@ -106,13 +110,23 @@ indb_call_function(const TransportRequest *req, Oid owner)
 
 	LOCAL_FCINFO(fcinfo, 1);
 
+	/*
+	 * The name resolves as it did when the notification was checked (under
+	 * the definition API's search_path), not under this database's
+	 * search_path setting, which its owner may point at schemas of its own.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	fn = LookupFuncName(stringToQualifiedNameList(function_name),
 						1, argtypes, false);
+	AtEOXact_GUC(false, save_nestlevel);
 	if (pg_namespace_aclcheck(get_func_namespace(fn), owner, ACL_USAGE) != ACLCHECK_OK ||
 		pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function %s", function_name),
+				 errmsg("permission denied for function %s",
+						notify_quote_value(function_name)),
 				 errdetail("The action runs as role \"%s\".",
 						   GetUserNameFromId(owner, false))));
 	fmgr_info(fn, &flinfo);
@@ -285,7 +299,18 @@ indb_run_queue(void *arg)
 		if (a->done)
 			continue;
 		if (installed)
+		{
 			indb_deliver(&a->req, &res);
+
+			/*
+			 * Session-level advisory locks outlive the subtransaction and
+			 * would be held by the worker for good, stalling whoever uses
+			 * the same keys: drop any the function took (the worker takes
+			 * none).  Not in indb_deliver: a synchronous caller's session
+			 * locks are its own.
+			 */
+			LockReleaseSession(USER_LOCKMETHOD);
+		}
 		else
 		{
 			res.arg = a->req.arg;

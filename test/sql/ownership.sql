@@ -160,6 +160,18 @@ SELECT notify.redeliver(NULL::text);
 SELECT notify.get_notification('item', repeat('x', 200) || E'\r\nInjected: line');
 RESET ROLE;
 SELECT count(*) AS stored FROM notify.aws_credential;
+-- a function the owner may not execute: its name (a quoted identifier may
+-- hold line breaks) is escaped in the message, as every other value
+CREATE FUNCTION public."hook
+Injected: line"(jsonb) RETURNS text LANGUAGE sql AS $$ SELECT 'ok' $$;
+REVOKE ALL ON FUNCTION public."hook
+Injected: line"(jsonb) FROM PUBLIC;
+SET ROLE regress_mallory;
+SELECT notify.create_notification('item',
+	'{"action": {"function": {"name": "public.\"hook\nInjected: line\""}}, "trigger": {"item": {"create": ""}}}');
+RESET ROLE;
+DROP FUNCTION public."hook
+Injected: line"(jsonb);
 
 -- ---------------------------------------------------------------------
 -- which functions act for their caller: C entry points, not SECURITY
