@@ -12,6 +12,7 @@ OBJS = \
 	src/guc.o \
 	src/common/subxact.o \
 	src/common/text_escape.o \
+	src/definition/names.o \
 	src/definition/notification_document.o \
 	src/definition/parse.o \
 	src/definition/action.o \

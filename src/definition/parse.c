@@ -9,8 +9,9 @@
  * fills a NotifyDefinition.  The <action> element is validated in
  * action.c and the <trigger> element in trigger.c;
  * this file holds the entry point, the tree and value helpers both use
- * (declared in definition_internal.h), the resource/kind/content-type
- * names, credential masking and the one-line summary.  It is pure: no
+ * (declared in definition_internal.h), credential masking and the
+ * one-line summary; the names of resources, events, action kinds and
+ * content types are in names.c.  It is pure: no
  * catalog access and no I/O, so the cache, the SQL API and the tests can
  * all call it; checks that need the catalog (does the <function> exist?)
  * belong to the caller.
@@ -67,13 +68,6 @@
 #include "guc.h"
 #include "common/text_escape.h"
 
-/*---- Resource names ----*/
-
-static const char *const resource_names[NR_COUNT] = {
-	"item", "collection", "document", "group", "job", "storage", "file",
-	"quota", "deletion-lock"
-};
-
 /*---- Local helpers ----*/
 
 static char *join_names(const Slot *slots, int nslots);
@@ -82,85 +76,7 @@ static void report_bad_port(const char *url, const DocNode *node,
 static void append_list(StringInfo buf, List *strings, const char *sep);
 
 
-/*---- Names ----*/
-
-/*
- * resource_from_name
- *		Map 'item', 'collection', ... 'deletion-lock' to a NotifyResource.
- *		Unknown names are an ERROR (ERRCODE_INVALID_PARAMETER_VALUE).
- */
-NotifyResource
-resource_from_name(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < NR_COUNT; i++)
-	{
-		if (strcmp(name, resource_names[i]) == 0)
-			return (NotifyResource) i;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid notification resource \"%s\"",
-					notify_quote_value(name)),
-			 errhint("Valid resources are item, collection, document, group, job, storage, file, quota and deletion-lock.")));
-	return NR_ITEM;				/* keep compiler quiet */
-}
-
-/*
- * resource_name
- *		SQL name of a resource ("deletion-lock" for NR_DELETION_LOCK).
- *		Returns a static string.
- */
-const char *
-resource_name(NotifyResource r)
-{
-	if ((int) r < 0 || r >= NR_COUNT)
-		elog(ERROR, "invalid notification resource %d", (int) r);
-	return resource_names[r];
-}
-
-/*
- * action_kind_name
- *		"http", "sqs", "function" or "channel".  Returns a static string.
- */
-const char *
-action_kind_name(NotifyActionKind kind)
-{
-	switch (kind)
-	{
-		case NA_HTTP:
-			return "http";
-		case NA_SQS:
-			return "sqs";
-		case NA_FUNCTION:
-			return "function";
-		case NA_CHANNEL:
-			return "channel";
-	}
-	elog(ERROR, "invalid action kind %d", (int) kind);
-	return NULL;				/* keep compiler quiet */
-}
-
-/*
- * content_type_name
- *		MIME type of a NotifyContentType.  Returns a static string.
- */
-const char *
-content_type_name(NotifyContentType ct)
-{
-	switch (ct)
-	{
-		case NCT_TEXT:
-			return "text/plain";
-		case NCT_XML:
-			return "application/xml";
-		case NCT_JSON:
-			return "application/json";
-	}
-	elog(ERROR, "invalid content type %d", (int) ct);
-	return NULL;				/* keep compiler quiet */
-}
+/*---- Credentials ----*/
 
 /*
  * mask_userinfo
