@@ -12,8 +12,10 @@ OBJS = \
 	src/guc.o \
 	src/common/subxact.o \
 	src/common/text_escape.o \
+	src/common/url.o \
 	src/definition/names.o \
 	src/definition/notification_document.o \
+	src/definition/node.o \
 	src/definition/parse.o \
 	src/definition/action.o \
 	src/definition/trigger.o \

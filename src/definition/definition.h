@@ -245,7 +245,8 @@ extern const char *event_name(NotifyEvent ev);
 extern NotifyDefinition *definition_parse(NotifyResource resource,
 										  const char *text, int len);
 extern char *definition_summary(const NotifyDefinition *def);
-extern char *definition_mask_url(const char *url);
+
+/* node.c */
 extern char *definition_url_set_password(const char *url, const char *password,
 										 char **old_password);
 extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,

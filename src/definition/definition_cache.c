@@ -57,6 +57,7 @@
 #include "definition/definition_cache.h"
 #include "notify_ext.h"
 #include "common/subxact.h"
+#include "common/url.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_definitions_changed);
 
@@ -195,7 +196,7 @@ action_endpoint(const NotifyAction *a)
 	switch (a->kind)
 	{
 		case NA_HTTP:
-			return definition_mask_url(a->url);
+			return notify_url_mask(a->url, NOTIFY_MASK_AUTHORITY);
 		case NA_SQS:
 			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
 		case NA_FUNCTION:
