@@ -21,9 +21,10 @@
  *
  * Loading runs as the owner of the extension's tables, so that the user
  * whose change is being captured needs no privilege on them.  A stored
- * document that no longer parses (it cannot happen with documents stored by
- * this version) is skipped with a WARNING inside a subtransaction rather
- * than blocking every write to the asset tables.
+ * document that no longer parses (one stored by an older version, or one
+ * whose canonical form exceeds a notify_ext.max_document_size lowered
+ * since it was stored) is skipped with a WARNING inside a subtransaction
+ * rather than blocking every write to the asset tables.
  *
  * Copyright (c) 2026, notify_ext developers
  *
