@@ -13,7 +13,10 @@ OBJS = \
 	src/common/subxact.o \
 	src/common/xact.o \
 	src/common/text_escape.o \
+	src/common/url.o \
+	src/definition/names.o \
 	src/definition/notification_document.o \
+	src/definition/node.o \
 	src/definition/parse.o \
 	src/definition/action.o \
 	src/definition/trigger.o \
@@ -56,7 +59,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy
+	ownership ssrf_hostcheck bad_input retry_policy settings
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent

@@ -40,10 +40,16 @@ AS $$ SELECT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval(seq)::text $$;
 /* ------------------------------------------------------------------------
  * Notification definitions
  * ------------------------------------------------------------------------ */
+-- API: private.  Whether a text names a notification resource: the CHECK of
+-- notify.notification.resource, reading the one list the C code uses.
+CREATE FUNCTION notify.is_resource(resource text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'notify_ext_is_resource'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
 CREATE TABLE notify.notification (
 	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.notification_id_seq'),
-	resource	text NOT NULL CHECK (resource IN ('item', 'collection', 'document',
-								'group', 'job', 'storage', 'file', 'quota', 'deletion-lock')),
+	resource	text NOT NULL CHECK (notify.is_resource(resource)),
 	entity_id	text,
 	event		text NOT NULL,
 	action_kind text NOT NULL,

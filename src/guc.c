@@ -9,6 +9,18 @@
  * notify_ext_guc_init_worker() adds the delivery settings, only when the
  * library is preloaded (they mean nothing without the worker).
  *
+ * The list settings (databases, allowed_hosts, denied_hosts) have check
+ * hooks that parse a new value with the parser its reader uses, so that a
+ * bad value is refused at SET, ALTER SYSTEM and reload with a message
+ * naming the entry at fault, and the setting keeps its last good value.
+ * One exception: the value read from the configuration at server start,
+ * while shared_preload_libraries is processed, is accepted as it is,
+ * because refusing it would fall back to the empty default, which means
+ * "every database" and "every host": the readers then handle it as they
+ * always have (denied_hosts with an invalid entry refuses every host,
+ * allowed_hosts skips the entry, databases serves none), with a WARNING
+ * or LOG of their own.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -18,9 +30,17 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "guc.h"
+#include "common/text_escape.h"
+#include "transport/hostcheck.h"
+
+static bool check_databases(char **newval, void **extra, GucSource source);
+static bool check_host_list(char **newval, void **extra, GucSource source);
 
 int			notify_ext_max_document_size = 65536;
 
@@ -72,7 +92,7 @@ notify_ext_guc_init_worker(void)
 							   "Comma-separated database names. Empty means "
 							   "every database in which the extension is installed.",
 							   &notify_ext_databases, "",
-							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+							   PGC_SIGHUP, 0, check_databases, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.max_databases",
 							"Most databases served at once (one worker each).",
 							"Each served database uses one background worker slot "
@@ -119,9 +139,10 @@ notify_ext_guc_init_worker(void)
 							&notify_ext_connect_timeout, 10, 1, 300,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.lease",
-							"How long a claimed event stays leased to a worker.",
-							"An in-flight event whose lease ran out is claimed "
-							"again. Range 10 s to 1 day.",
+							"Lease written on claimed events (lease_until).",
+							"For monitoring only: an event whose lease ran out is "
+							"not claimed again; a starting worker takes back every "
+							"claimed event. Range 10 s to 1 day.",
 							&notify_ext_lease, 300, 10, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.function_timeout",
@@ -158,11 +179,61 @@ notify_ext_guc_init_worker(void)
 							   "Link-local addresses (169.254.0.0/16, fe80::/10) "
 							   "are refused unless listed here.",
 							   &notify_ext_allowed_hosts, "",
-							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_host_list, NULL, NULL);
 	DefineCustomStringVariable("notify_ext.denied_hosts",
 							   "Hosts and networks receivers may not be at.",
 							   "Comma-separated host names, IP addresses and "
 							   "CIDR networks; checked before allowed_hosts.",
 							   &notify_ext_denied_hosts, "",
-							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_host_list, NULL, NULL);
+}
+
+/*
+ * check_databases
+ *		Check hook of notify_ext.databases: a comma-separated list of
+ *		database names, read as the launcher reads it
+ *		(SplitIdentifierString).  Refuses anything else, except at server
+ *		start (see the file header).
+ */
+static bool
+check_databases(char **newval, void **extra, GucSource source)
+{
+	char	   *raw;
+	List	   *names;
+	bool		ok;
+
+	if (*newval == NULL || (*newval)[0] == '\0' ||
+		process_shared_preload_libraries_in_progress)
+		return true;
+	raw = pstrdup(*newval);
+	ok = SplitIdentifierString(raw, ',', &names);
+	list_free(names);
+	pfree(raw);
+	if (!ok)
+	{
+		GUC_check_errdetail("The value is not a comma-separated list of database names.");
+		GUC_check_errhint("Double-quote a name that holds a comma, a space or upper-case letters.");
+	}
+	return ok;
+}
+
+/*
+ * check_host_list
+ *		Check hook of notify_ext.allowed_hosts and notify_ext.denied_hosts:
+ *		every entry must be a host name, an IP address or a CIDR network, by
+ *		the transport's own parser (http_host_list_valid).  Refuses anything
+ *		else, except at server start (see the file header).
+ */
+static bool
+check_host_list(char **newval, void **extra, GucSource source)
+{
+	char	   *bad = NULL;
+
+	if (*newval == NULL || process_shared_preload_libraries_in_progress)
+		return true;
+	if (http_host_list_valid(*newval, &bad))
+		return true;
+	GUC_check_errdetail("Entry \"%s\" is not a host name, an IP address or a CIDR network such as 10.0.0.0/8 or fd00::/8.",
+						notify_quote_value(bad));
+	return false;
 }

@@ -20,6 +20,9 @@
  * notify.quote_value(text) makes the same helper available to the SQL
  * functions of the extension script, for their own messages.
  *
+ * notify_xml_escape_char() is the one XML escaper; its rules and flags
+ * are listed in text_escape.h.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -128,4 +131,71 @@ notify_ext_quote_value(PG_FUNCTION_ARGS)
 	char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	PG_RETURN_TEXT_P(cstring_to_text(notify_quote_value(value)));
+}
+
+/*
+ * notify_xml_escape_char
+ *		Append one character, code point cp whose len bytes are at bytes,
+ *		to buf as XML: escaped by the common rules and the flags of
+ *		text_escape.h, or left out (NOTIFY_XML_DROP_NONCHAR), or as is.
+ *
+ * A caller walking bytes rather than characters may pass each byte with
+ * len 1 and cp set to the byte: only ASCII characters are ever escaped,
+ * and without NOTIFY_XML_DROP_NONCHAR every other byte is copied.
+ */
+void
+notify_xml_escape_char(StringInfo buf, pg_wchar cp, const char *bytes,
+					   int len, int flags)
+{
+	switch (cp)
+	{
+		case '&':
+			appendStringInfoString(buf, "&amp;");
+			return;
+		case '<':
+			appendStringInfoString(buf, "&lt;");
+			return;
+		case '>':
+			appendStringInfoString(buf, "&gt;");
+			return;
+		case '\r':
+			appendStringInfoString(buf, "&#13;");
+			return;
+		case '"':
+			if (flags & NOTIFY_XML_QUOT)
+			{
+				appendStringInfoString(buf, "&quot;");
+				return;
+			}
+			break;
+		case '\'':
+			if (flags & NOTIFY_XML_APOS)
+			{
+				appendStringInfoString(buf, "&apos;");
+				return;
+			}
+			break;
+		case '\t':
+			if (flags & NOTIFY_XML_TAB_LF)
+			{
+				appendStringInfoString(buf, "&#9;");
+				return;
+			}
+			break;
+		case '\n':
+			if (flags & NOTIFY_XML_TAB_LF)
+			{
+				appendStringInfoString(buf, "&#10;");
+				return;
+			}
+			break;
+		default:
+			/* XML 1.0 Char production; surrogates never decode here */
+			if ((flags & NOTIFY_XML_DROP_NONCHAR) &&
+				((cp < 0x20 && cp != '\t' && cp != '\n') ||
+				 cp == 0xFFFE || cp == 0xFFFF))
+				return;
+			break;
+	}
+	appendBinaryStringInfo(buf, bytes, len);
 }

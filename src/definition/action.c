@@ -130,13 +130,10 @@ parse_content_type(const DocNode *kind, const Slot *slot, NotifyAction *act,
 	if (slot->node != NULL)
 	{
 		char	   *v = defn_leaf_text(slot->node);
+		int			ct = content_type_lookup(v);
 
-		if (pg_strcasecmp(v, "text/plain") == 0)
-			act->content_type = NCT_TEXT;
-		else if (pg_strcasecmp(v, "application/xml") == 0)
-			act->content_type = NCT_XML;
-		else if (pg_strcasecmp(v, "application/json") == 0)
-			act->content_type = NCT_JSON;
+		if (ct >= 0)
+			act->content_type = (NotifyContentType) ct;
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -577,10 +574,7 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("action <sns> is not supported"),
 					 errhint("Use an <sqs> or an <http> action.")));
-		if (strcmp(child->name, "http") != 0 &&
-			strcmp(child->name, "sqs") != 0 &&
-			strcmp(child->name, "function") != 0 &&
-			strcmp(child->name, "channel") != 0)
+		if (action_kind_lookup(child->name) < 0)
 			defn_unexpected_child(action, child,
 							 "An action is one of http, sqs, function and channel.");
 		if (kind != NULL)
@@ -599,13 +593,20 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 				 errmsg("missing action element in <action>"),
 				 errdetail("An action is one of http, sqs, function and channel.")));
 
-	if (strcmp(kind->name, "http") == 0)
-		canon->children = lappend(canon->children, parse_http(kind, act));
-	else if (strcmp(kind->name, "sqs") == 0)
-		canon->children = lappend(canon->children, parse_sqs(kind, act));
-	else if (strcmp(kind->name, "function") == 0)
-		canon->children = lappend(canon->children, parse_function(kind, act));
-	else
-		canon->children = lappend(canon->children, parse_channel(kind, act));
+	switch ((NotifyActionKind) action_kind_lookup(kind->name))
+	{
+		case NA_HTTP:
+			canon->children = lappend(canon->children, parse_http(kind, act));
+			break;
+		case NA_SQS:
+			canon->children = lappend(canon->children, parse_sqs(kind, act));
+			break;
+		case NA_FUNCTION:
+			canon->children = lappend(canon->children, parse_function(kind, act));
+			break;
+		case NA_CHANNEL:
+			canon->children = lappend(canon->children, parse_channel(kind, act));
+			break;
+	}
 	return canon;
 }

@@ -51,12 +51,76 @@ typedef enum NotifyActionKind
 	NA_CHANNEL					/* PostgreSQL counterpart of <jms> */
 } NotifyActionKind;
 
+/* outside the enum, so that switches need not name it */
+#define NA_COUNT	(NA_CHANNEL + 1)
+
 typedef enum NotifyContentType
 {
 	NCT_TEXT,					/* text/plain (default) */
 	NCT_XML,					/* application/xml SimpleMetadataDocument */
 	NCT_JSON					/* application/json SimpleMetadataDocument */
 } NotifyContentType;
+
+#define NCT_COUNT	(NCT_JSON + 1)
+
+/* Trigger events; their names and elements are in names.c */
+typedef enum NotifyEvent
+{
+	NE_ITEM_CREATE,
+	NE_ITEM_DELETE,
+	NE_METADATA_MODIFY,
+	NE_ACCESS_CREATE,
+	NE_ACCESS_DELETE,
+	NE_ACCESS_CHANGE,
+	NE_SHAPE_CREATE,
+	NE_SHAPE_MODIFY,
+	NE_SHAPE_DELETE,
+	NE_COLLECTION_CREATE,
+	NE_COLLECTION_DELETE,
+	NE_COLLECTION_MODIFY,
+	NE_COLLECTION_METADATA_MODIFY,
+	NE_DOCUMENT_CREATE,
+	NE_DOCUMENT_DELETE,
+	NE_DOCUMENT_MODIFY,
+	NE_GROUP_CREATE,
+	NE_GROUP_DELETE,
+	NE_GROUP_MODIFY,
+	NE_JOB_CREATE,
+	NE_JOB_STOP,
+	NE_JOB_UPDATE,
+	NE_JOB_FINISHED,
+	NE_JOB_FAIL,
+	NE_STORAGE_CREATE,
+	NE_STORAGE_DELETE,
+	NE_STORAGE_FILENAME,
+	NE_FILE_NEW,
+	NE_FILE_CHANGE,
+	NE_FILE_CLOSE,
+	NE_FILE_DELETE,
+	NE_FILE_HASH,
+	NE_FILE_LOST,
+	NE_QUOTA_WARNING,
+	NE_QUOTA_CREATE,
+	NE_QUOTA_DELETE,
+	NE_DELETION_LOCK_CREATE,
+	NE_DELETION_LOCK_MODIFY,
+	NE_DELETION_LOCK_DELETE,
+	NE_DELETION_LOCK_EXPIRE,
+	NE_DELETION_LOCK_EFFECTIVE,
+	NE_COUNT
+} NotifyEvent;
+
+/* One trigger event: <trigger><element><event/></element></trigger> */
+typedef struct NotifyEventInfo
+{
+	const char *name;			/* canonical name, "collection.metadata.modify" */
+	NotifyResource resource;	/* resource the notification must belong to */
+	const char *element;		/* element inside <trigger> */
+	const char *event;			/* event element inside it */
+	const char *alias;			/* another spelling of the event element, or
+								 * NULL */
+	bool		md_params;		/* takes field, interval, language, track */
+} NotifyEventInfo;
 
 /*
  * Generic document tree shared by the XML and JSON spellings.  An element
@@ -131,6 +195,7 @@ typedef struct NotifyTrigger
 	 * "deletionLock.expire", ...
 	 */
 	char	   *event;
+	NotifyEvent event_id;		/* the same event as an id */
 
 	/* metadata modify filters (item, collection, document) */
 	bool		has_md_filter;
@@ -164,15 +229,24 @@ extern DocNode *document_read(const char *text, int len);
 extern char *document_to_xml(const DocNode *root);
 extern char *document_to_json(const DocNode *root);
 
-/* parse.c */
+/* names.c: the one list of each kind of name */
+extern PGDLLIMPORT const NotifyEventInfo notify_events[NE_COUNT];
+extern int	resource_lookup(const char *name);
 extern NotifyResource resource_from_name(const char *name);
 extern const char *resource_name(NotifyResource r);
+extern int	action_kind_lookup(const char *name);
+extern const char *action_kind_name(NotifyActionKind kind);
+extern int	content_type_lookup(const char *name);
+extern const char *content_type_name(NotifyContentType ct);
+extern int	event_lookup(const char *name);
+extern const char *event_name(NotifyEvent ev);
+
+/* parse.c */
 extern NotifyDefinition *definition_parse(NotifyResource resource,
 										  const char *text, int len);
 extern char *definition_summary(const NotifyDefinition *def);
-extern const char *action_kind_name(NotifyActionKind kind);
-extern const char *content_type_name(NotifyContentType ct);
-extern char *definition_mask_url(const char *url);
+
+/* node.c */
 extern char *definition_url_set_password(const char *url, const char *password,
 										 char **old_password);
 extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,

@@ -2,7 +2,7 @@
  *
  * definition_api.c
  *	  SQL-callable entry points for NotificationDocuments:
- *	  notify.parse_document and notify.render_document.
+ *	  notify.parse_document, notify.render_document and notify.is_resource.
  *
  * These are thin wrappers.  The work is done by parse.c
  * (validation, canonical tree, summary) and notification_document.c (the XML and JSON
@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(notify_ext_parse_document);
 PG_FUNCTION_INFO_V1(notify_ext_render_document);
 PG_FUNCTION_INFO_V1(notify_ext_definition_api);
 PG_FUNCTION_INFO_V1(notify_ext_encode_event);
+PG_FUNCTION_INFO_V1(notify_ext_is_resource);
 
 static void check_event_function(const char *name, Oid run_as);
 
@@ -379,4 +380,18 @@ notify_ext_encode_event(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + len);
 	memcpy(VARDATA(result), body, len);
 	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * notify_ext_is_resource
+ *		notify.is_resource(text): whether the text names a notification
+ *		resource of names.c.  The CHECK of notify.notification.resource, so
+ *		that the table and the C code read one list.  Never an ERROR.
+ */
+Datum
+notify_ext_is_resource(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(resource_lookup(name) >= 0);
 }

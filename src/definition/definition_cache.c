@@ -21,9 +21,10 @@
  *
  * Loading runs as the owner of the extension's tables, so that the user
  * whose change is being captured needs no privilege on them.  A stored
- * document that no longer parses (it cannot happen with documents stored by
- * this version) is skipped with a WARNING inside a subtransaction rather
- * than blocking every write to the asset tables.
+ * document that no longer parses (one stored by an older version, or one
+ * whose canonical form exceeds a notify_ext.max_document_size lowered
+ * since it was stored) is skipped with a WARNING inside a subtransaction
+ * rather than blocking every write to the asset tables.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -57,6 +58,7 @@
 #include "definition/definition_cache.h"
 #include "notify_ext.h"
 #include "common/subxact.h"
+#include "common/url.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_definitions_changed);
 
@@ -195,7 +197,7 @@ action_endpoint(const NotifyAction *a)
 	switch (a->kind)
 	{
 		case NA_HTTP:
-			return definition_mask_url(a->url);
+			return notify_url_mask(a->url, NOTIFY_MASK_AUTHORITY);
 		case NA_SQS:
 			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
 		case NA_FUNCTION:

@@ -4,13 +4,13 @@
  *	  Private interface between the three files that validate a
  *	  NotificationDocument.
  *
- * parse.c holds the entry point, the tree and value helpers
- * below, the names, the masking and the summary; action.c
- * validates <action> and trigger.c validates <trigger>.  The
- * helpers share one convention: they ereport(ERROR) with
+ * parse.c holds the entry point and the summary and calls action.c
+ * (validates <action>) and trigger.c (validates <trigger>); the tree and
+ * value helpers below, in node.c, serve all three and call none of them.
+ * The helpers share one convention: they ereport(ERROR) with
  * ERRCODE_INVALID_PARAMETER_VALUE (unless stated otherwise) naming the
  * element at fault, they allocate in CurrentMemoryContext, and they never
- * put credentials into a message.  Only these three files include this
+ * put credentials into a message.  Only these four files include this
  * header; everything else uses definition.h.
  *
  * Copyright (c) 2026, notify_ext developers
@@ -41,12 +41,11 @@ typedef struct Slot
 	DocNode    *node;
 } Slot;
 
-/* parse.c: masking */
-extern char *defn_mask_url_loose(const char *url);
+/* node.c: credentials in messages */
 extern char *defn_mask_access_key(const char *key);
 extern char *defn_show_url(const char *url);
 
-/* parse.c: tree helpers */
+/* node.c: tree helpers */
 extern DocNode *defn_node_new(const char *name, const char *text, bool is_attr);
 extern DocNode *defn_node_add(DocNode *parent, const char *name, const char *text,
 						 bool is_attr);
@@ -60,7 +59,7 @@ extern void defn_match_slots(const DocNode *parent, Slot *slots, int nslots);
 extern char *defn_leaf_text(const DocNode *node);
 extern void defn_check_empty(const DocNode *node);
 
-/* parse.c: value checks */
+/* node.c: value checks */
 extern bool defn_parse_uint(const char *s, int *result);
 extern bool defn_matches_charset(const char *s, const char *extra, bool alnum);
 extern bool defn_parse_bool_value(const DocNode *node, const DocNode *parent);

@@ -1122,52 +1122,16 @@ document_to_xml(const DocNode *root)
 
 /*
  * xml_append_escaped
- *		Append s with the XML special characters escaped.  In attribute
- *		values quotes and white-space control characters are escaped too;
- *		a carriage return is escaped everywhere so it survives re-parsing.
+ *		Append s as XML through notify_xml_escape_char() (common/): element
+ *		text by NOTIFY_XML_DOC_TEXT, attribute values by
+ *		NOTIFY_XML_DOC_ATTR, which also escapes quotes, TAB and LF.
  */
 static void
 xml_append_escaped(StringInfo buf, const char *s, bool attribute)
 {
 	for (; *s; s++)
-	{
-		switch (*s)
-		{
-			case '&':
-				appendStringInfoString(buf, "&amp;");
-				break;
-			case '<':
-				appendStringInfoString(buf, "&lt;");
-				break;
-			case '>':
-				appendStringInfoString(buf, "&gt;");
-				break;
-			case '\r':
-				appendStringInfoString(buf, "&#13;");
-				break;
-			case '"':
-				if (attribute)
-					appendStringInfoString(buf, "&quot;");
-				else
-					appendStringInfoChar(buf, *s);
-				break;
-			case '\t':
-				if (attribute)
-					appendStringInfoString(buf, "&#9;");
-				else
-					appendStringInfoChar(buf, *s);
-				break;
-			case '\n':
-				if (attribute)
-					appendStringInfoString(buf, "&#10;");
-				else
-					appendStringInfoChar(buf, *s);
-				break;
-			default:
-				appendStringInfoChar(buf, *s);
-				break;
-		}
-	}
+		notify_xml_escape_char(buf, (unsigned char) *s, s, 1,
+							   attribute ? NOTIFY_XML_DOC_ATTR : NOTIFY_XML_DOC_TEXT);
 }
 
 /*

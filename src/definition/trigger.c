@@ -5,7 +5,8 @@
  *
  * defn_parse_trigger() is called by definition_parse() (parse.c)
  * with the document's <trigger> element.  A trigger holds one resource
- * element (trigger_elements below), which holds one event element plus
+ * element (an element of notify_events, names.c), which holds one event
+ * element (one of that element's events there) plus
  * the parameters allowed next to it: metadata parameters (field,
  * interval, language, track) on a modify event, placeholder, filter and
  * contentFilters next to a job event, storage next to a file event.  The
@@ -56,49 +57,19 @@ typedef enum TriggerSiblings
 	TS_FILE						/* storage */
 } TriggerSiblings;
 
-/* One element allowed directly inside <trigger> */
-typedef struct TriggerElement
-{
-	const char *name;			/* element inside <trigger> */
-	NotifyResource resource;	/* resource the notification must belong to */
-	const char *const *events;	/* NULL-terminated event element names */
-	const char *md_event;		/* event taking metadata parameters, or NULL */
-	TriggerSiblings siblings;
-} TriggerElement;
-
-static const char *const ev_create_delete[] = {"create", "delete", NULL};
-static const char *const ev_modify[] = {"modify", NULL};
-static const char *const ev_access[] = {"create", "delete", "change", NULL};
-static const char *const ev_create_modify_delete[] = {"create", "modify", "delete", NULL};
-static const char *const ev_create_delete_modify[] = {"create", "delete", "modify", NULL};
-static const char *const ev_job[] = {"create", "stop", "update", "finished", "fail", NULL};
-static const char *const ev_storage[] = {"create", "delete", "filename", NULL};
-static const char *const ev_file[] = {"new", "change", "close", "delete", "hash", "lost", NULL};
-static const char *const ev_quota[] = {"warning", "create", "delete", NULL};
-static const char *const ev_lock[] = {"create", "modify", "delete", "expire", "effective", NULL};
-
 /*
- * Every trigger of the reference.  <collection> additionally holds
- * <metadata><modify/></metadata> (collection.metadata.modify) and <quota>
- * accepts <created/> for <create/>; both are handled in parse_trigger.
+ * The elements of <trigger> and their events are those of notify_events
+ * (names.c), in its order.  Only these elements take parameters next to
+ * their event element.
  */
-static const TriggerElement trigger_elements[] = {
-	{"item", NR_ITEM, ev_create_delete, NULL, TS_NONE},
-	{"metadata", NR_ITEM, ev_modify, "modify", TS_NONE},
-	{"access", NR_ITEM, ev_access, NULL, TS_NONE},
-	{"shape", NR_ITEM, ev_create_modify_delete, NULL, TS_NONE},
-	{"collection", NR_COLLECTION, ev_create_delete_modify, NULL, TS_NONE},
-	{"document", NR_DOCUMENT, ev_create_delete_modify, "modify", TS_NONE},
-	{"group", NR_GROUP, ev_create_delete_modify, NULL, TS_NONE},
-	{"job", NR_JOB, ev_job, NULL, TS_JOB},
-	{"storage", NR_STORAGE, ev_storage, NULL, TS_NONE},
-	{"file", NR_FILE, ev_file, NULL, TS_FILE},
-	{"quota", NR_QUOTA, ev_quota, NULL, TS_NONE},
-	{"deletionLock", NR_DELETION_LOCK, ev_lock, NULL, TS_NONE},
+static const struct
+{
+	const char *element;
+	TriggerSiblings siblings;
+}			trigger_siblings[] = {
+	{"job", TS_JOB},
+	{"file", TS_FILE},
 };
-
-#define TRIGGER_ELEMENT_LIST \
-	"item, metadata, access, shape, collection, document, group, job, storage, file, quota and deletionLock"
 
 /*---- Local helpers ----*/
 
@@ -113,9 +84,61 @@ static void parse_md_params(const DocNode *event, NotifyTrigger *trig,
 							DocNode *canon);
 static void parse_job_siblings(const DocNode *res, Slot *slots,
 							   NotifyTrigger *trig, DocNode *canon);
+static int	first_event_of(const char *element);
+static char *trigger_element_list(void);
 
 
 /*---- Triggers ----*/
+
+/*
+ * first_event_of
+ *		Index in notify_events of the first event of an element of
+ *		<trigger>, or -1 when no event has that element.  The events of one
+ *		element are adjacent.
+ */
+static int
+first_event_of(const char *element)
+{
+	int			i;
+
+	for (i = 0; i < NE_COUNT; i++)
+	{
+		if (strcmp(notify_events[i].element, element) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * trigger_element_list
+ *		"A trigger holds one of item, metadata, ... and deletionLock.", for
+ *		error details.  palloc'd.
+ */
+static char *
+trigger_element_list(void)
+{
+	StringInfoData buf;
+	List	   *elements = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < NE_COUNT; i++)
+	{
+		if (first_event_of(notify_events[i].element) == i)
+			elements = lappend(elements, (char *) notify_events[i].element);
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "A trigger holds one of ");
+	foreach(lc, elements)
+	{
+		if (lc != list_head(elements))
+			appendStringInfoString(&buf, lnext(elements, lc) == NULL ?
+								   " and " : ", ");
+		appendStringInfoString(&buf, (char *) lfirst(lc));
+	}
+	appendStringInfoChar(&buf, '.');
+	return buf.data;
+}
 
 /*
  * split_list
@@ -628,8 +651,9 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 	NotifyTrigger *trig = &def->trigger;
 	const DocNode *res = NULL;
 	const DocNode *event = NULL;
-	const TriggerElement *te = NULL;
-	const char *event_name;
+	const NotifyEventInfo *ev = NULL;
+	TriggerSiblings siblings = TS_NONE;
+	int			first;
 	DocNode    *canon = defn_node_new("trigger", NULL, false);
 	DocNode    *cres;
 	DocNode    *cevent;
@@ -650,15 +674,8 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 
 		if (child->is_attr)
 			defn_unexpected_child(trigger, child, NULL);
-		te = NULL;
-		for (i = 0; i < lengthof(trigger_elements); i++)
-		{
-			if (strcmp(trigger_elements[i].name, child->name) == 0)
-				te = &trigger_elements[i];
-		}
-		if (te == NULL)
-			defn_unexpected_child(trigger, child,
-							 "A trigger holds one of " TRIGGER_ELEMENT_LIST ".");
+		if (first_event_of(child->name) < 0)
+			defn_unexpected_child(trigger, child, trigger_element_list());
 		if (res != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -673,30 +690,29 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("missing resource element in <trigger>"),
-				 errdetail("A trigger holds one of " TRIGGER_ELEMENT_LIST ".")));
-	for (i = 0; i < lengthof(trigger_elements); i++)
+				 errdetail_internal("%s", trigger_element_list())));
+	first = first_event_of(res->name);
+	for (i = 0; i < lengthof(trigger_siblings); i++)
 	{
-		if (strcmp(trigger_elements[i].name, res->name) == 0)
-			te = &trigger_elements[i];
+		if (strcmp(trigger_siblings[i].element, res->name) == 0)
+			siblings = trigger_siblings[i].siblings;
 	}
 
 	/* list of what may appear inside the resource element, for messages */
 	initStringInfo(&valid);
 	appendStringInfo(&valid, "Element <%s> holds one event: ", res->name);
-	for (i = 0; te->events[i] != NULL; i++)
+	for (i = first; i < NE_COUNT && strcmp(notify_events[i].element, res->name) == 0; i++)
 	{
-		bool		last = (te->events[i + 1] == NULL &&
-							strcmp(te->name, "collection") != 0);
+		bool		last = (i + 1 == NE_COUNT ||
+							strcmp(notify_events[i + 1].element, res->name) != 0);
 
-		if (i > 0)
+		if (i > first)
 			appendStringInfoString(&valid, last ? " or " : ", ");
-		appendStringInfoString(&valid, te->events[i]);
+		appendStringInfoString(&valid, notify_events[i].event);
 	}
-	if (strcmp(te->name, "collection") == 0)
-		appendStringInfoString(&valid, " or metadata");
-	if (te->siblings == TS_JOB)
+	if (siblings == TS_JOB)
 		appendStringInfoString(&valid, "; next to it placeholder, filter and contentFilters");
-	if (te->siblings == TS_FILE)
+	if (siblings == TS_FILE)
 		appendStringInfoString(&valid, "; next to it storage");
 	appendStringInfoChar(&valid, '.');
 
@@ -704,22 +720,19 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 	foreach(lc, res->children)
 	{
 		DocNode    *child = (DocNode *) lfirst(lc);
-		bool		is_event = false;
+		const NotifyEventInfo *is_event = NULL;
 
 		if (child->is_attr)
 			defn_unexpected_child(res, child, valid.data);
-		for (i = 0; te->events[i] != NULL; i++)
+		for (i = first; i < NE_COUNT && strcmp(notify_events[i].element, res->name) == 0; i++)
 		{
-			if (strcmp(te->events[i], child->name) == 0)
-				is_event = true;
+			if (strcmp(notify_events[i].event, child->name) == 0 ||
+				(notify_events[i].alias != NULL &&
+				 strcmp(notify_events[i].alias, child->name) == 0))
+				is_event = &notify_events[i];
 		}
-		if ((strcmp(te->name, "collection") == 0 &&
-			 strcmp(child->name, "metadata") == 0) ||
-			(strcmp(te->name, "quota") == 0 &&
-			 strcmp(child->name, "created") == 0))
-			is_event = true;
 
-		if (is_event)
+		if (is_event != NULL)
 		{
 			if (event != NULL)
 				ereport(ERROR,
@@ -730,10 +743,11 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 								   notify_quote_value(event->name),
 								   notify_quote_value(child->name))));
 			event = child;
+			ev = is_event;
 			continue;
 		}
 
-		if (te->siblings == TS_JOB)
+		if (siblings == TS_JOB)
 		{
 			for (i = 0; i < lengthof(sib); i++)
 			{
@@ -752,7 +766,7 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 				continue;
 			}
 		}
-		if (te->siblings == TS_FILE && strcmp(child->name, "storage") == 0)
+		if (siblings == TS_FILE && strcmp(child->name, "storage") == 0)
 		{
 			if (storage_slot.node != NULL)
 				ereport(ERROR,
@@ -771,26 +785,21 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 						notify_quote_value(res->name)),
 				 errdetail_internal("%s", valid.data)));
 
-	/* the event name, and whether the notification's resource fits */
-	if (strcmp(event->name, "metadata") == 0)
-		event_name = "collection.metadata.modify";
-	else if (strcmp(event->name, "created") == 0)
-		event_name = "quota.create";
-	else
-		event_name = psprintf("%s.%s", res->name, event->name);
-	if (te->resource != def->resource)
+	/* whether the notification's resource fits */
+	if (ev->resource != def->resource)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("trigger \"%s\" does not belong to resource \"%s\"",
-						notify_quote_value(event_name),
+						notify_quote_value(ev->name),
 						resource_name(def->resource)),
 				 errhint("Create it as a notification of resource \"%s\".",
-						 resource_name(te->resource))));
-	trig->event = pstrdup(event_name);
+						 resource_name(ev->resource))));
+	trig->event = pstrdup(ev->name);
+	trig->event_id = (NotifyEvent) (ev - notify_events);
 
 	/* canonical tree and parameters */
 	cres = defn_node_add(canon, res->name, NULL, false);
-	if (strcmp(event->name, "metadata") == 0)
+	if (trig->event_id == NE_COLLECTION_METADATA_MODIFY)
 	{
 		Slot		mslots[] = {{"modify", false, false, NULL}};
 		DocNode    *cmeta = defn_node_add(cres, "metadata", NULL, false);
@@ -805,17 +814,15 @@ defn_parse_trigger(const DocNode *trigger, NotifyDefinition *def)
 	}
 	else
 	{
-		cevent = defn_node_add(cres,
-						  strcmp(event->name, "created") == 0 ?
-						  "create" : event->name,
-						  NULL, false);
-		if (te->md_event != NULL && strcmp(te->md_event, event->name) == 0)
+		/* the canonical spelling of the event element, not its alias */
+		cevent = defn_node_add(cres, ev->event, NULL, false);
+		if (ev->md_params)
 			parse_md_params(event, trig, cevent);
 		else
 			defn_check_empty(event);
 	}
 
-	if (te->siblings == TS_JOB)
+	if (siblings == TS_JOB)
 		parse_job_siblings(res, sib, trig, cres);
 	if (storage_slot.node != NULL)
 	{

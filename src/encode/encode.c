@@ -388,38 +388,11 @@ escape_text(StringInfo buf, pg_wchar cp, const char *bytes, int l)
 		appendBinaryStringInfo(buf, bytes, l);
 }
 
-/* XML character data (see the file banner) */
+/* XML character data (see the file banner): common/'s one XML escaper */
 static void
 escape_xml(StringInfo buf, pg_wchar cp, const char *bytes, int l)
 {
-	switch (cp)
-	{
-		case '&':
-			appendStringInfoString(buf, "&amp;");
-			break;
-		case '<':
-			appendStringInfoString(buf, "&lt;");
-			break;
-		case '>':
-			appendStringInfoString(buf, "&gt;");
-			break;
-		case '"':
-			appendStringInfoString(buf, "&quot;");
-			break;
-		case '\'':
-			appendStringInfoString(buf, "&apos;");
-			break;
-		case '\r':
-			appendStringInfoString(buf, "&#13;");
-			break;
-		default:
-			/* XML 1.0 Char production; surrogates never decode here */
-			if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
-				cp == 0xFFFE || cp == 0xFFFF)
-				break;
-			appendBinaryStringInfo(buf, bytes, l);
-			break;
-	}
+	notify_xml_escape_char(buf, cp, bytes, l, NOTIFY_XML_BODY);
 }
 
 /* the inside of a JSON string literal */

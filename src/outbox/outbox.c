@@ -546,7 +546,8 @@ outbox_record(List *outcomes)
  *		Apply retention: delete delivered rows older than
  *		notify_ext.retention_delivered and failed rows older than
  *		notify_ext.retention_failed, with their attempts.  Returns the number
- *		of outbox rows deleted.  Needs an open transaction.
+ *		of attempt rows deleted (those of the statement's outer DELETE),
+ *		not of outbox rows.  Needs an open transaction.
  */
 uint64
 outbox_purge(void)

@@ -140,6 +140,7 @@ static bool http_hosts_loaded = false;
 /*---- Local function declarations ----*/
 
 static void host_list_parse(const char *value, const char *setting,
+							char **first_invalid,
 							HostList *list);
 static bool host_rule_parse(char *entry, HostRule *rule);
 static void host_addr_unmap(HostAddr *addr);
@@ -191,8 +192,8 @@ http_host_lists_load(const char *allowed_value, const char *denied_value,
 	http_allowed_src = http_denied_src = NULL;
 
 	old = MemoryContextSwitchTo(cxt);
-	host_list_parse(allowed, "notify_ext.allowed_hosts", &http_allowed);
-	host_list_parse(denied, "notify_ext.denied_hosts", &http_denied);
+	host_list_parse(allowed, "notify_ext.allowed_hosts", NULL, &http_allowed);
+	host_list_parse(denied, "notify_ext.denied_hosts", NULL, &http_denied);
 	http_allowed_src = pstrdup(allowed);
 	http_denied_src = pstrdup(denied);
 	MemoryContextSwitchTo(old);
@@ -212,11 +213,14 @@ http_host_lists_load(const char *allowed_value, const char *denied_value,
  *		Parse a comma-separated list of host names, addresses and networks
  *		into *list, allocating in CurrentMemoryContext.
  *
- * Invalid entries are reported with WARNING, left out, and flagged in
- * list->invalid.
+ * Invalid entries are left out and flagged in list->invalid.  With
+ * first_invalid NULL they are reported with WARNING (setting names the
+ * setting); otherwise nothing is reported and *first_invalid is set to the
+ * first invalid entry, palloc'd, or NULL when there is none.
  */
 static void
-host_list_parse(const char *value, const char *setting, HostList *list)
+host_list_parse(const char *value, const char *setting, char **first_invalid,
+				HostList *list)
 {
 	char	   *copy = pstrdup(value);
 	char	   *p = copy;
@@ -224,6 +228,8 @@ host_list_parse(const char *value, const char *setting, HostList *list)
 	const char *c;
 
 	memset(list, 0, sizeof(*list));
+	if (first_invalid != NULL)
+		*first_invalid = NULL;
 	for (c = value; *c; c++)
 		if (*c == ',')
 			nmax++;
@@ -256,6 +262,12 @@ host_list_parse(const char *value, const char *setting, HostList *list)
 				list->nrules++;
 				pfree(shown);
 			}
+			else if (first_invalid != NULL)
+			{
+				list->invalid = true;
+				if (*first_invalid == NULL)
+					*first_invalid = shown;
+			}
 			else
 			{
 				list->invalid = true;
@@ -273,6 +285,24 @@ host_list_parse(const char *value, const char *setting, HostList *list)
 			break;
 		p = comma + 1;
 	}
+}
+
+/*
+ * http_host_list_valid
+ *		Whether every entry of a value of allowed_hosts or denied_hosts is a
+ *		host name, an IP address or a CIDR network, by the rules the
+ *		transport applies (host_list_parse).  When not, *invalid_entry is
+ *		the first invalid entry, palloc'd.  For the settings' check hooks
+ *		(guc.c): reports nothing, allocates in CurrentMemoryContext.
+ */
+bool
+http_host_list_valid(const char *value, char **invalid_entry)
+{
+	HostList	list;
+
+	host_list_parse(value ? value : "", NULL, invalid_entry, &list);
+	pfree(list.rules);
+	return !list.invalid;
 }
 
 /*

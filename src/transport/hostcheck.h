@@ -5,7 +5,8 @@
  *	  notify_ext.denied_hosts, parsed and matched.
  *
  * transport/http.c loads the lists with http_host_lists_load() after a
- * configuration change, checks a URL's host with http_check_host() before
+ * configuration change (the settings' check hooks in guc.c refuse a value
+ * that http_host_list_valid() finds invalid), checks a URL's host with http_check_host() before
  * a transfer and every address libcurl connects to with
  * http_check_address().  See transport/hostcheck.c for the rules and the
  * table of always-refused ranges.
@@ -44,6 +45,7 @@ typedef enum HostVerdict
 extern bool http_host_lists_load(const char *allowed_value,
 								 const char *denied_value,
 								 MemoryContext cxt);
+extern bool http_host_list_valid(const char *value, char **invalid_entry);
 extern void http_host_normalize(char *name);
 extern bool http_host_addr_from_sockaddr(const struct curl_sockaddr *sa,
 									HostAddr *addr);

@@ -280,6 +280,25 @@ SELECT count(*) FILTER (WHERE result = 'accepted') AS accepted,
 						OR result LIKE '%AKID-%') AS leaked
   FROM errs.log;
 
+-- the table's resource CHECK reads the list of the C code: every resource
+-- the parser knows passes it, anything else is refused by the table itself
+SELECT r, notify.is_resource(r)
+  FROM unnest(ARRAY['item', 'collection', 'document', 'group', 'job', 'storage',
+					'file', 'quota', 'deletion-lock', 'Item', 'items', 'deletionLock',
+					'collection-member', '']) AS r;
+DO $$
+DECLARE
+	c text;
+BEGIN
+	INSERT INTO notify.notification (id, resource, event, action_kind, document, summary, owner)
+		VALUES ('VX-0', 'items', 'item.create', 'http', '<x/>', 'x', 10);
+EXCEPTION WHEN check_violation THEN
+	GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+	RAISE NOTICE 'refused by %', c;
+END
+$$;
+SELECT count(*) AS stored FROM notify.notification;
+
 SET client_min_messages = warning;
 DROP SCHEMA errs CASCADE;
 RESET client_min_messages;
