@@ -88,3 +88,29 @@ INSERT INTO legacy.asset (asset_id) VALUES (44);
 SELECT count(*) AS after_detach FROM notify.outbox;
 
 DROP SCHEMA legacy CASCADE;
+
+-- attaching is not for notify_admin; it can be delegated to the owner of
+-- the application's tables with the grants the README gives
+CREATE ROLE regress_app_owner;
+CREATE ROLE regress_attach_admin IN ROLE notify_admin;
+CREATE SCHEMA app AUTHORIZATION regress_app_owner;
+CREATE TABLE app.clip (clip_id bigint PRIMARY KEY, name text);
+ALTER TABLE app.clip OWNER TO regress_app_owner;
+GRANT USAGE ON SCHEMA app TO regress_attach_admin;
+SET ROLE regress_attach_admin;
+SELECT notify.attach('app.clip', 'item', 'clip_id');
+RESET ROLE;
+GRANT USAGE ON SCHEMA notify TO regress_app_owner;
+GRANT EXECUTE ON FUNCTION notify.attach(regclass, text, name, jsonb), notify.detach(regclass),
+  notify.capture(), notify.check_column(regclass, text),
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) TO regress_app_owner;
+SET ROLE regress_app_owner;
+SELECT notify.attach('app.clip', 'item', 'clip_id');
+SELECT notify.detach('app.clip');
+RESET ROLE;
+DROP SCHEMA app CASCADE;
+REVOKE ALL ON SCHEMA notify FROM regress_app_owner;
+REVOKE ALL ON FUNCTION notify.attach(regclass, text, name, jsonb), notify.detach(regclass),
+  notify.capture(), notify.check_column(regclass, text),
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) FROM regress_app_owner;
+DROP ROLE regress_app_owner, regress_attach_admin;
