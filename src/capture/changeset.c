@@ -178,7 +178,7 @@ capture_change_set(const CaptureRow *row)
 	bool		isnull;
 	Datum		d;
 	List	   *changes;
-	const CaptureEvent *e;
+	const NotifyEvent *e;
 
 	if (!row->is_insert)
 		return;
@@ -192,9 +192,9 @@ capture_change_set(const CaptureRow *row)
 	changes = change_set_fields(DatumGetJsonbP(d));
 
 	/* the kind's event whose resource the change set names */
-	for (e = row->ct->kind->events; *e != CE_COUNT; e++)
+	for (e = row->ct->kind->events; *e != NE_COUNT; e++)
 	{
-		NotifyResource r = capture_events[*e].resource;
+		NotifyResource r = notify_events[*e].resource;
 
 		if (resource == NULL ? r == NR_ITEM : strcmp(resource, resource_name(r)) == 0)
 		{
