@@ -65,6 +65,12 @@ glob_match(const char *pattern, const char *s)
 	return *s == '\0';
 }
 
+/*
+ * value_passes
+ *		Does the changed value mv pass the trigger's metadata filters:
+ *		generic-only, intervals (overlap), languages (globs) and tracks?
+ *		A filter that is set refuses a value that lacks the property.
+ */
 static bool
 value_passes(const NotifyTrigger *trigger, const MetadataValue *mv)
 {

@@ -106,6 +106,11 @@ definition_cache_relcache_cb(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * ensure_callback
+ *		Register the relcache callback that invalidates the cache, once per
+ *		backend.
+ */
 static void
 ensure_callback(void)
 {
@@ -208,6 +213,12 @@ action_endpoint(const NotifyAction *a)
 	return pstrdup("");
 }
 
+/*
+ * set_lane
+ *		Set cn's lane: by group ("g:"), by endpoint when the endpoint is
+ *		ordered ("u:"), else per entity of the endpoint ("e:"), and the
+ *		lane lock key hashed from the prefix.
+ */
 static void
 set_lane(CachedNotification *cn)
 {
@@ -226,6 +237,11 @@ set_lane(CachedNotification *cn)
 										   strlen(cn->lane_prefix));
 }
 
+/*
+ * make_event_key
+ *		Write the by_event hash key of (resource, event) into key, which has
+ *		EVENT_KEY_LEN bytes.
+ */
 static void
 make_event_key(char *key, NotifyResource resource, const char *event)
 {
@@ -375,6 +391,11 @@ cache_load(const NotifyCatalog *cat)
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
+/*
+ * cache_ensure
+ *		Load the cache if it is not valid.  Returns false when the extension
+ *		is not installed in this database (nothing to match), else true.
+ */
 static bool
 cache_ensure(void)
 {
