@@ -311,6 +311,23 @@ cache_add(CacheAddArgs *args)
 }
 
 /*
+ * cache_hash_create
+ *		A hash table in cache_context keyed by strings of keysize bytes.
+ */
+static HTAB *
+cache_hash_create(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_context;
+	return hash_create(name, 64, &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/*
  * Load every definition.  Runs SPI as the extension owner.  The valid flag
  * is set before reading, so an invalidation that arrives while we read
  * makes the next lookup load again.
@@ -318,7 +335,6 @@ cache_add(CacheAddArgs *args)
 static void
 cache_load(const NotifyCatalog *cat)
 {
-	HASHCTL		ctl;
 	Oid			save_userid;
 	int			save_sec;
 	int			ret;
@@ -333,18 +349,10 @@ cache_load(const NotifyCatalog *cat)
 	by_event = NULL;
 	by_id = NULL;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = EVENT_KEY_LEN;
-	ctl.entrysize = sizeof(EventEntry);
-	ctl.hcxt = cache_context;
-	by_event = hash_create("notify_ext definitions by event", 64, &ctl,
-						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(IdEntry);
-	ctl.hcxt = cache_context;
-	by_id = hash_create("notify_ext definitions by id", 64, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	by_event = cache_hash_create("notify_ext definitions by event",
+								 EVENT_KEY_LEN, sizeof(EventEntry));
+	by_id = cache_hash_create("notify_ext definitions by id",
+							  NAMEDATALEN, sizeof(IdEntry));
 
 	cache_valid = true;
 	cache_generation++;
