@@ -16,6 +16,8 @@ OBJS = \
 	src/common/url.o \
 	src/definition/names.o \
 	src/definition/notification_document.o \
+	src/definition/notification_xml.o \
+	src/definition/notification_json.o \
 	src/definition/node.o \
 	src/definition/parse.o \
 	src/definition/action.o \

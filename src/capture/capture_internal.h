@@ -54,38 +54,15 @@ typedef enum CaptureRole
 #define CR_BIT(role)	(1U << (role))
 
 /*
- * The events capture raises.  Their names are the "<element>.<event>" names
- * of the NotificationDocument trigger path (definition/trigger.c).
- *
- * XXX: engineer C's src/definition/names.c is to hold the one list of event
- * names; until it lands this is capture's list, to be joined with it.
+ * The events capture raises are NotifyEvent ids: their names and resources
+ * are the rows of notify_events[] (definition/names.c), the one list of
+ * event names.  What capture adds to an event is its payload: the key of
+ * the entity id and the "action" verb.
  */
-typedef enum CaptureEvent
-{
-	CE_ITEM_CREATE,
-	CE_ITEM_DELETE,
-	CE_ITEM_METADATA_MODIFY,
-	CE_COLLECTION_CREATE,
-	CE_COLLECTION_DELETE,
-	CE_COLLECTION_METADATA_MODIFY,
-	CE_COLLECTION_MODIFY,
-	CE_DOCUMENT_MODIFY,
-	CE_STORAGE_CREATE,
-	CE_STORAGE_DELETE,
-	CE_FILE_NEW,
-	CE_FILE_DELETE,
-	CE_FILE_CHANGE,
-	CE_FILE_CLOSE,
-	CE_FILE_LOST,
-	CE_FILE_HASH,
-	CE_COUNT
-} CaptureEvent;
-
 typedef struct CaptureEventInfo
 {
-	const char *name;			/* "item.create" */
-	NotifyResource resource;	/* resource of the notifications it matches */
-	const char *idkey;			/* payload key of the entity id */
+	const char *idkey;			/* payload key of the entity id; NULL: capture
+								 * does not raise the event */
 	const char *verb;			/* payload "action" value; NULL: none */
 } CaptureEventInfo;
 
@@ -128,17 +105,17 @@ typedef struct CaptureKindInfo
 	uint32		roles;
 	uint32		attach_roles;
 	uint32		required;
-	const CaptureEvent *events; /* the events it can raise, CE_COUNT-ended */
+	const NotifyEvent *events; /* the events it can raise, NE_COUNT-ended */
 	CaptureHandler handler;
 } CaptureKindInfo;
 
 /* kinds.c */
-extern const CaptureEventInfo capture_events[CE_COUNT];
+extern const CaptureEventInfo capture_events[NE_COUNT];
 extern const CaptureKindInfo *capture_kind_lookup(const char *name);
 extern int	capture_role_lookup(const char *name);
 extern const char *capture_role_name(CaptureRole role);
 extern Oid	capture_role_type(CaptureRole role);
-extern bool capture_kind_raises(const CaptureKindInfo *kind, CaptureEvent event);
+extern bool capture_kind_raises(const CaptureKindInfo *kind, NotifyEvent event);
 
 /* capture.c */
 extern void capture_args_resolve(CaptureTable *ct, Relation rel,
@@ -158,17 +135,17 @@ extern char *payload_finish(StringInfo buf);
 /* emit.c */
 extern bool capture_scope_matches(const CachedNotification *cn,
 								  const char *entity_id);
-extern List *capture_matches(const CaptureRow *row, CaptureEvent event);
+extern List *capture_matches(const CaptureRow *row, NotifyEvent event);
 extern void capture_emit(const CaptureRow *row, const CachedNotification *cn,
-						 CaptureEvent event, const char *entity_id,
+						 NotifyEvent event, const char *entity_id,
 						 const char *payload);
-extern void capture_emit_simple(const CaptureRow *row, CaptureEvent event,
+extern void capture_emit_simple(const CaptureRow *row, NotifyEvent event,
 								const char *id);
-extern void capture_emit_metadata(const CaptureRow *row, CaptureEvent event,
+extern void capture_emit_metadata(const CaptureRow *row, NotifyEvent event,
 								  const char *id, const char *change_set_id,
 								  List *changes);
-extern void capture_emit_entity(const CaptureRow *row, CaptureEvent create,
-								CaptureEvent delete, CaptureEvent modify);
+extern void capture_emit_entity(const CaptureRow *row, NotifyEvent create,
+								NotifyEvent delete, NotifyEvent modify);
 
 /* the handlers of the kinds table */
 extern void capture_item(const CaptureRow *row);

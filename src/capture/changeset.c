@@ -28,6 +28,11 @@
 #include "capture/metadata_filter.h"
 #include "common/text_escape.h"
 
+/*
+ * jsonb_scalar_text
+ *		The text of a scalar JSON value (palloc'd), NULL for JSON null.
+ *		Errors out naming what (the member's key) for an array or object.
+ */
 static char *
 jsonb_scalar_text(JsonbValue *v, const char *what)
 {
@@ -50,6 +55,11 @@ jsonb_scalar_text(JsonbValue *v, const char *what)
 	return NULL;				/* keep compiler quiet */
 }
 
+/*
+ * field_member
+ *		The scalar text of member key of the JSON object obj, NULL when it
+ *		is absent or null; buf is the caller's space for the looked-up value.
+ */
 static char *
 field_member(JsonbContainer *obj, const char *key, JsonbValue *buf)
 {
@@ -58,6 +68,12 @@ field_member(JsonbContainer *obj, const char *key, JsonbValue *buf)
 	return v ? jsonb_scalar_text(v, key) : NULL;
 }
 
+/*
+ * span_bound
+ *		The time of member key of obj as a double: dflt when absent,
+ *		-INF/+INF (or INF) as infinities.  Errors out for any other text
+ *		that is not a number.
+ */
 static double
 span_bound(JsonbContainer *obj, const char *key, double dflt)
 {
@@ -178,7 +194,7 @@ capture_change_set(const CaptureRow *row)
 	bool		isnull;
 	Datum		d;
 	List	   *changes;
-	const CaptureEvent *e;
+	const NotifyEvent *e;
 
 	if (!row->is_insert)
 		return;
@@ -192,9 +208,9 @@ capture_change_set(const CaptureRow *row)
 	changes = change_set_fields(DatumGetJsonbP(d));
 
 	/* the kind's event whose resource the change set names */
-	for (e = row->ct->kind->events; *e != CE_COUNT; e++)
+	for (e = row->ct->kind->events; *e != NE_COUNT; e++)
 	{
-		NotifyResource r = capture_events[*e].resource;
+		NotifyResource r = notify_events[*e].resource;
 
 		if (resource == NULL ? r == NR_ITEM : strcmp(resource, resource_name(r)) == 0)
 		{

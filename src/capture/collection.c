@@ -24,8 +24,8 @@
 void
 capture_collection(const CaptureRow *row)
 {
-	capture_emit_entity(row, CE_COLLECTION_CREATE, CE_COLLECTION_DELETE,
-						CE_COLLECTION_METADATA_MODIFY);
+	capture_emit_entity(row, NE_COLLECTION_CREATE, NE_COLLECTION_DELETE,
+						NE_COLLECTION_METADATA_MODIFY);
 }
 
 /*
@@ -44,7 +44,7 @@ capture_collection_member(const CaptureRow *row)
 
 	if (!row->is_insert && !row->is_delete)
 		return;
-	matches = capture_matches(row, CE_COLLECTION_MODIFY);
+	matches = capture_matches(row, NE_COLLECTION_MODIFY);
 	id = capture_role_text(row, row->tuple, CR_ID);
 	foreach(lc, matches)
 	{
@@ -58,10 +58,10 @@ capture_collection_member(const CaptureRow *row)
 
 			initStringInfo(&buf);
 			payload_add(&buf, "type", "collection");
-			payload_add(&buf, "action", capture_events[CE_COLLECTION_MODIFY].verb);
-			payload_add(&buf, capture_events[CE_COLLECTION_MODIFY].idkey, id);
+			payload_add(&buf, "action", capture_events[NE_COLLECTION_MODIFY].verb);
+			payload_add(&buf, capture_events[NE_COLLECTION_MODIFY].idkey, id);
 			payload = payload_finish(&buf);
 		}
-		capture_emit(row, cn, CE_COLLECTION_MODIFY, id, payload);
+		capture_emit(row, cn, NE_COLLECTION_MODIFY, id, payload);
 	}
 }

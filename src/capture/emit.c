@@ -51,11 +51,11 @@ capture_scope_matches(const CachedNotification *cn, const char *entity_id)
  *		the events of the row's kind in the kinds table.
  */
 List *
-capture_matches(const CaptureRow *row, CaptureEvent event)
+capture_matches(const CaptureRow *row, NotifyEvent event)
 {
 	Assert(capture_kind_raises(row->ct->kind, event));
-	return definition_cache_match(capture_events[event].resource,
-								  capture_events[event].name);
+	return definition_cache_match(notify_events[event].resource,
+								  event_name(event));
 }
 
 /*
@@ -69,7 +69,7 @@ capture_matches(const CaptureRow *row, CaptureEvent event)
  */
 void
 capture_emit(const CaptureRow *row, const CachedNotification *cn,
-			 CaptureEvent event, const char *entity_id, const char *payload)
+			 NotifyEvent event, const char *entity_id, const char *payload)
 {
 	if (!cn->lane_per_entity)
 	{
@@ -85,7 +85,7 @@ capture_emit(const CaptureRow *row, const CachedNotification *cn,
 	}
 	outbox_insert(row->cat->outbox, row->cat->outbox_id_seq, cn->id,
 				  resource_name(cn->def->resource),
-				  capture_events[event].name, entity_id, payload);
+				  event_name(event), entity_id, payload);
 	notify_wake_at_commit();
 }
 
@@ -95,7 +95,7 @@ capture_emit(const CaptureRow *row, const CachedNotification *cn,
  *		{idkey: [id], action: [verb]} of the event's row of capture_events.
  */
 void
-capture_emit_simple(const CaptureRow *row, CaptureEvent event, const char *id)
+capture_emit_simple(const CaptureRow *row, NotifyEvent event, const char *id)
 {
 	List	   *matches = capture_matches(row, event);
 	ListCell   *lc;
@@ -135,7 +135,7 @@ next_change_set_id(const NotifyCatalog *cat)
  * change_set_id NULL: a new id is drawn when the first row is written.
  */
 void
-capture_emit_metadata(const CaptureRow *row, CaptureEvent event,
+capture_emit_metadata(const CaptureRow *row, NotifyEvent event,
 					  const char *id, const char *change_set_id, List *changes)
 {
 	List	   *matches = capture_matches(row, event);
@@ -202,11 +202,11 @@ changed_columns(const CaptureRow *row)
  *		The events of a table of entities (items, collections, storages):
  *		INSERT raises create, DELETE raises delete, UPDATE raises modify of
  *		the changed columns that are not ignored, as generic metadata
- *		fields.  CE_COUNT for modify: an UPDATE raises nothing.
+ *		fields.  NE_COUNT for modify: an UPDATE raises nothing.
  */
 void
-capture_emit_entity(const CaptureRow *row, CaptureEvent create,
-					CaptureEvent delete, CaptureEvent modify)
+capture_emit_entity(const CaptureRow *row, NotifyEvent create,
+					NotifyEvent delete, NotifyEvent modify)
 {
 	if (row->is_insert)
 		capture_emit_simple(row, create,
@@ -214,7 +214,7 @@ capture_emit_entity(const CaptureRow *row, CaptureEvent create,
 	else if (row->is_delete)
 		capture_emit_simple(row, delete,
 							capture_role_text(row, row->tuple, CR_ID));
-	else if (row->is_update && modify != CE_COUNT &&
+	else if (row->is_update && modify != NE_COUNT &&
 			 capture_matches(row, modify) != NIL)
 		capture_emit_metadata(row, modify,
 							  capture_role_text(row, row->newtuple, CR_ID),

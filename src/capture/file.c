@@ -27,7 +27,7 @@
  * itemId (only if set)}.
  */
 static void
-emit_file(const CaptureRow *row, CaptureEvent event, HeapTuple tuple)
+emit_file(const CaptureRow *row, NotifyEvent event, HeapTuple tuple)
 {
 	List	   *matches = capture_matches(row, event);
 	ListCell   *lc;
@@ -110,13 +110,13 @@ capture_file_update(const CaptureRow *row)
 	}
 
 	if (changed)
-		emit_file(row, CE_FILE_CHANGE, row->newtuple);
+		emit_file(row, NE_FILE_CHANGE, row->newtuple);
 	if (closed)
-		emit_file(row, CE_FILE_CLOSE, row->newtuple);
+		emit_file(row, NE_FILE_CLOSE, row->newtuple);
 	if (lost)
-		emit_file(row, CE_FILE_LOST, row->newtuple);
+		emit_file(row, NE_FILE_LOST, row->newtuple);
 	if (hashed)
-		emit_file(row, CE_FILE_HASH, row->newtuple);
+		emit_file(row, NE_FILE_HASH, row->newtuple);
 }
 
 /*
@@ -128,9 +128,9 @@ void
 capture_file(const CaptureRow *row)
 {
 	if (row->is_insert)
-		emit_file(row, CE_FILE_NEW, row->tuple);
+		emit_file(row, NE_FILE_NEW, row->tuple);
 	else if (row->is_delete)
-		emit_file(row, CE_FILE_DELETE, row->tuple);
+		emit_file(row, NE_FILE_DELETE, row->tuple);
 	else if (row->is_update)
 		capture_file_update(row);
 }

@@ -24,6 +24,6 @@
 void
 capture_item(const CaptureRow *row)
 {
-	capture_emit_entity(row, CE_ITEM_CREATE, CE_ITEM_DELETE,
-						CE_ITEM_METADATA_MODIFY);
+	capture_emit_entity(row, NE_ITEM_CREATE, NE_ITEM_DELETE,
+						NE_METADATA_MODIFY);
 }

@@ -46,26 +46,27 @@ PG_FUNCTION_INFO_V1(notify_ext_capture_kind_options);
 PG_FUNCTION_INFO_V1(notify_ext_capture_check_args);
 
 /*
- * The events capture raises: name, resource of the notifications they
- * match, payload key of the entity id, payload "action" verb.
+ * The payload facts of the events capture raises (their names and
+ * resources are in notify_events[]): payload key of the entity id, payload
+ * "action" verb.
  */
-const CaptureEventInfo capture_events[CE_COUNT] = {
-	[CE_ITEM_CREATE] = {"item.create", NR_ITEM, "itemId", "CREATE"},
-	[CE_ITEM_DELETE] = {"item.delete", NR_ITEM, "itemId", "DELETE"},
-	[CE_ITEM_METADATA_MODIFY] = {"metadata.modify", NR_ITEM, "itemId", NULL},
-	[CE_COLLECTION_CREATE] = {"collection.create", NR_COLLECTION, "collectionId", "CREATE"},
-	[CE_COLLECTION_DELETE] = {"collection.delete", NR_COLLECTION, "collectionId", "DELETE"},
-	[CE_COLLECTION_METADATA_MODIFY] = {"collection.metadata.modify", NR_COLLECTION, "collectionId", NULL},
-	[CE_COLLECTION_MODIFY] = {"collection.modify", NR_COLLECTION, "collectionId", "MODIFY"},
-	[CE_DOCUMENT_MODIFY] = {"document.modify", NR_DOCUMENT, "documentName", NULL},
-	[CE_STORAGE_CREATE] = {"storage.create", NR_STORAGE, "storageId", "CREATE"},
-	[CE_STORAGE_DELETE] = {"storage.delete", NR_STORAGE, "storageId", "DELETE"},
-	[CE_FILE_NEW] = {"file.new", NR_FILE, "fileId", "NEW"},
-	[CE_FILE_DELETE] = {"file.delete", NR_FILE, "fileId", "DELETE"},
-	[CE_FILE_CHANGE] = {"file.change", NR_FILE, "fileId", "CHANGE"},
-	[CE_FILE_CLOSE] = {"file.close", NR_FILE, "fileId", "CLOSE"},
-	[CE_FILE_LOST] = {"file.lost", NR_FILE, "fileId", "LOST"},
-	[CE_FILE_HASH] = {"file.hash", NR_FILE, "fileId", "HASH"},
+const CaptureEventInfo capture_events[NE_COUNT] = {
+	[NE_ITEM_CREATE] = {"itemId", "CREATE"},
+	[NE_ITEM_DELETE] = {"itemId", "DELETE"},
+	[NE_METADATA_MODIFY] = {"itemId", NULL},
+	[NE_COLLECTION_CREATE] = {"collectionId", "CREATE"},
+	[NE_COLLECTION_DELETE] = {"collectionId", "DELETE"},
+	[NE_COLLECTION_METADATA_MODIFY] = {"collectionId", NULL},
+	[NE_COLLECTION_MODIFY] = {"collectionId", "MODIFY"},
+	[NE_DOCUMENT_MODIFY] = {"documentName", NULL},
+	[NE_STORAGE_CREATE] = {"storageId", "CREATE"},
+	[NE_STORAGE_DELETE] = {"storageId", "DELETE"},
+	[NE_FILE_NEW] = {"fileId", "NEW"},
+	[NE_FILE_DELETE] = {"fileId", "DELETE"},
+	[NE_FILE_CHANGE] = {"fileId", "CHANGE"},
+	[NE_FILE_CLOSE] = {"fileId", "CLOSE"},
+	[NE_FILE_LOST] = {"fileId", "LOST"},
+	[NE_FILE_HASH] = {"fileId", "HASH"},
 };
 
 /*
@@ -94,26 +95,26 @@ static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
 };
 
-static const CaptureEvent item_events[] = {
-	CE_ITEM_CREATE, CE_ITEM_DELETE, CE_ITEM_METADATA_MODIFY, CE_COUNT
+static const NotifyEvent item_events[] = {
+	NE_ITEM_CREATE, NE_ITEM_DELETE, NE_METADATA_MODIFY, NE_COUNT
 };
-static const CaptureEvent collection_events[] = {
-	CE_COLLECTION_CREATE, CE_COLLECTION_DELETE, CE_COLLECTION_METADATA_MODIFY,
-	CE_COUNT
+static const NotifyEvent collection_events[] = {
+	NE_COLLECTION_CREATE, NE_COLLECTION_DELETE, NE_COLLECTION_METADATA_MODIFY,
+	NE_COUNT
 };
-static const CaptureEvent member_events[] = {
-	CE_COLLECTION_MODIFY, CE_COUNT
+static const NotifyEvent member_events[] = {
+	NE_COLLECTION_MODIFY, NE_COUNT
 };
-static const CaptureEvent storage_events[] = {
-	CE_STORAGE_CREATE, CE_STORAGE_DELETE, CE_COUNT
+static const NotifyEvent storage_events[] = {
+	NE_STORAGE_CREATE, NE_STORAGE_DELETE, NE_COUNT
 };
-static const CaptureEvent file_events[] = {
-	CE_FILE_NEW, CE_FILE_DELETE, CE_FILE_CHANGE, CE_FILE_CLOSE, CE_FILE_LOST,
-	CE_FILE_HASH, CE_COUNT
+static const NotifyEvent file_events[] = {
+	NE_FILE_NEW, NE_FILE_DELETE, NE_FILE_CHANGE, NE_FILE_CLOSE, NE_FILE_LOST,
+	NE_FILE_HASH, NE_COUNT
 };
-static const CaptureEvent change_set_events[] = {
-	CE_ITEM_METADATA_MODIFY, CE_COLLECTION_METADATA_MODIFY, CE_DOCUMENT_MODIFY,
-	CE_COUNT
+static const NotifyEvent change_set_events[] = {
+	NE_METADATA_MODIFY, NE_COLLECTION_METADATA_MODIFY, NE_DOCUMENT_MODIFY,
+	NE_COUNT
 };
 
 #define FILE_ROLES \
@@ -212,11 +213,11 @@ capture_role_type(CaptureRole role)
  *		does not list.
  */
 bool
-capture_kind_raises(const CaptureKindInfo *kind, CaptureEvent event)
+capture_kind_raises(const CaptureKindInfo *kind, NotifyEvent event)
 {
-	const CaptureEvent *e;
+	const NotifyEvent *e;
 
-	for (e = kind->events; *e != CE_COUNT; e++)
+	for (e = kind->events; *e != NE_COUNT; e++)
 	{
 		if (*e == event)
 			return true;

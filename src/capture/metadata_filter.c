@@ -65,6 +65,37 @@ glob_match(const char *pattern, const char *s)
 	return *s == '\0';
 }
 
+/*
+ * value_in_filter
+ *		Does value pass a filter list of names: true when the list is NIL,
+ *		false when value is NULL, else whether one name of the list matches
+ *		it, as a glob pattern (glob) or exactly.
+ */
+static bool
+value_in_filter(List *filter, const char *value, bool glob)
+{
+	ListCell   *lc;
+
+	if (filter == NIL)
+		return true;
+	if (value == NULL)
+		return false;
+	foreach(lc, filter)
+	{
+		const char *name = lfirst(lc);
+
+		if (glob ? glob_match(name, value) : strcmp(name, value) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * value_passes
+ *		Does the changed value mv pass the trigger's metadata filters:
+ *		generic-only, intervals (overlap), languages (globs) and tracks?
+ *		A filter that is set refuses a value that lacks the property.
+ */
 static bool
 value_passes(const NotifyTrigger *trigger, const MetadataValue *mv)
 {
@@ -93,44 +124,9 @@ value_passes(const NotifyTrigger *trigger, const MetadataValue *mv)
 			return false;
 	}
 
-	/* language */
-	if (trigger->md_languages != NIL)
-	{
-		bool		hit = false;
-
-		if (mv->language == NULL)
-			return false;
-		foreach(lc, trigger->md_languages)
-		{
-			if (glob_match((const char *) lfirst(lc), mv->language))
-			{
-				hit = true;
-				break;
-			}
-		}
-		if (!hit)
-			return false;
-	}
-
-	/* track */
-	if (trigger->md_tracks != NIL)
-	{
-		bool		hit = false;
-
-		if (mv->track == NULL)
-			return false;
-		foreach(lc, trigger->md_tracks)
-		{
-			if (strcmp((const char *) lfirst(lc), mv->track) == 0)
-			{
-				hit = true;
-				break;
-			}
-		}
-		if (!hit)
-			return false;
-	}
-	return true;
+	/* language (globs) and track (exact names) */
+	return value_in_filter(trigger->md_languages, mv->language, true) &&
+		value_in_filter(trigger->md_tracks, mv->track, false);
 }
 
 /* Append values under key, merging with an earlier output key */

@@ -23,5 +23,5 @@
 void
 capture_storage(const CaptureRow *row)
 {
-	capture_emit_entity(row, CE_STORAGE_CREATE, CE_STORAGE_DELETE, CE_COUNT);
+	capture_emit_entity(row, NE_STORAGE_CREATE, NE_STORAGE_DELETE, NE_COUNT);
 }

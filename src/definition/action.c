@@ -534,7 +534,7 @@ parse_channel(const DocNode *kind, NotifyAction *act)
 }
 
 /*
- * parse_action
+ * defn_parse_action
  *		<action> holds exactly one of http, sqs, function, channel.  Vidispine's
  *		ejb, jms, javascript and sns have no counterpart here and are
  *		ERRCODE_FEATURE_NOT_SUPPORTED with a hint naming the replacement.

@@ -362,13 +362,8 @@ notify_ext_encode_event(PG_FUNCTION_ARGS)
 	size_t		len;
 	bytea	   *result;
 
-	if (pg_strcasecmp(ctname, "text/plain") == 0)
-		ct = NCT_TEXT;
-	else if (pg_strcasecmp(ctname, "application/xml") == 0)
-		ct = NCT_XML;
-	else if (pg_strcasecmp(ctname, "application/json") == 0)
-		ct = NCT_JSON;
-	else
+	ct = content_type_lookup(ctname);
+	if ((int) ct < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid content type \"%s\"",

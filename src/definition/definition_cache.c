@@ -106,6 +106,11 @@ definition_cache_relcache_cb(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * ensure_callback
+ *		Register the relcache callback that invalidates the cache, once per
+ *		backend.
+ */
 static void
 ensure_callback(void)
 {
@@ -208,6 +213,12 @@ action_endpoint(const NotifyAction *a)
 	return pstrdup("");
 }
 
+/*
+ * set_lane
+ *		Set cn's lane: by group ("g:"), by endpoint when the endpoint is
+ *		ordered ("u:"), else per entity of the endpoint ("e:"), and the
+ *		lane lock key hashed from the prefix.
+ */
 static void
 set_lane(CachedNotification *cn)
 {
@@ -226,6 +237,11 @@ set_lane(CachedNotification *cn)
 										   strlen(cn->lane_prefix));
 }
 
+/*
+ * make_event_key
+ *		Write the by_event hash key of (resource, event) into key, which has
+ *		EVENT_KEY_LEN bytes.
+ */
 static void
 make_event_key(char *key, NotifyResource resource, const char *event)
 {
@@ -295,6 +311,23 @@ cache_add(CacheAddArgs *args)
 }
 
 /*
+ * cache_hash_create
+ *		A hash table in cache_context keyed by strings of keysize bytes.
+ */
+static HTAB *
+cache_hash_create(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_context;
+	return hash_create(name, 64, &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/*
  * Load every definition.  Runs SPI as the extension owner.  The valid flag
  * is set before reading, so an invalidation that arrives while we read
  * makes the next lookup load again.
@@ -302,7 +335,6 @@ cache_add(CacheAddArgs *args)
 static void
 cache_load(const NotifyCatalog *cat)
 {
-	HASHCTL		ctl;
 	Oid			save_userid;
 	int			save_sec;
 	int			ret;
@@ -317,18 +349,10 @@ cache_load(const NotifyCatalog *cat)
 	by_event = NULL;
 	by_id = NULL;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = EVENT_KEY_LEN;
-	ctl.entrysize = sizeof(EventEntry);
-	ctl.hcxt = cache_context;
-	by_event = hash_create("notify_ext definitions by event", 64, &ctl,
-						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(IdEntry);
-	ctl.hcxt = cache_context;
-	by_id = hash_create("notify_ext definitions by id", 64, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	by_event = cache_hash_create("notify_ext definitions by event",
+								 EVENT_KEY_LEN, sizeof(EventEntry));
+	by_id = cache_hash_create("notify_ext definitions by id",
+							  NAMEDATALEN, sizeof(IdEntry));
 
 	cache_valid = true;
 	cache_generation++;
@@ -375,6 +399,11 @@ cache_load(const NotifyCatalog *cat)
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
+/*
+ * cache_ensure
+ *		Load the cache if it is not valid.  Returns false when the extension
+ *		is not installed in this database (nothing to match), else true.
+ */
 static bool
 cache_ensure(void)
 {

@@ -11,7 +11,9 @@
  * ERRCODE_INVALID_PARAMETER_VALUE (unless stated otherwise) naming the
  * element at fault, they allocate in CurrentMemoryContext, and they never
  * put credentials into a message.  Only these four files include this
- * header; everything else uses definition.h.
+ * header, with the document readers (notification_xml.c,
+ * notification_json.c) for the node constructor; everything else uses
+ * definition.h.
  *
  * Copyright (c) 2026, notify_ext developers
  *

@@ -63,7 +63,7 @@ definition_url_set_password(const char *url, const char *password,
 }
 
 /*
- * mask_access_key
+ * defn_mask_access_key
  *		First four characters of an access key followed by "***".
  */
 char *
@@ -73,7 +73,7 @@ defn_mask_access_key(const char *key)
 }
 
 /*
- * show_url
+ * defn_show_url
  *		A URL that failed validation as shown in a message: masked widely
  *		first (NOTIFY_MASK_WIDE), then made printable and cut by
  *		notify_quote_value(), so that the cut never uncovers part of a
@@ -89,9 +89,9 @@ defn_show_url(const char *url)
 /*---- Tree helpers ----*/
 
 /*
- * node_new / node_add
- *		Build the canonical tree; strings are copied, text may be NULL.
- *		node_add appends the new node to parent and returns it.
+ * defn_node_new
+ *		Build a node of the canonical tree; strings are copied, text may be
+ *		NULL.
  */
 DocNode *
 defn_node_new(const char *name, const char *text, bool is_attr)
@@ -104,6 +104,10 @@ defn_node_new(const char *name, const char *text, bool is_attr)
 	return node;
 }
 
+/*
+ * defn_node_add
+ *		A new node (as defn_node_new) appended to parent's children.
+ */
 DocNode *
 defn_node_add(DocNode *parent, const char *name, const char *text, bool is_attr)
 {
@@ -114,7 +118,7 @@ defn_node_add(DocNode *parent, const char *name, const char *text, bool is_attr)
 }
 
 /*
- * trim_copy
+ * defn_trim_copy
  *		palloc'd copy of s without leading and trailing XML white space;
  *		"" for NULL.
  */
@@ -135,7 +139,7 @@ defn_trim_copy(const char *s)
 }
 
 /*
- * is_blank
+ * defn_is_blank
  *		True when s is NULL or only white space.
  */
 bool
@@ -172,7 +176,7 @@ join_names(const Slot *slots, int nslots)
 }
 
 /*
- * where
+ * defn_where
  *		"<retry> in <http>" or "attribute \"synchronous\" of <http>": how
  *		messages name one child.
  */
@@ -188,7 +192,7 @@ defn_where(const DocNode *node, const DocNode *parent)
 }
 
 /*
- * check_no_text
+ * defn_check_no_text
  *		An element that holds elements must not hold text.  The text itself
  *		is not shown: it might be a misplaced credential.
  */
@@ -204,7 +208,7 @@ defn_check_no_text(const DocNode *node)
 }
 
 /*
- * unexpected_child
+ * defn_unexpected_child
  *		Report child as not allowed in parent; detail may be NULL.
  */
 void
@@ -227,7 +231,7 @@ defn_unexpected_child(const DocNode *parent, const DocNode *child,
 }
 
 /*
- * match_slots
+ * defn_match_slots
  *		Assign every child of parent to its slot.  A child without a slot,
  *		an attribute where only an element is allowed, a second occurrence
  *		of a non-repeatable child and text next to the children are
@@ -281,7 +285,7 @@ defn_match_slots(const DocNode *parent, Slot *slots, int nslots)
 }
 
 /*
- * leaf_text
+ * defn_leaf_text
  *		Trimmed text of an element that must hold text only (palloc'd; ""
  *		when empty).
  */
@@ -296,7 +300,7 @@ defn_leaf_text(const DocNode *node)
 }
 
 /*
- * check_empty
+ * defn_check_empty
  *		An event element must be empty.  JSON may spell empty as "", {},
  *		null or true, so text "true" counts as empty too.
  */
@@ -322,7 +326,7 @@ defn_check_empty(const DocNode *node)
 /*---- Value checks ----*/
 
 /*
- * parse_uint
+ * defn_parse_uint
  *		Decimal digits only, value at most INT_MAX.
  */
 bool
@@ -345,7 +349,7 @@ defn_parse_uint(const char *s, int *result)
 }
 
 /*
- * matches_charset
+ * defn_matches_charset
  *		True when s is non-empty and every character is an ASCII letter, a
  *		digit (when alnum) or one of extra.
  */
@@ -370,7 +374,7 @@ defn_matches_charset(const char *s, const char *extra, bool alnum)
 }
 
 /*
- * parse_bool_value
+ * defn_parse_bool_value
  *		"true" or "false", any case.
  */
 bool
@@ -405,7 +409,7 @@ report_bad_port(const char *url, const DocNode *node, const DocNode *parent)
 }
 
 /*
- * check_url
+ * defn_check_url
  *		Validate an http or https URL with libcurl's URL parser
  *		(notify_url_parse); returns its host (palloc'd).  A port, when
  *		given, must be 1 to 65535: libcurl takes port 0 and reads an empty
@@ -478,7 +482,7 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 }
 
 /*
- * check_regex
+ * defn_check_regex
  *		Compile re as a PostgreSQL advanced regular expression to prove it
  *		valid; ERRCODE_INVALID_REGULAR_EXPRESSION otherwise.
  */

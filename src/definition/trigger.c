@@ -639,7 +639,7 @@ parse_job_siblings(const DocNode *res, Slot *slots, NotifyTrigger *trig,
 }
 
 /*
- * parse_trigger
+ * defn_parse_trigger
  *		<trigger> holds one resource element, which holds one event element
  *		plus the parameters allowed next to it.  Fills def->trigger, checks
  *		that the trigger belongs to def->resource and returns the canonical
