@@ -10,6 +10,7 @@ MODULE_big = notify_ext
 OBJS = \
 	src/notify_ext.o \
 	src/guc.o \
+	src/catalog.o \
 	src/common/subxact.o \
 	src/common/xact.o \
 	src/common/text_escape.o \
@@ -43,6 +44,7 @@ OBJS = \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
 	src/encode/encode.o \
+	src/encode/encode_api.o \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
 	src/transport/indb.o \

@@ -41,7 +41,8 @@ typedef struct NotifyCatalog
 	Oid			owner;			/* owner of notify.outbox: capture runs as it */
 } NotifyCatalog;
 
-/* definition_cache.c */
+/* catalog.c */
 extern const NotifyCatalog *notify_catalog(void);
+extern uint64 notify_catalog_generation(void);
 
 #endif							/* NOTIFY_EXT_H */

@@ -11,9 +11,7 @@
  * <function> action must exist.
  *
  * parse_document and render_document are "API: private": the SQL
- * functions of the definition API call them.  notify.encode_event (also
- * private) runs the delivery worker's encoder (encode.c) on a payload, so
- * that bodies can be checked from SQL.
+ * functions of the definition API call them.
  *
  * Who acts.  A notification belongs to the role that created it, and its
  * actions run as that role, so the API must know the calling role.  A
@@ -50,13 +48,11 @@
 #include "utils/syscache.h"
 
 #include "definition/definition.h"
-#include "encode/encode.h"
 #include "common/text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_parse_document);
 PG_FUNCTION_INFO_V1(notify_ext_render_document);
 PG_FUNCTION_INFO_V1(notify_ext_definition_api);
-PG_FUNCTION_INFO_V1(notify_ext_encode_event);
 PG_FUNCTION_INFO_V1(notify_ext_is_resource);
 
 static void check_event_function(const char *name, Oid run_as);
@@ -339,42 +335,6 @@ notify_ext_definition_api(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	return result;
-}
-
-/*
- * notify_ext_encode_event
- *		notify.encode_event(payload text, content_type text) returns bytea
- *
- * The body encode_body() makes of an outbox payload, exactly as the
- * delivery worker sends it.  content_type is text/plain, application/xml
- * or application/json (any case); anything else is
- * ERRCODE_INVALID_PARAMETER_VALUE.  A malformed payload is an ERROR, as in
- * the worker.  The result is bytea because a body is UTF-8 whatever the
- * database encoding.  Declared STRICT.
- */
-Datum
-notify_ext_encode_event(PG_FUNCTION_ARGS)
-{
-	char	   *payload = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *ctname = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	NotifyContentType ct;
-	char	   *body;
-	size_t		len;
-	bytea	   *result;
-
-	ct = content_type_lookup(ctname);
-	if ((int) ct < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid content type \"%s\"",
-						notify_quote_value(ctname)),
-				 errhint("Supported content types are text/plain, application/xml and application/json.")));
-
-	body = encode_body(payload, ct, &len);
-	result = (bytea *) palloc(VARHDRSZ + len);
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), body, len);
-	PG_RETURN_BYTEA_P(result);
 }
 
 /*

@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * definition_cache.c
- *	  Per-backend cache of parsed notification definitions, and the
- *	  catalog facts (schema, table oids, owner) of the installed extension.
+ *	  Per-backend cache of parsed notification definitions.
  *
  * The capture trigger must not query the catalog or the definitions table
  * for every row it sees.  The first lookup in a backend loads every row of
@@ -13,11 +12,11 @@
  * Invalidation: a statement trigger on notify.notification
  * (notify_ext_definitions_changed) registers a relcache invalidation of the
  * table; it reaches this backend at the next CommandCounterIncrement and
- * other backends when the changing transaction commits.  Our relcache
- * callback only clears the "valid" flags -- it never frees anything, since
- * it may run in the middle of a capture that is still walking a list it got
- * from us.  The next lookup rebuilds.  DROP EXTENSION invalidates the
- * dropped tables, which clears the catalog facts the same way.
+ * other backends when the changing transaction commits.  The relcache
+ * callback (catalog.c) only bumps a generation -- nothing is freed then,
+ * since it may run in the middle of a capture that is still walking a list
+ * it got from us.  The next lookup sees the new generation and rebuilds.
+ * DROP EXTENSION invalidates the dropped tables the same way.
  *
  * Loading runs as the owner of the extension's tables, so that the user
  * whose change is being captured needs no privilege on them.  A stored
@@ -76,10 +75,10 @@ typedef struct IdEntry
 	CachedNotification *notification;
 } IdEntry;
 
-static NotifyCatalog catalog;
 static bool cache_valid = false;
+static uint64 cache_catalog_generation = 0;	/* notify_catalog_generation()
+											 * when loaded */
 static uint64 cache_generation = 0;
-static bool callback_registered = false;
 static MemoryContext cache_context = NULL;
 static HTAB *by_event = NULL;
 static HTAB *by_id = NULL;
@@ -90,35 +89,14 @@ static HTAB *by_id = NULL;
  */
 
 /*
- * Relcache callback: forget everything when the definitions or the outbox
- * table (or everything, relid == InvalidOid) is invalidated.  Must not
- * free memory or ERROR.
+ * The cache is valid while it was loaded in the catalog generation that is
+ * current (catalog.c's one relcache callback bumps it when the definitions
+ * or the outbox table is invalidated).
  */
-static void
-definition_cache_relcache_cb(Datum arg, Oid relid)
+static bool
+cache_is_current(void)
 {
-	if (relid == InvalidOid ||
-		(catalog.valid && (relid == catalog.definitions ||
-						   relid == catalog.outbox)))
-	{
-		cache_valid = false;
-		catalog.valid = false;
-	}
-}
-
-/*
- * ensure_callback
- *		Register the relcache callback that invalidates the cache, once per
- *		backend.
- */
-static void
-ensure_callback(void)
-{
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(definition_cache_relcache_cb, (Datum) 0);
-		callback_registered = true;
-	}
+	return cache_valid && cache_catalog_generation == notify_catalog_generation();
 }
 
 /*
@@ -139,55 +117,6 @@ notify_ext_definitions_changed(PG_FUNCTION_ARGS)
 
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	PG_RETURN_POINTER(NULL);
-}
-
-/* ----------------------------------------------------------------
- *		catalog facts
- * ----------------------------------------------------------------
- */
-
-/*
- * notify_catalog
- *		Oids of the extension's schema and tables in this database.
- *
- * Returns a pointer to static storage.  catalog->schema is InvalidOid when
- * the extension is not installed (that answer is not remembered, so a later
- * CREATE EXTENSION is seen).  Needs a transaction; does not ERROR.
- */
-const NotifyCatalog *
-notify_catalog(void)
-{
-	ensure_callback();
-
-	if (!catalog.valid)
-	{
-		Oid			nsp = get_namespace_oid(NOTIFY_SCHEMA, true);
-
-		memset(&catalog, 0, sizeof(catalog));
-		if (OidIsValid(nsp))
-		{
-			catalog.definitions = get_relname_relid(NOTIFY_DEFINITIONS, nsp);
-			catalog.outbox = get_relname_relid(NOTIFY_OUTBOX, nsp);
-			catalog.change_set_seq = get_relname_relid(NOTIFY_CHANGE_SET_SEQ, nsp);
-		}
-		if (OidIsValid(catalog.definitions) && OidIsValid(catalog.outbox) &&
-			OidIsValid(catalog.change_set_seq))
-		{
-			HeapTuple	tup = SearchSysCache1(RELOID,
-											  ObjectIdGetDatum(catalog.outbox));
-
-			if (!HeapTupleIsValid(tup))
-				elog(ERROR, "cache lookup failed for relation %u", catalog.outbox);
-			catalog.owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-			ReleaseSysCache(tup);
-			catalog.outbox_id_seq = getIdentitySequence(catalog.outbox, 1, false);
-			catalog.schema = nsp;
-			catalog.valid = true;
-		}
-		else
-			catalog.schema = InvalidOid;
-	}
-	return &catalog;
 }
 
 /* ----------------------------------------------------------------
@@ -355,6 +284,7 @@ cache_load(const NotifyCatalog *cat)
 							  NAMEDATALEN, sizeof(IdEntry));
 
 	cache_valid = true;
+	cache_catalog_generation = notify_catalog_generation();
 	cache_generation++;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -411,7 +341,7 @@ cache_ensure(void)
 
 	if (!OidIsValid(cat->schema))
 		return false;
-	if (!cache_valid)
+	if (!cache_is_current())
 		cache_load(cat);
 	return true;
 }

@@ -453,4 +453,3 @@ append_json(StringInfo buf, const char *s, size_t len)
 	append_utf8(buf, s, len, escape_json);
 	appendStringInfoChar(buf, '"');
 }
-
