@@ -41,6 +41,7 @@ OBJS = \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
 	src/encode/encode.o \
+	src/transport/curl_multi.o \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
 	src/transport/indb.o \
