@@ -70,6 +70,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "common/url.h"
 #include "guc.h"
 #include "transport/http_internal.h"
 #include "transport/transport.h"
@@ -97,8 +98,7 @@ static bool http_start(const TransportRequest *req, TransportResult *refusal);
 static bool http_next_result(TransportResult *res);
 static void http_refuse(const TransportRequest *req, char *error,
 						TransportResult *refusal);
-static bool http_parse_url(const char *url, char **host, char **secret,
-						   char **secret_decoded, char **error);
+static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
 static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *body, size_t len, const char *content_type,
 					   const char *event_id, const char *notification_id);
@@ -140,9 +140,8 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 {
 	char	   *url;
 	char	   *host;
-	char	   *secret;
-	char	   *secret_decoded;
-	char	   *error = NULL;
+	NotifyUrl	u;
+	char	   *error;
 	char	   *raw = NULL;
 	HostVerdict verdict;
 
@@ -156,12 +155,10 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 								PG_ARGISNULL(2) ? notify_ext_denied_hosts :
 								text_to_cstring(PG_GETARG_TEXT_PP(2)),
 								HttpHostsContext);
-	if (!http_parse_url(url, &host, &secret, &secret_decoded, &error))
+	if (!http_parse_url(url, &u, &error))
 		PG_RETURN_TEXT_P(cstring_to_text(error));
-	if (secret)
-		explicit_bzero(secret, strlen(secret));
-	if (secret_decoded)
-		explicit_bzero(secret_decoded, strlen(secret_decoded));
+	notify_url_wipe(&u);
+	host = u.host;
 
 	verdict = http_check_host(host);
 	if (verdict == HOST_UNDECIDED)
@@ -236,79 +233,45 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 
 /*
  * http_parse_url
- *		Check that url is an http or https URL and extract its host and
- *		password.
+ *		Check that url is an http or https URL and read its parts with the
+ *		one URL parse (common/url.c).
  *
- * On success returns true with *host (normalized) and *secret,
- * *secret_decoded (the URL password as written and percent-decoded, or
- * NULL) palloc'd in CurrentMemoryContext.  Otherwise returns false with
- * *error palloc'd there; the message never contains the URL.  The CURLU
- * handle and libcurl's strings are freed on every path.
+ * On success returns true with *u filled in CurrentMemoryContext: host
+ * percent-decoded and normalized, password and password_decoded (as
+ * written and percent-decoded) NULL when absent or empty; the caller wipes
+ * them with notify_url_wipe() or notify_url_free().  Otherwise returns
+ * false with *error palloc'd there and no password kept; the message
+ * never contains the URL.  Schemes libcurl cannot send to are refused by
+ * the parse itself.
  */
 static bool
-http_parse_url(const char *url, char **host, char **secret,
-			   char **secret_decoded, char **error)
+http_parse_url(const char *url, NotifyUrl *u, char **error)
 {
-	CURLU	   *u;
 	CURLUcode	uc;
-	char	   *scheme = NULL;
-	char	   *h = NULL;
-	char	   *pw = NULL;
-	char	   *pwd = NULL;
-	volatile bool ok = false;
 
-	*host = *secret = *secret_decoded = NULL;
+	*error = NULL;
+	uc = notify_url_parse_with(url, NOTIFY_URL_NEED_HOST |
+							   NOTIFY_URL_DECODE_HOST | NOTIFY_URL_PASSWORD,
+							   u);
+	if (uc != CURLUE_OK)
+		*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
+	else if (pg_strcasecmp(u->scheme, "http") != 0 &&
+			 pg_strcasecmp(u->scheme, "https") != 0)
+		*error = psprintf("URL scheme \"%s\" is not supported", u->scheme);
+	else if (u->host[0] == '\0')
+		*error = pstrdup("invalid URL: no host");
+	if (*error != NULL || (u->password != NULL && u->password[0] == '\0'))
+		notify_url_wipe(u);
+	if (*error != NULL)
+		return false;
 
-	u = curl_url();
-	if (u == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl URL handle.")));
-	uc = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (uc == CURLUE_OK)
-		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	if (uc == CURLUE_OK)
-		uc = curl_url_get(u, CURLUPART_HOST, &h, CURLU_URLDECODE);
-	if (uc == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
-		(void) curl_url_get(u, CURLUPART_PASSWORD, &pwd, CURLU_URLDECODE);
-	curl_url_cleanup(u);
-
-	PG_TRY();
+	http_host_normalize(u->host);
+	if (u->password_decoded != NULL && u->password_decoded[0] == '\0')
 	{
-		if (uc != CURLUE_OK)
-			*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
-		else if (pg_strcasecmp(scheme, "http") != 0 &&
-				 pg_strcasecmp(scheme, "https") != 0)
-			*error = psprintf("URL scheme \"%s\" is not supported", scheme);
-		else if (h == NULL || h[0] == '\0')
-			*error = pstrdup("invalid URL: no host");
-		else
-		{
-			*host = pstrdup(h);
-			http_host_normalize(*host);
-			if (pw != NULL && pw[0] != '\0')
-				*secret = pstrdup(pw);
-			if (pwd != NULL && pwd[0] != '\0')
-				*secret_decoded = pstrdup(pwd);
-			ok = true;
-		}
+		pfree(u->password_decoded);
+		u->password_decoded = NULL;
 	}
-	PG_FINALLY();
-	{
-		if (pw != NULL)
-			explicit_bzero(pw, strlen(pw));
-		if (pwd != NULL)
-			explicit_bzero(pwd, strlen(pwd));
-		curl_free(scheme);
-		curl_free(h);
-		curl_free(pw);
-		curl_free(pwd);
-	}
-	PG_END_TRY();
-
-	return ok;
+	return true;
 }
 
 /*
@@ -331,11 +294,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	const NotifyAction *action = req->action;
 	const char *body = req->body;
 	size_t		len = req->len;
-	char	   *error_text = NULL;
-	char	  **error = &error_text;
-	char	   *host;
-	char	   *secret;
-	char	   *secret_decoded;
+	char	   *error;
+	NotifyUrl	u;
 	HostVerdict verdict;
 	HttpTransfer *volatile t;
 
@@ -346,28 +306,23 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 
 	http_multi_prepare();
 
-	if (!http_parse_url(action->url, &host, &secret, &secret_decoded, error))
+	if (!http_parse_url(action->url, &u, &error))
 	{
-		http_refuse(req, error_text, refusal);
+		http_refuse(req, error, refusal);
 		return false;
 	}
 
-	verdict = http_check_host(host);
+	verdict = http_check_host(u.host);
 	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
 	{
 		StringInfoData buf;
-		char	   *raw = http_refusal_message(host, NULL, verdict);
+		char	   *raw = http_refusal_message(u.host, NULL, verdict);
 
 		initStringInfo(&buf);
 		http_append_clean(&buf, raw, strlen(raw));
-		*error = buf.data;
 		pfree(raw);
-		pfree(host);
-		if (secret)
-			pfree(secret);
-		if (secret_decoded)
-			pfree(secret_decoded);
-		http_refuse(req, error_text, refusal);
+		notify_url_free(&u);
+		http_refuse(req, buf.data, refusal);
 		return false;
 	}
 
@@ -375,11 +330,12 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_TRY();
 	{
 		t->arg = req->arg;
-		t->host = MemoryContextStrdup(HttpContext, host);
-		if (secret)
-			t->secret = MemoryContextStrdup(HttpContext, secret);
-		if (secret_decoded)
-			t->secret_decoded = MemoryContextStrdup(HttpContext, secret_decoded);
+		t->host = MemoryContextStrdup(HttpContext, u.host);
+		if (u.password)
+			t->secret = MemoryContextStrdup(HttpContext, u.password);
+		if (u.password_decoded)
+			t->secret_decoded = MemoryContextStrdup(HttpContext,
+													u.password_decoded);
 		http_setup(t, action, body, len,
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
@@ -392,17 +348,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	}
 	PG_END_TRY();
 
-	pfree(host);
-	if (secret)
-	{
-		explicit_bzero(secret, strlen(secret));
-		pfree(secret);
-	}
-	if (secret_decoded)
-	{
-		explicit_bzero(secret_decoded, strlen(secret_decoded));
-		pfree(secret_decoded);
-	}
+	notify_url_free(&u);
 	return true;
 }
 
