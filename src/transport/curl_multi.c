@@ -115,12 +115,7 @@ http_init(void)
 		on_proc_exit(http_on_exit, (Datum) 0);
 	}
 
-	http_multi = curl_multi_init();
-	if (http_multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl multi handle.")));
+	http_renew_multi();
 	http_initialized = true;
 
 	http_configure();
@@ -221,7 +216,8 @@ http_multi_setopt(CURLMoption opt, long val, const char *name)
 
 /*
  * http_renew_multi
- *		Replace the multi handle, dropping its connection cache.
+ *		Replace the multi handle, dropping its connection cache (or create
+ *		the first one, for http_init).
  *
  * Only called with no transfer attached.  ERRORs when out of memory.
  */
