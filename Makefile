@@ -45,6 +45,7 @@ OBJS = \
 	src/delivery/delivery_site.o \
 	src/encode/encode.o \
 	src/encode/encode_api.o \
+	src/transport/curl_multi.o \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
 	src/transport/indb.o \

@@ -218,6 +218,11 @@ typedef struct DbHold
 
 static HTAB *holds = NULL;
 
+/*
+ * db_hold
+ *		The hold entry of database dboid in holds, made (not held, not
+ *		warned) when it has none.  ERRORs only when out of memory.
+ */
 static DbHold *
 db_hold(Oid dboid)
 {

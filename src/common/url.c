@@ -45,35 +45,61 @@ url_handle(void)
 /*
  * url_part
  *		palloc'd copy of one part of a parsed URL, or NULL when the URL has
- *		none; *rc (when not NULL) gets libcurl's answer.
+ *		none; *rc (when not NULL) gets libcurl's answer.  flags go to
+ *		curl_url_get (CURLU_URLDECODE); wipe: libcurl's copy is zeroed
+ *		before it is freed (a password).
  */
 static char *
-url_part(CURLU *h, CURLUPart what, CURLUcode *rc)
+url_part(CURLU *h, CURLUPart what, unsigned int flags, bool wipe,
+		 CURLUcode *rc)
 {
 	char	   *part = NULL;
-	char	   *result = NULL;
+	char	   *volatile result = NULL;
 	CURLUcode	r;
 
-	r = curl_url_get(h, what, &part, 0);
+	r = curl_url_get(h, what, &part, flags);
 	if (rc)
 		*rc = r;
-	if (r == CURLUE_OK && part != NULL)
-		result = pstrdup(part);
-	curl_free(part);
+	PG_TRY();
+	{
+		if (r == CURLUE_OK && part != NULL)
+			result = pstrdup(part);
+	}
+	PG_FINALLY();
+	{
+		if (wipe && part != NULL)
+			explicit_bzero(part, strlen(part));
+		curl_free(part);
+	}
+	PG_END_TRY();
 	return result;
 }
 
 /*
  * notify_url_parse
  *		Parse url with libcurl, any scheme accepted (CURLU_NON_SUPPORT_SCHEME),
- *		and fill *parts.
- *
- * Returns libcurl's result: CURLUE_OK, or the code of the reason it could
- * not parse the URL (CURLUE_BAD_PORT_NUMBER, ...; curl_url_strerror()
- * names it), and then *parts is left zeroed.  Only out of memory ERRORs.
+ *		and fill *parts: notify_url_parse_with(url, NOTIFY_URL_ANY_SCHEME).
  */
 CURLUcode
 notify_url_parse(const char *url, NotifyUrl *parts)
+{
+	return notify_url_parse_with(url, NOTIFY_URL_ANY_SCHEME, parts);
+}
+
+/*
+ * notify_url_parse_with
+ *		Parse url with libcurl as options (NOTIFY_URL_*, url.h) say, and
+ *		fill *parts.
+ *
+ * Returns libcurl's result: CURLUE_OK, or the code of the reason it could
+ * not parse the URL (CURLUE_BAD_PORT_NUMBER, ...; curl_url_strerror()
+ * names it), and then *parts is left zeroed (a password read is wiped).
+ * With NOTIFY_URL_PASSWORD, the caller wipes the passwords with
+ * notify_url_wipe(); libcurl's own copies are wiped here.  Only out of
+ * memory ERRORs.
+ */
+CURLUcode
+notify_url_parse_with(const char *url, int options, NotifyUrl *parts)
 {
 	CURLU	   *volatile h = url_handle();
 	volatile CURLUcode rc;
@@ -84,22 +110,42 @@ notify_url_parse(const char *url, NotifyUrl *parts)
 		CURLUcode	prc;
 		char	   *s;
 
-		rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+		rc = curl_url_set(h, CURLUPART_URL, url,
+						  (options & NOTIFY_URL_ANY_SCHEME) ?
+						  CURLU_NON_SUPPORT_SCHEME : 0);
 		if (rc == CURLUE_OK)
 		{
-			s = url_part(h, CURLUPART_SCHEME, NULL);
+			s = url_part(h, CURLUPART_SCHEME, 0, false, NULL);
 			parts->scheme = s ? s : pstrdup("");
-			s = url_part(h, CURLUPART_HOST, NULL);
+			s = url_part(h, CURLUPART_HOST,
+						 (options & NOTIFY_URL_DECODE_HOST) ? CURLU_URLDECODE : 0,
+						 false, &prc);
+			if (prc != CURLUE_OK && (options & NOTIFY_URL_NEED_HOST))
+				rc = prc;
 			parts->host = s ? s : pstrdup("");
-			parts->port = url_part(h, CURLUPART_PORT, NULL);
-			(void) url_part(h, CURLUPART_USER, &prc);
+			parts->port = url_part(h, CURLUPART_PORT, 0, false, NULL);
+			(void) url_part(h, CURLUPART_USER, 0, false, &prc);
 			parts->has_user = (prc == CURLUE_OK);
-			s = url_part(h, CURLUPART_PATH, NULL);
+			s = url_part(h, CURLUPART_PATH, 0, false, NULL);
 			parts->path = s ? s : pstrdup("");
-			(void) url_part(h, CURLUPART_QUERY, &prc);
+			(void) url_part(h, CURLUPART_QUERY, 0, false, &prc);
 			parts->has_query = (prc == CURLUE_OK);
-			(void) url_part(h, CURLUPART_FRAGMENT, &prc);
+			(void) url_part(h, CURLUPART_FRAGMENT, 0, false, &prc);
 			parts->has_fragment = (prc == CURLUE_OK);
+			if (options & NOTIFY_URL_PASSWORD)
+			{
+				parts->password = url_part(h, CURLUPART_PASSWORD, 0, true,
+										   &prc);
+				if (prc == CURLUE_OK)
+					parts->password_decoded =
+						url_part(h, CURLUPART_PASSWORD, CURLU_URLDECODE, true,
+								 NULL);
+			}
+			if (rc != CURLUE_OK)
+			{
+				notify_url_wipe(parts);
+				memset(parts, 0, sizeof(NotifyUrl));
+			}
 		}
 	}
 	PG_FINALLY();
@@ -108,6 +154,29 @@ notify_url_parse(const char *url, NotifyUrl *parts)
 	}
 	PG_END_TRY();
 	return rc;
+}
+
+/*
+ * notify_url_wipe
+ *		Zero and free the passwords of *parts (NOTIFY_URL_PASSWORD) and set
+ *		them to NULL; the other parts stay.
+ */
+void
+notify_url_wipe(NotifyUrl *parts)
+{
+	if (parts->password != NULL)
+	{
+		explicit_bzero(parts->password, strlen(parts->password));
+		pfree(parts->password);
+	}
+	parts->password = NULL;
+	if (parts->password_decoded != NULL)
+	{
+		explicit_bzero(parts->password_decoded,
+					   strlen(parts->password_decoded));
+		pfree(parts->password_decoded);
+	}
+	parts->password_decoded = NULL;
 }
 
 /*
@@ -216,4 +285,24 @@ notify_url_mask(const char *url, NotifyUrlMask how)
 	appendStringInfoString(&buf, "***");
 	appendStringInfoString(&buf, at);
 	return buf.data;
+}
+
+/*
+ * notify_url_free
+ *		Wipe the passwords of *parts (notify_url_wipe), free every part and
+ *		zero *parts.
+ */
+void
+notify_url_free(NotifyUrl *parts)
+{
+	notify_url_wipe(parts);
+	if (parts->scheme)
+		pfree(parts->scheme);
+	if (parts->host)
+		pfree(parts->host);
+	if (parts->port)
+		pfree(parts->port);
+	if (parts->path)
+		pfree(parts->path);
+	memset(parts, 0, sizeof(NotifyUrl));
 }

@@ -30,7 +30,19 @@ typedef struct NotifyUrl
 	char	   *path;			/* "" when none */
 	bool		has_query;
 	bool		has_fragment;
+	char	   *password;		/* NOTIFY_URL_PASSWORD: as written, or NULL */
+	char	   *password_decoded;	/* NOTIFY_URL_PASSWORD: percent-decoded,
+									 * or NULL */
 } NotifyUrl;
+
+/* Options of notify_url_parse_with (bits) */
+#define NOTIFY_URL_ANY_SCHEME	0x01	/* accept schemes libcurl cannot
+										 * send to (CURLU_NON_SUPPORT_SCHEME) */
+#define NOTIFY_URL_NEED_HOST	0x02	/* no host part: fail with
+										 * libcurl's code (CURLUE_NO_HOST) */
+#define NOTIFY_URL_DECODE_HOST	0x04	/* host percent-decoded */
+#define NOTIFY_URL_PASSWORD		0x08	/* fill password, password_decoded;
+										 * wipe with notify_url_wipe */
 
 /*
  * How notify_url_mask finds the end of the user information: in a URL
@@ -45,6 +57,10 @@ typedef enum NotifyUrlMask
 } NotifyUrlMask;
 
 extern CURLUcode notify_url_parse(const char *url, NotifyUrl *parts);
+extern CURLUcode notify_url_parse_with(const char *url, int options,
+									   NotifyUrl *parts);
+extern void notify_url_wipe(NotifyUrl *parts);
+extern void notify_url_free(NotifyUrl *parts);
 extern bool notify_url_set_password(const char *url, const char *password,
 									char **old_password, char **result);
 extern char *notify_url_mask(const char *url, NotifyUrlMask how);

@@ -152,6 +152,27 @@ read_database_name(void *arg)
 }
 
 /*
+ * worker_connect
+ *		At the start of a run_in_transaction callback: set the worker's
+ *		planner settings and connect to SPI.  Returns false, with
+ *		extension_gone set and no SPI connection, when the extension is
+ *		not installed.  ERRORs when SPI_connect fails.
+ */
+static bool
+worker_connect(void)
+{
+	worker_planner_settings();
+	if (!OidIsValid(notify_catalog()->schema))
+	{
+		extension_gone = true;
+		return false;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return true;
+}
+
+/*
  * reclaim_transaction
  *		run_in_transaction callback at start-up: return every in_flight row
  *		to pending (they belong to a worker that is gone).  Sets
@@ -162,14 +183,8 @@ reclaim_transaction(void *arg)
 {
 	uint64		n;
 
-	worker_planner_settings();
-	if (!OidIsValid(notify_catalog()->schema))
-	{
-		extension_gone = true;
+	if (!worker_connect())
 		return;
-	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	n = outbox_reclaim_all();
 	if (n > 0)
 		ereport(LOG,
@@ -193,14 +208,8 @@ sync_transaction(void *arg)
 	ListCell   *lc;
 
 	lanes_new_transaction();
-	worker_planner_settings();
-	if (!OidIsValid(notify_catalog()->schema))
-	{
-		extension_gone = true;
+	if (!worker_connect())
 		return;
-	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 
 	/*
 	 * The outbox before notify.delivery_site, in the order DROP EXTENSION

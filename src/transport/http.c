@@ -1,14 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *	  Webhook delivery (<http> actions) over one libcurl multi handle.
+ *	  Webhook delivery (<http> actions): one request, one result.
  *
- * One delivery worker owns one multi handle.  http_start() adds a POST or
- * PUT transfer to it, http_poll() drives every transfer for a bounded time
- * and http_next_result() hands back finished transfers one at a time.
- * Keep-alive comes from the multi's connection cache (at most
- * notify_ext.max_host_connections connections per host; transfers beyond
- * that wait inside libcurl); easy handles are recycled through a free list.
+ * http_start() turns a TransportRequest into a POST or PUT transfer and
+ * hands it to the multi handle (transport/curl_multi.c, which drives
+ * transfers and keeps them); http_next_result() turns a finished transfer
+ * into a TransportResult.
  *
  * Request: the action's URL (basic credentials from its user info, basic
  * authentication only), method POST or PUT, the body as given, headers
@@ -35,33 +33,22 @@
  * delivered.  A body cut short or stalled below that size is the
  * receiver's failure and is not delivered.
  *
- * SSRF guard (rules and parsing in transport/hostcheck.c):
- * notify_ext.denied_hosts and notify_ext.allowed_hosts are parsed again
- * when http_configure() or http_start() sees a new value, never per
- * transfer.  Before a transfer starts, its host name (or IP literal) is
- * checked; a name that only an address rule could decide passes on to the
- * connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
+ * SSRF guard (rules and parsing in transport/hostcheck.c, lists loaded by
+ * curl_multi.c): before a transfer starts, its host name (or IP literal)
+ * is checked; a name that only an address rule could decide passes on to
+ * the connect-time check, done in a CURLOPT_OPENSOCKETFUNCTION callback on
  * every address libcurl is about to connect to (so DNS answers cannot
  * sneak around the lists).  A refused host is reported in the result
- * (TRANSPORT_REFUSED), which delivery/retry.c never retries.  When the lists change while
- * transfers are running, connections already in the cache could bypass
- * the connect-time check: new transfers then ask for fresh connections
- * until the multi handle can be replaced (as soon as no transfer is
- * running).
+ * (TRANSPORT_REFUSED), which delivery/retry.c never retries.
  *
- * Ownership (libcurl objects are malloc'd by libcurl and owned here): the
- * multi handle lives for the process and is freed by an on_proc_exit
- * callback, which also frees every easy handle and header list.  A
- * transfer's easy handle, header list and body copy live from http_start()
- * until its result is popped, then the handle is reset and pooled;
- * http_abort_all() frees every transfer and pooled handle.  Transfer
- * bookkeeping is palloc'd in a child of TopMemoryContext.  Result error
- * strings are palloc'd in the context that is current at http_next_result(),
- * so callers may start transfers from a short-lived context.
- *
- * The libcurl callbacks never ereport and never palloc; they only record
- * what happened in the transfer.  No transaction is open while this module
- * runs and it uses neither SPI nor the catalog.
+ * A transfer's body copy, host and URL password live in HttpContext from
+ * http_start() until its result is popped.  Result error strings are
+ * palloc'd in the context that is current at http_next_result(), so
+ * callers may start transfers from a short-lived context.  The libcurl
+ * callbacks never ereport and never palloc; they only record what happened
+ * in the transfer.  No transaction is open while this module runs and it
+ * uses neither SPI nor the catalog (notify.check_url_host aside, which
+ * runs in a backend).
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -72,27 +59,20 @@
  */
 #include "postgres.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "fmgr.h"
-#include "lib/ilist.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
-#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
+#include "common/url.h"
 #include "guc.h"
-#include "transport/hostcheck.h"
+#include "transport/http_internal.h"
 #include "transport/transport.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
@@ -100,53 +80,7 @@ StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 				 "notify_ext requires libcurl 7.85.0 or later");
 
 #define HTTP_USER_AGENT			"notify_ext/1.0"
-#define HTTP_RESPONSE_KEEP		256 /* response bytes kept for messages */
 #define HTTP_RESPONSE_MAX		65536	/* response body bytes read at most */
-#define HTTP_POLL_SLICE_MS		250 /* longest wait between interrupt checks */
-
-/*---- Local types ----*/
-
-/* One transfer; it is always in exactly one of the three lists */
-typedef struct HttpTransfer
-{
-	dlist_node	node;
-	CURL	   *easy;			/* owned, never NULL */
-	struct curl_slist *headers; /* owned, NULL when idle */
-	char	   *body;			/* copy of the request body, HttpContext */
-	char	   *host;			/* normalized host name, HttpContext */
-	char	   *secret;			/* URL password as written, or NULL */
-	char	   *secret_decoded; /* URL password percent-decoded, or NULL */
-	void	   *arg;
-	TimestampTz start;
-	CURLcode	code;
-	long		status;
-	int			duration_ms;
-	int			retry_after_ms;
-	bool		refused;		/* set by http_open_socket */
-	HostVerdict verdict;		/* why, when refused */
-	char		refused_addr[INET6_ADDRSTRLEN];
-	size_t		resp_len;		/* bytes kept in resp */
-	size_t		resp_read;		/* body bytes read */
-	bool		resp_cut;		/* http_write_body stopped reading */
-	char		resp[HTTP_RESPONSE_KEEP];
-	char		errbuf[CURL_ERROR_SIZE];
-} HttpTransfer;
-
-/*---- Local variables ----*/
-
-static bool http_initialized = false;
-static bool http_curl_global = false;	/* curl_global_init succeeded */
-static MemoryContext HttpContext = NULL;
-static MemoryContext HttpHostsContext = NULL;
-static CURLM *http_multi = NULL;
-
-static dlist_head http_active = DLIST_STATIC_INIT(http_active);
-static dlist_head http_done = DLIST_STATIC_INIT(http_done);
-static dlist_head http_idle = DLIST_STATIC_INIT(http_idle);
-static int	http_nactive = 0;
-static int	http_ndone = 0;
-
-static bool http_fresh_pending = false;
 
 /*---- Checked setopt ----*/
 
@@ -158,44 +92,18 @@ static bool http_fresh_pending = false;
 				 #opt, curl_easy_strerror(setopt_rc_)); \
 	} while (0)
 
-#define HTTP_MULTI_SETOPT(multi, opt, val) \
-	do { \
-		CURLMcode	msetopt_rc_ = curl_multi_setopt((multi), (opt), (val)); \
-		if (msetopt_rc_ != CURLM_OK) \
-			elog(ERROR, "could not set libcurl multi option %s: %s", \
-				 #opt, curl_multi_strerror(msetopt_rc_)); \
-	} while (0)
-
 /*---- Local function declarations ----*/
 
-static void http_init(void);
-static void http_configure(void);
 static bool http_start(const TransportRequest *req, TransportResult *refusal);
-static int	http_inflight(void);
-static void http_poll(int timeout_ms);
 static bool http_next_result(TransportResult *res);
-static void http_abort_all(void);
 static void http_refuse(const TransportRequest *req, char *error,
 						TransportResult *refusal);
-static void http_create_contexts(void);
-static void http_on_exit(int code, Datum arg);
-static void http_multi_options(void);
-static void http_renew_multi(void);
-static void http_load_host_lists(void);
-static bool http_parse_url(const char *url, char **host, char **secret,
-						   char **secret_decoded, char **error);
-static HttpTransfer *http_get_transfer(void);
+static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
 static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *body, size_t len, const char *content_type,
 					   const char *event_id, const char *notification_id);
 static void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
-static void http_clear(HttpTransfer *t);
-static void http_release(HttpTransfer *t);
-static void http_destroy(HttpTransfer *t, bool attached);
-static void http_perform(void);
-static void http_collect(void);
-static int	http_retry_after(CURL *easy);
 static char *http_result_error(HttpTransfer *t);
 static void http_append_clean(StringInfo buf, const char *s, size_t len);
 static char *http_mask(char *msg, const char *secret);
@@ -206,182 +114,9 @@ static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
 
 
 /* ---------------------------------------------------------------------
- * Process lifetime
+ * The SSRF guard, callable from SQL
  * ---------------------------------------------------------------------
  */
-
-/*
- * http_init
- *		Set up libcurl and the multi handle for this process.
- *
- * Call once per worker process, before anything else here; later calls do
- * nothing.  Registers an on_proc_exit callback that frees every libcurl
- * object.  ERRORs when libcurl cannot be initialized.
- */
-static void
-http_init(void)
-{
-	CURLcode	rc;
-
-	if (http_initialized)
-		return;
-
-	http_create_contexts();
-
-	if (!http_curl_global)
-	{
-		rc = curl_global_init(CURL_GLOBAL_ALL);
-		if (rc != CURLE_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_SYSTEM_ERROR),
-					 errmsg("could not initialize libcurl: %s",
-							curl_easy_strerror(rc))));
-		http_curl_global = true;
-		on_proc_exit(http_on_exit, (Datum) 0);
-	}
-
-	http_multi = curl_multi_init();
-	if (http_multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl multi handle.")));
-	http_initialized = true;
-
-	http_configure();
-}
-
-/*
- * http_create_contexts
- *		Create the module's memory contexts, once.
- */
-static void
-http_create_contexts(void)
-{
-	if (HttpContext != NULL)
-		return;
-	HttpContext = AllocSetContextCreate(TopMemoryContext,
-										"notify_ext HTTP",
-										ALLOCSET_DEFAULT_SIZES);
-	HttpHostsContext = AllocSetContextCreate(HttpContext,
-											 "notify_ext HTTP hosts",
-											 ALLOCSET_SMALL_SIZES);
-}
-
-/*
- * http_on_exit
- *		on_proc_exit callback: free every libcurl object.
- *
- * Runs with no libcurl call in progress (the callbacks never ereport), so
- * every handle is in a consistent state.
- */
-static void
-http_on_exit(int code, Datum arg)
-{
-	dlist_mutable_iter iter;
-
-	dlist_foreach_modify(iter, &http_active)
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
-	dlist_foreach_modify(iter, &http_done)
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
-	dlist_foreach_modify(iter, &http_idle)
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
-	http_nactive = http_ndone = 0;
-
-	if (http_multi != NULL)
-		curl_multi_cleanup(http_multi);
-	http_multi = NULL;
-	http_initialized = false;
-
-	if (http_curl_global)
-		curl_global_cleanup();
-	http_curl_global = false;
-}
-
-/*
- * http_configure
- *		Apply the current settings: connection limits and host lists.
- *
- * Call after every configuration reload (and http_init calls it).  The host
- * lists are parsed again only when their text changed; invalid entries are
- * reported with WARNING.  ERRORs only on libcurl failures (bugs).
- */
-static void
-http_configure(void)
-{
-	http_load_host_lists();
-
-	if (http_multi == NULL)
-		return;
-	if (http_fresh_pending && http_nactive == 0)
-		http_renew_multi();
-	else
-		http_multi_options();
-}
-
-/*
- * http_multi_options
- *		Set the connection limits of the multi handle from the settings.
- *
- * The connection cache holds four connections per allowed host connection,
- * and at least one per transfer that may be in flight.
- */
-static void
-http_multi_options(void)
-{
-	long		per_host = Max(notify_ext_max_host_connections, 1);
-	long		cache = Max(4 * per_host, (long) notify_ext_max_inflight);
-
-	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
-	HTTP_MULTI_SETOPT(http_multi, CURLMOPT_MAXCONNECTS, cache);
-}
-
-/*
- * http_renew_multi
- *		Replace the multi handle, dropping its connection cache.
- *
- * Only called with no transfer attached.  ERRORs when out of memory.
- */
-static void
-http_renew_multi(void)
-{
-	Assert(http_nactive == 0);
-
-	if (http_multi != NULL)
-		curl_multi_cleanup(http_multi);
-	http_multi = curl_multi_init();
-	if (http_multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl multi handle.")));
-	http_fresh_pending = false;
-	http_multi_options();
-}
-
-
-/* ---------------------------------------------------------------------
- * Host lists (SSRF guard)
- * ---------------------------------------------------------------------
- */
-
-/*
- * http_load_host_lists
- *		Parse notify_ext.allowed_hosts and denied_hosts if they changed.
- *
- * The parsed lists live in HttpHostsContext (http_host_lists_load).  A
- * change after the first load makes new transfers use fresh connections
- * until the multi handle is replaced (see the file banner).
- */
-static void
-http_load_host_lists(void)
-{
-	http_create_contexts();
-	if (http_host_lists_load(notify_ext_allowed_hosts, notify_ext_denied_hosts,
-							 HttpHostsContext) &&
-		http_multi != NULL)
-		http_fresh_pending = true;
-}
 
 PG_FUNCTION_INFO_V1(notify_ext_check_url_host);
 
@@ -405,9 +140,8 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 {
 	char	   *url;
 	char	   *host;
-	char	   *secret;
-	char	   *secret_decoded;
-	char	   *error = NULL;
+	NotifyUrl	u;
+	char	   *error;
 	char	   *raw = NULL;
 	HostVerdict verdict;
 
@@ -421,12 +155,10 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 								PG_ARGISNULL(2) ? notify_ext_denied_hosts :
 								text_to_cstring(PG_GETARG_TEXT_PP(2)),
 								HttpHostsContext);
-	if (!http_parse_url(url, &host, &secret, &secret_decoded, &error))
+	if (!http_parse_url(url, &u, &error))
 		PG_RETURN_TEXT_P(cstring_to_text(error));
-	if (secret)
-		explicit_bzero(secret, strlen(secret));
-	if (secret_decoded)
-		explicit_bzero(secret_decoded, strlen(secret_decoded));
+	notify_url_wipe(&u);
+	host = u.host;
 
 	verdict = http_check_host(host);
 	if (verdict == HOST_UNDECIDED)
@@ -501,79 +233,45 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 
 /*
  * http_parse_url
- *		Check that url is an http or https URL and extract its host and
- *		password.
+ *		Check that url is an http or https URL and read its parts with the
+ *		one URL parse (common/url.c).
  *
- * On success returns true with *host (normalized) and *secret,
- * *secret_decoded (the URL password as written and percent-decoded, or
- * NULL) palloc'd in CurrentMemoryContext.  Otherwise returns false with
- * *error palloc'd there; the message never contains the URL.  The CURLU
- * handle and libcurl's strings are freed on every path.
+ * On success returns true with *u filled in CurrentMemoryContext: host
+ * percent-decoded and normalized, password and password_decoded (as
+ * written and percent-decoded) NULL when absent or empty; the caller wipes
+ * them with notify_url_wipe() or notify_url_free().  Otherwise returns
+ * false with *error palloc'd there and no password kept; the message
+ * never contains the URL.  Schemes libcurl cannot send to are refused by
+ * the parse itself.
  */
 static bool
-http_parse_url(const char *url, char **host, char **secret,
-			   char **secret_decoded, char **error)
+http_parse_url(const char *url, NotifyUrl *u, char **error)
 {
-	CURLU	   *u;
 	CURLUcode	uc;
-	char	   *scheme = NULL;
-	char	   *h = NULL;
-	char	   *pw = NULL;
-	char	   *pwd = NULL;
-	volatile bool ok = false;
 
-	*host = *secret = *secret_decoded = NULL;
+	*error = NULL;
+	uc = notify_url_parse_with(url, NOTIFY_URL_NEED_HOST |
+							   NOTIFY_URL_DECODE_HOST | NOTIFY_URL_PASSWORD,
+							   u);
+	if (uc != CURLUE_OK)
+		*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
+	else if (pg_strcasecmp(u->scheme, "http") != 0 &&
+			 pg_strcasecmp(u->scheme, "https") != 0)
+		*error = psprintf("URL scheme \"%s\" is not supported", u->scheme);
+	else if (u->host[0] == '\0')
+		*error = pstrdup("invalid URL: no host");
+	if (*error != NULL || (u->password != NULL && u->password[0] == '\0'))
+		notify_url_wipe(u);
+	if (*error != NULL)
+		return false;
 
-	u = curl_url();
-	if (u == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl URL handle.")));
-	uc = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (uc == CURLUE_OK)
-		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	if (uc == CURLUE_OK)
-		uc = curl_url_get(u, CURLUPART_HOST, &h, CURLU_URLDECODE);
-	if (uc == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
-		(void) curl_url_get(u, CURLUPART_PASSWORD, &pwd, CURLU_URLDECODE);
-	curl_url_cleanup(u);
-
-	PG_TRY();
+	http_host_normalize(u->host);
+	if (u->password_decoded != NULL && u->password_decoded[0] == '\0')
 	{
-		if (uc != CURLUE_OK)
-			*error = psprintf("invalid URL: %s", curl_url_strerror(uc));
-		else if (pg_strcasecmp(scheme, "http") != 0 &&
-				 pg_strcasecmp(scheme, "https") != 0)
-			*error = psprintf("URL scheme \"%s\" is not supported", scheme);
-		else if (h == NULL || h[0] == '\0')
-			*error = pstrdup("invalid URL: no host");
-		else
-		{
-			*host = pstrdup(h);
-			http_host_normalize(*host);
-			if (pw != NULL && pw[0] != '\0')
-				*secret = pstrdup(pw);
-			if (pwd != NULL && pwd[0] != '\0')
-				*secret_decoded = pstrdup(pwd);
-			ok = true;
-		}
+		pfree(u->password_decoded);
+		u->password_decoded = NULL;
 	}
-	PG_FINALLY();
-	{
-		if (pw != NULL)
-			explicit_bzero(pw, strlen(pw));
-		if (pwd != NULL)
-			explicit_bzero(pwd, strlen(pwd));
-		curl_free(scheme);
-		curl_free(h);
-		curl_free(pw);
-		curl_free(pwd);
-	}
-	PG_END_TRY();
-
-	return ok;
+	return true;
 }
 
 /*
@@ -596,48 +294,35 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	const NotifyAction *action = req->action;
 	const char *body = req->body;
 	size_t		len = req->len;
-	char	   *error_text = NULL;
-	char	  **error = &error_text;
-	char	   *host;
-	char	   *secret;
-	char	   *secret_decoded;
+	char	   *error;
+	NotifyUrl	u;
 	HostVerdict verdict;
 	HttpTransfer *volatile t;
-	CURLMcode	mc;
 
-	if (!http_initialized)
-		elog(ERROR, "HTTP transport used before http_init");
 	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
 		elog(ERROR, "HTTP transport called for an action that is not HTTP");
 	if (body == NULL && len > 0)
 		elog(ERROR, "HTTP transport called without a body");
 
-	http_load_host_lists();
-	if (http_fresh_pending && http_nactive == 0)
-		http_renew_multi();
+	http_multi_prepare();
 
-	if (!http_parse_url(action->url, &host, &secret, &secret_decoded, error))
+	if (!http_parse_url(action->url, &u, &error))
 	{
-		http_refuse(req, error_text, refusal);
+		http_refuse(req, error, refusal);
 		return false;
 	}
 
-	verdict = http_check_host(host);
+	verdict = http_check_host(u.host);
 	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
 	{
 		StringInfoData buf;
-		char	   *raw = http_refusal_message(host, NULL, verdict);
+		char	   *raw = http_refusal_message(u.host, NULL, verdict);
 
 		initStringInfo(&buf);
 		http_append_clean(&buf, raw, strlen(raw));
-		*error = buf.data;
 		pfree(raw);
-		pfree(host);
-		if (secret)
-			pfree(secret);
-		if (secret_decoded)
-			pfree(secret_decoded);
-		http_refuse(req, error_text, refusal);
+		notify_url_free(&u);
+		http_refuse(req, buf.data, refusal);
 		return false;
 	}
 
@@ -645,18 +330,16 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_TRY();
 	{
 		t->arg = req->arg;
-		t->host = MemoryContextStrdup(HttpContext, host);
-		if (secret)
-			t->secret = MemoryContextStrdup(HttpContext, secret);
-		if (secret_decoded)
-			t->secret_decoded = MemoryContextStrdup(HttpContext, secret_decoded);
+		t->host = MemoryContextStrdup(HttpContext, u.host);
+		if (u.password)
+			t->secret = MemoryContextStrdup(HttpContext, u.password);
+		if (u.password_decoded)
+			t->secret_decoded = MemoryContextStrdup(HttpContext,
+													u.password_decoded);
 		http_setup(t, action, body, len,
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
-		mc = curl_multi_add_handle(http_multi, t->easy);
-		if (mc != CURLM_OK)
-			elog(ERROR, "could not add an HTTP transfer: %s",
-				 curl_multi_strerror(mc));
+		http_multi_add(t);
 	}
 	PG_CATCH();
 	{
@@ -665,50 +348,10 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	}
 	PG_END_TRY();
 
-	dlist_push_tail(&http_active, &t->node);
-	http_nactive++;
-
-	pfree(host);
-	if (secret)
-	{
-		explicit_bzero(secret, strlen(secret));
-		pfree(secret);
-	}
-	if (secret_decoded)
-	{
-		explicit_bzero(secret_decoded, strlen(secret_decoded));
-		pfree(secret_decoded);
-	}
+	notify_url_free(&u);
 	return true;
 }
 
-/*
- * http_get_transfer
- *		A transfer with an easy handle, from the free list or new.
- *
- * The transfer is in no list.  ERRORs when out of memory.
- */
-static HttpTransfer *
-http_get_transfer(void)
-{
-	HttpTransfer *t;
-
-	if (!dlist_is_empty(&http_idle))
-		return dlist_container(HttpTransfer, node,
-							   dlist_pop_head_node(&http_idle));
-
-	t = MemoryContextAllocZero(HttpContext, sizeof(HttpTransfer));
-	t->easy = curl_easy_init();
-	if (t->easy == NULL)
-	{
-		pfree(t);
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl handle.")));
-	}
-	return t;
-}
 
 /*
  * http_setup
@@ -772,7 +415,7 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 	HTTP_SETOPT(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	HTTP_SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
 	HTTP_SETOPT(e, CURLOPT_OPENSOCKETDATA, (void *) t);
-	if (http_fresh_pending)
+	if (http_multi_fresh())
 		HTTP_SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
 }
 
@@ -811,207 +454,11 @@ http_add_header(HttpTransfer *t, const char *name, const char *value)
 	t->headers = list;
 }
 
-/*
- * http_clear
- *		Free what a transfer owns for one request (header list, body copy,
- *		host, URL password, wiped first) and forget the caller's pointer.
- *		The easy handle stays.
- */
-static void
-http_clear(HttpTransfer *t)
-{
-	if (t->headers != NULL)
-		curl_slist_free_all(t->headers);
-	t->headers = NULL;
-	if (t->body != NULL)
-		pfree(t->body);
-	t->body = NULL;
-	if (t->host != NULL)
-		pfree(t->host);
-	t->host = NULL;
-	if (t->secret != NULL)
-	{
-		explicit_bzero(t->secret, strlen(t->secret));
-		pfree(t->secret);
-	}
-	t->secret = NULL;
-	if (t->secret_decoded != NULL)
-	{
-		explicit_bzero(t->secret_decoded, strlen(t->secret_decoded));
-		pfree(t->secret_decoded);
-	}
-	t->secret_decoded = NULL;
-	t->arg = NULL;
-}
-
-/*
- * http_release
- *		Free what a transfer owns for one request and put it on the free
- *		list.  The easy handle must not be attached to the multi handle.
- */
-static void
-http_release(HttpTransfer *t)
-{
-	http_clear(t);
-
-	/* forget every option, keep nothing pointing at freed memory */
-	curl_easy_reset(t->easy);
-	dlist_push_head(&http_idle, &t->node);
-}
-
-/*
- * http_destroy
- *		Free a transfer completely (it must already be out of its list, or
- *		its list be abandoned by the caller).  attached: the easy handle is
- *		still in the multi handle.
- */
-static void
-http_destroy(HttpTransfer *t, bool attached)
-{
-	if (attached && http_multi != NULL)
-		(void) curl_multi_remove_handle(http_multi, t->easy);
-	http_clear(t);
-	curl_easy_cleanup(t->easy);
-	t->easy = NULL;
-	pfree(t);
-}
-
 
 /* ---------------------------------------------------------------------
- * Driving transfers and collecting results
+ * Results of finished transfers
  * ---------------------------------------------------------------------
  */
-
-/*
- * http_inflight
- *		Number of transfers started whose result has not been popped yet
- *		(running, waiting for a connection, or finished but not popped).
- */
-static int
-http_inflight(void)
-{
-	return http_nactive + http_ndone;
-}
-
-/*
- * http_poll
- *		Run the transfers for at most timeout_ms milliseconds.
- *
- * Returns as soon as at least one finished transfer waits to be popped
- * (at once if one already does), when none is running, or when the time
- * is up; it never waits longer than timeout_ms (0: just make progress).
- * Waits in slices of at most HTTP_POLL_SLICE_MS with CHECK_FOR_INTERRUPTS
- * in between, so a pending die() ends the process here; the module's
- * state stays consistent if it does.  ERRORs only on libcurl failure.
- */
-static void
-http_poll(int timeout_ms)
-{
-	TimestampTz deadline;
-
-	if (!http_initialized)
-		return;
-
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   Max(timeout_ms, 0));
-	for (;;)
-	{
-		TimestampTz now;
-		int64		remaining;
-		int			numfds;
-		CURLMcode	mc;
-
-		http_perform();
-		if (http_ndone > 0 || http_nactive == 0)
-			break;
-
-		now = GetCurrentTimestamp();
-		remaining = (deadline - now) / 1000;
-		if (remaining <= 0)
-			break;
-
-		mc = curl_multi_poll(http_multi, NULL, 0,
-							 (int) Min(remaining, HTTP_POLL_SLICE_MS), &numfds);
-		if (mc != CURLM_OK)
-			elog(ERROR, "could not wait for HTTP transfers: %s",
-				 curl_multi_strerror(mc));
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/*
- * http_perform
- *		Let libcurl make progress, then move finished transfers to the
- *		done list.
- */
-static void
-http_perform(void)
-{
-	int			running;
-	CURLMcode	mc;
-
-	mc = curl_multi_perform(http_multi, &running);
-	if (mc != CURLM_OK)
-		elog(ERROR, "could not run HTTP transfers: %s",
-			 curl_multi_strerror(mc));
-	http_collect();
-}
-
-/*
- * http_collect
- *		Read libcurl's completion messages: record each outcome, detach the
- *		easy handle (its connection returns to the cache) and move the
- *		transfer to the done list.
- */
-static void
-http_collect(void)
-{
-	CURLMsg    *msg;
-	int			left;
-
-	while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
-	{
-		CURL	   *easy = msg->easy_handle;
-		CURLcode	code = msg->data.result;
-		char	   *priv = NULL;
-		HttpTransfer *t;
-		CURLMcode	mc;
-		long		ms;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
-			priv == NULL)
-			elog(ERROR, "finished HTTP transfer has no owner");
-		t = (HttpTransfer *) priv;
-
-		/*
-		 * A body longer than HTTP_RESPONSE_MAX was cut by http_write_body,
-		 * which libcurl reports as a write error: the status line, the
-		 * header and that much body arrived, so the answer is complete as
-		 * far as delivery goes (see the file banner).
-		 */
-		if (code == CURLE_WRITE_ERROR && t->resp_cut)
-			code = CURLE_OK;
-		t->code = code;
-		if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status) != CURLE_OK)
-			t->status = 0;
-		t->retry_after_ms = http_retry_after(easy);
-
-		mc = curl_multi_remove_handle(http_multi, easy);
-		if (mc != CURLM_OK)
-			elog(ERROR, "could not detach a finished HTTP transfer: %s",
-				 curl_multi_strerror(mc));
-
-		ms = TimestampDifferenceMilliseconds(t->start, GetCurrentTimestamp());
-		t->duration_ms = (int) Min(ms, (long) INT_MAX);
-
-		dlist_delete(&t->node);
-		http_nactive--;
-		dlist_push_tail(&http_done, &t->node);
-		http_ndone++;
-	}
-}
 
 /*
  * http_retry_after
@@ -1019,7 +466,7 @@ http_collect(void)
  *		(delay in seconds or an HTTP date), or -1 when absent or unreadable.
  *		A date in the past gives 0; huge values are capped at INT_MAX.
  */
-static int
+int
 http_retry_after(CURL *easy)
 {
 	struct curl_header *h;
@@ -1078,9 +525,9 @@ http_next_result(TransportResult *res)
 	HttpTransfer *t;
 	char	   *error;
 
-	if (dlist_is_empty(&http_done))
+	t = http_done_head();
+	if (t == NULL)
 		return false;
-	t = dlist_head_element(HttpTransfer, node, &http_done);
 
 	error = http_result_error(t);
 
@@ -1100,12 +547,7 @@ http_next_result(TransportResult *res)
 	res->duration_ms = t->duration_ms;
 	res->retry_after_ms = t->retry_after_ms;
 
-	dlist_delete(&t->node);
-	http_ndone--;
-	http_release(t);
-
-	if (http_fresh_pending && http_nactive == 0)
-		http_renew_multi();
+	http_done_finish(t);
 	return true;
 }
 
@@ -1240,40 +682,6 @@ http_mask(char *msg, const char *secret)
 	pfree(msg);
 	return buf.data;
 }
-
-/*
- * http_abort_all
- *		Drop every transfer, finished or not, without results, and free every
- *		easy handle, pooled ones included (shutdown).  The multi handle and
- *		its connection cache stay for later transfers.
- */
-static void
-http_abort_all(void)
-{
-	dlist_mutable_iter iter;
-
-	dlist_foreach_modify(iter, &http_active)
-	{
-		dlist_delete(iter.cur);
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), true);
-	}
-	dlist_foreach_modify(iter, &http_done)
-	{
-		dlist_delete(iter.cur);
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
-	}
-	dlist_foreach_modify(iter, &http_idle)
-	{
-		dlist_delete(iter.cur);
-		http_destroy(dlist_container(HttpTransfer, node, iter.cur), false);
-	}
-	http_nactive = 0;
-	http_ndone = 0;
-
-	if (http_fresh_pending && http_multi != NULL)
-		http_renew_multi();
-}
-
 
 /* ---------------------------------------------------------------------
  * libcurl callbacks: no ereport, no palloc
