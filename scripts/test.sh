@@ -12,8 +12,9 @@
 #	5. runs the benchmark's smoke run (bench/run.sh --quick; NX_SKIP_BENCH=1
 #	   skips it),
 #	6. ends with one line "N passed, N failed" (tests of the three suites,
-#	   TAP counted per file, the smoke run as one) and exits non-zero on any
-#	   failure.
+#	   TAP counted per file, the smoke run as one, the source checks of
+#	   test/include_layers.pl and test/contract_comments.pl as one) and
+#	   exits non-zero on any failure.
 #
 #	As root the suites run as the postgres OS user (initdb refuses root) in
 #	a copy of the tree under /tmp, because chown-ing the work tree would
@@ -87,6 +88,16 @@ if ! nx_build_install; then
 	[[ $FAILED -gt 0 ]] || FAILED=1
 	summary
 	exit 1
+fi
+
+# Source checks (one test): includes point down the layers of src/ with no
+# include circle, and every function has a contract comment.
+nx_log "source checks: test/include_layers.pl, test/contract_comments.pl"
+if perl test/include_layers.pl && perl test/contract_comments.pl; then
+	PASSED=$((PASSED + 1))
+else
+	FAILED=$((FAILED + 1))
+	STATUS=1
 fi
 
 if nx_is_root; then
