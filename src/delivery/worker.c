@@ -127,6 +127,11 @@ static TimestampTz next_purge = 0;	/* next retention run */
  *		  table for every claim and record; every statement here has an
  *		  index to use, except the purge, which scans anyway.  Make the
  *		  planner use them.
+ *		- With sequential scans disabled, a statement that can only scan
+ *		  (notify.delivery_site, the purge) costs more than jit_above_cost:
+ *		  JIT would compile it at every execution, which made each claim
+ *		  transaction cost milliseconds.  These statements touch a few rows:
+ *		  no JIT.
  *		- They run as superuser: their operators and functions must be
  *		  pg_catalog's whatever search_path the database or the server sets
  *		  (a database owner can put a schema of its own, with an "=" for
@@ -138,6 +143,8 @@ worker_planner_settings(void)
 	(void) set_config_option("enable_seqscan", "off", PGC_SUSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 	(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("jit", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 
