@@ -9,7 +9,8 @@
  * definition/node.c).  notify_url_set_password() reads and replaces the
  * password of the user information, also through libcurl.
  * notify_url_mask() is the one masking of URL credentials: the password
- * of the user information becomes "***".  None of them puts the URL into
+ * of the user information (or all of it, when it is a user name alone)
+ * becomes "***".  None of them puts the URL into
  * a message.  Every CURLU handle and every libcurl string is freed on
  * every path, ERRORs included.
  *
@@ -76,6 +77,24 @@ url_part(CURLU *h, CURLUPart what, unsigned int flags, bool wipe,
 }
 
 /*
+ * contains_nocase
+ *		Does s (len bytes) contain needle, in any case?
+ */
+static bool
+contains_nocase(const char *s, size_t len, const char *needle)
+{
+	size_t		n = strlen(needle);
+	size_t		i;
+
+	for (i = 0; i + n <= len; i++)
+	{
+		if (pg_strncasecmp(s + i, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * notify_url_parse
  *		Parse url with libcurl, any scheme accepted (CURLU_NON_SUPPORT_SCHEME),
  *		and fill *parts: notify_url_parse_with(url, NOTIFY_URL_ANY_SCHEME).
@@ -124,7 +143,7 @@ notify_url_parse_with(const char *url, int options, NotifyUrl *parts)
 				rc = prc;
 			parts->host = s ? s : pstrdup("");
 			parts->port = url_part(h, CURLUPART_PORT, 0, false, NULL);
-			(void) url_part(h, CURLUPART_USER, 0, false, &prc);
+			parts->user = url_part(h, CURLUPART_USER, 0, false, &prc);
 			parts->has_user = (prc == CURLUE_OK);
 			s = url_part(h, CURLUPART_PATH, 0, false, NULL);
 			parts->path = s ? s : pstrdup("");
@@ -249,9 +268,10 @@ notify_url_set_password(const char *url, const char *password,
  *
  * The user information starts after "://" (or at the start of the text)
  * and ends at an '@' found as `how` says (url.h): everything between its
- * first ':' and that '@' is hidden.  Without such an '@', or without a
- * ':' before it, the result is a plain copy.  NOTIFY_MASK_WIDE may hide
- * more than needed, never less.
+ * first ':' and that '@' is hidden.  A user name alone (no ':': libcurl
+ * sends it as Basic credentials, a token perhaps), or one holding an
+ * encoded ':' (%3A), is hidden whole.  Without such an '@' the result is a
+ * plain copy.  NOTIFY_MASK_WIDE may hide more than needed, never less.
  */
 char *
 notify_url_mask(const char *url, NotifyUrlMask how)
@@ -277,8 +297,13 @@ notify_url_mask(const char *url, NotifyUrlMask how)
 	if (at == NULL || at < start)
 		return pstrdup(url);
 	colon = memchr(start, ':', at - start);
-	if (colon == NULL)
-		return pstrdup(url);
+
+	/*
+	 * A user name alone (a token), or one that may hold the start of the
+	 * password behind an encoded ':', is hidden whole with the password.
+	 */
+	if (colon == NULL || contains_nocase(start, colon - start, "%3a"))
+		colon = start - 1;
 
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, url, colon + 1 - url);

@@ -27,6 +27,7 @@ typedef struct NotifyUrl
 	char	   *host;			/* as written, "" when none */
 	char	   *port;			/* as written, or NULL when none */
 	bool		has_user;		/* user information present */
+	char	   *user;			/* its user name as written, or NULL */
 	char	   *path;			/* "" when none */
 	bool		has_query;
 	bool		has_fragment;

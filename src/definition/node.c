@@ -413,7 +413,8 @@ report_bad_port(const char *url, const DocNode *node, const DocNode *parent)
  *		Validate an http or https URL with libcurl's URL parser
  *		(notify_url_parse); returns its host (palloc'd).  A port, when
  *		given, must be 1 to 65535: libcurl takes port 0 and reads an empty
- *		port ("host:/") as the default one, both refused here.  For an
+ *		port ("host:/") as the default one, both refused here.  User
+ *		information needs a password (the part kept apart and masked).  For an
  *		<sqs> endpoint (endpoint = true) user information, a path other
  *		than "/", a query and a fragment are refused as well.
  */
@@ -423,8 +424,11 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 {
 	NotifyUrl	u;
 	CURLUcode	rc;
+	bool		has_password;
 
-	rc = notify_url_parse(url, &u);
+	rc = notify_url_parse_with(url, NOTIFY_URL_ANY_SCHEME | NOTIFY_URL_PASSWORD, &u);
+	has_password = (u.password != NULL);
+	notify_url_wipe(&u);
 	if (rc == CURLUE_BAD_PORT_NUMBER)
 		report_bad_port(url, node, parent);
 	if (rc != CURLUE_OK)
@@ -450,6 +454,23 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 
 	if (u.port != NULL && strspn(u.port, "0") == strlen(u.port))
 		report_bad_port(url, node, parent);
+
+	/*
+	 * User information is a credential; only its password is kept apart
+	 * and masked.  So it must have one (libcurl sends a user name alone,
+	 * such as a token, as Basic credentials too), and the user name must
+	 * not hide part of the password behind an encoded ':' (the receiver
+	 * splits the decoded "u:x:pw" at its first ':').
+	 */
+	if (!endpoint && u.has_user &&
+		(!has_password || u.user == NULL ||
+		 strstr(u.user, "%3A") != NULL || strstr(u.user, "%3a") != NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid user information in URL \"%s\" for %s",
+						defn_show_url(url), defn_where(node, parent)),
+				 errdetail("User information is written user:password, with no encoded \":\" (%%3A) in the user name."),
+				 errhint("A token alone can be written as the password of an empty user name: http://:token@host/.")));
 	if (u.port == NULL)
 	{
 		/*

@@ -110,6 +110,26 @@ SELECT notify.create_notification('item',
 	'{"action": {"http": {"url": "https://hook:***@example.com/in"}}, "trigger": {"item": {"create": ""}}}');
 RESET ROLE;
 
+-- user information is user:password: a user name alone (a token), or one
+-- hiding part of the password behind an encoded ':', is refused, and the
+-- message does not show it; a token as the password of an empty user works
+SET ROLE regress_alice;
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "http://TOKEN11@example.com/"}}, "trigger": {"item": {"create": ""}}}');
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "http://u;SEC15@example.com/"}}, "trigger": {"item": {"create": ""}}}');
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "https://u%3ASEC17@example.com/"}}, "trigger": {"item": {"create": ""}}}');
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "https://u%3aSEC18:pw@example.com/"}}, "trigger": {"item": {"create": ""}}}');
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "ftp://TOKEN19@example.com/"}}, "trigger": {"item": {"create": ""}}}');
+SELECT notify.create_notification('item',
+	'{"action": {"http": {"url": "http://:TOKEN20@example.com/"}}, "trigger": {"item": {"create": ""}}}') AS token \gset
+RESET ROLE;
+SELECT summary FROM notify.notifications WHERE id = :'token';
+SELECT url_password FROM notify.notification_secret WHERE notification_id = :'token';
+
 -- a failed definition echoes no secret
 SET ROLE regress_alice;
 SELECT notify.create_notification('item',
