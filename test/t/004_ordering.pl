@@ -26,15 +26,7 @@ use NotifyTest;
 my $db = 'ord';
 my $t_start = time;
 
-my $node = notify_node('ordering',
-	    "notify_ext.naptime = '200ms'\n"
-	  . "notify_ext.launcher_naptime = '1s'\n"
-	  . "restart_after_crash = on\n"
-	  . "max_connections = 30\n");
-$node->start;
-
-my $recv = start_receiver('ordering', 400);
-my $base = $recv->{base};
+my ($node, $recv, $base) = delivery_setup('ordering', $db);
 
 # notification(TRIGGER, PATH, group => G): a JSON POST to the receiver's PATH
 sub notification
@@ -42,9 +34,6 @@ sub notification
 	my ($trigger, $path, %o) = @_;
 	return json_notification($node, $db, "$base$path", $trigger, %o);
 }
-
-$node->safe_psql('postgres', "CREATE DATABASE $db");
-$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 
 # ---------------------------------------------------------------- 1
 subtest 'per-entity order with parallel lanes' => sub {

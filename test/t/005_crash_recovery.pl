@@ -25,15 +25,7 @@ use NotifyTest;
 my $db = 'ord';
 my $t_start = time;
 
-my $node = notify_node('crash_recovery',
-	    "notify_ext.naptime = '200ms'\n"
-	  . "notify_ext.launcher_naptime = '1s'\n"
-	  . "restart_after_crash = on\n"
-	  . "max_connections = 30\n");
-$node->start;
-
-my $recv = start_receiver('crash_recovery', 400);
-my $base = $recv->{base};
+my ($node, $recv, $base) = delivery_setup('crash_recovery', $db);
 
 # notification(TRIGGER, PATH, group => G): a JSON POST to the receiver's PATH
 sub notification
@@ -42,8 +34,6 @@ sub notification
 	return json_notification($node, $db, "$base$path", $trigger, %o);
 }
 
-$node->safe_psql('postgres', "CREATE DATABASE $db");
-$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
 # the launcher starts the database's worker within a launcher period or two;
 # the subtests check that it runs
 wait_for($node, 'postgres',

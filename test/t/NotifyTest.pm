@@ -27,7 +27,7 @@ use Test::More;
 our @EXPORT = qw(notify_node start_receiver requests count_requests
   wait_until wait_for poll_ok sqlstate_of notification_document http_action
   outbox_field worker_pid max_overlap alive json_notification
-  drop_notification settled_sql psql_cmd);
+  drop_notification settled_sql psql_cmd delivery_setup);
 
 # Default bound of the polls, in seconds
 our $wait_s = 20;
@@ -225,6 +225,25 @@ sub http_action
 }
 
 # json_notification(NODE, DB, URL, TRIGGER, group => G): create a
+# delivery_setup(NAME, DB): the setup of the ordering, crash and lifecycle
+# tests: a started cluster NAME (naptime 200 ms, launcher 1 s, restart after
+# a crash, 30 connections), database DB with both extensions, a receiver
+# (400 ms slow paths allowed).  Returns (NODE, RECEIVER, BASE URL).
+sub delivery_setup
+{
+	my ($name, $db) = @_;
+	my $node = notify_node($name,
+		    "notify_ext.naptime = '200ms'\n"
+		  . "notify_ext.launcher_naptime = '1s'\n"
+		  . "restart_after_crash = on\n"
+		  . "max_connections = 30\n");
+	$node->start;
+	my $recv = start_receiver($name, 400);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
+	return ($node, $recv, $recv->{base});
+}
+
 # resource-wide notification of TRIGGER's resource (an item trigger) with an
 # asynchronous <http> POST of JSON to URL, 10 s timeout, 5 retries, in thread
 # group G when given; returns its id
