@@ -165,6 +165,13 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'notify_ext_encode_event'
 LANGUAGE C STRICT IMMUTABLE;
 
+-- API: private.  WARNING unless the library is in shared_preload_libraries
+-- (no worker would deliver anything).
+CREATE FUNCTION notify.check_preloaded()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_check_preloaded'
+LANGUAGE C STRICT VOLATILE;
+
 -- API: private.  Statement trigger: definitions changed, drop cached copies.
 CREATE FUNCTION notify.definitions_changed()
 RETURNS trigger
@@ -477,6 +484,7 @@ DECLARE
 	new_id text;
 BEGIN
 	p := notify.parse_checked(caller, resource, document);
+	PERFORM notify.check_preloaded();
 	INSERT INTO notify.notification (resource, entity_id, event, action_kind, document,
 									 summary, owner)
 		VALUES (resource, entity_id, p.event, p.action_kind, p.document_xml, p.summary, caller)
@@ -1070,3 +1078,5 @@ GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
 GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
 	notify.delivery_attempts, notify.delivery_state TO notify_admin, notify_monitor;
 
+-- without the library preloaded nothing is delivered: say so now
+SELECT notify.check_preloaded();

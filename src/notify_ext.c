@@ -40,6 +40,11 @@ void		_PG_init(void);
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/* loaded by shared_preload_libraries (inherited by every backend) */
+static bool preloaded = false;
+
+PG_FUNCTION_INFO_V1(notify_ext_check_preloaded);
+
 /*
  * notify_utility
  *		Before DROP DATABASE, and before CREATE DATABASE ... TEMPLATE, ask
@@ -104,6 +109,7 @@ _PG_init(void)
 	/* the worker and its settings exist only when preloaded */
 	if (process_shared_preload_libraries_in_progress)
 	{
+		preloaded = true;
 		notify_ext_guc_init_worker();
 		notify_shmem_init();
 		launcher_register();
@@ -112,4 +118,25 @@ _PG_init(void)
 	}
 
 	MarkGUCPrefixReserved("notify_ext");
+}
+
+/*
+ * notify_ext_check_preloaded
+ *		notify.check_preloaded() returns void
+ *
+ * A WARNING when the library was not loaded by shared_preload_libraries:
+ * then no launcher or worker exists, and captured events wait in the
+ * outbox for ever.  Called by CREATE EXTENSION and when a notification is
+ * defined (pg_cron tells its users the same way).
+ */
+Datum
+notify_ext_check_preloaded(PG_FUNCTION_ARGS)
+{
+	if (!preloaded)
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("notify_ext is not loaded through shared_preload_libraries"),
+				 errdetail("Events are captured into notify.outbox, but no worker delivers them."),
+				 errhint("Add notify_ext to shared_preload_libraries in postgresql.conf and restart the server.")));
+	PG_RETURN_VOID();
 }
