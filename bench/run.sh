@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # bench/run.sh
-#	The notify_ext benchmark suite:  sudo bash bench/run.sh [--quick]
+#	The notify_ext benchmark suite, as root:  bash bench/run.sh [--quick]
 #
 #	Installs what is missing (scripts/lib.sh, plus gnuplot-nox for the
 #	chart), builds and installs notify_ext, starts a throwaway cluster, a

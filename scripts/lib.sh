@@ -84,7 +84,7 @@ nx_build_install() {
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 		sudo -n make install PG_CONFIG="$NX_PG_CONFIG" || return 1
 	else
-		echo "error: cannot write PostgreSQL's install directories; run as root (sudo bash $0)" >&2
+		echo "error: cannot write PostgreSQL's install directories; run as root (bash $0, or sudo bash $0)" >&2
 		return 1
 	fi
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # scripts/quickstart.sh
-#	The demo:  sudo bash scripts/quickstart.sh
+#	The demo, as root:  bash scripts/quickstart.sh
 #
 #	Installs what is missing, builds and installs notify_ext, creates a
 #	throwaway cluster in /tmp/notify_ext_quickstart (port 54329, unix socket

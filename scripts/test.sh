@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # scripts/test.sh
-#	THE test command of notify_ext:  sudo bash scripts/test.sh
+#	THE test command of notify_ext, as root:  bash scripts/test.sh
 #
 #	1. installs missing build/test dependencies (apt, only when needed),
 #	2. builds with warnings as errors and installs the extension,
