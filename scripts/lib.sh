@@ -21,6 +21,11 @@ NX_PACKAGES=(
 	"postgresql-${NX_PG_MAJOR}" "postgresql-server-dev-${NX_PG_MAJOR}"
 	libcurl4-openssl-dev libxml2-dev libjson-c-dev libipc-run-perl
 	pkg-config make gcc nginx-light
+	# the tests' tools: perl (TAP, JSON::PP), unshare and flock (util-linux),
+	# ip and ss (iproute2: the SSRF test's network namespace, the
+	# benchmark's free ports), curl (probes inside that namespace), pgrep
+	# (procps: the benchmark's nginx worker)
+	perl util-linux iproute2 curl procps
 )
 
 nx_log() { printf '==> %s\n' "$*" >&2; }

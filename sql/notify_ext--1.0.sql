@@ -396,8 +396,7 @@ BEGIN
 		RAISE EXCEPTION 'must be owner of %', what
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = pg_catalog.format('It belongs to role %s.',
-								coalesce(pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(owner)),
-										 pg_catalog.format('with OID %s', owner)));
+								pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(owner)));
 	END IF;
 END
 $$;
@@ -431,9 +430,32 @@ BEGIN
 END
 $$;
 
+-- API: private.  A credential of a parsed document as it is to be stored:
+-- "***" (the mask get_notification shows) stands for the stored value,
+-- which must exist.
+CREATE FUNCTION notify.unmask_secret(given text, stored text, notification_id text,
+									 what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF given IS DISTINCT FROM '***' THEN
+		RETURN given;
+	END IF;
+	IF stored IS NULL THEN
+		RAISE EXCEPTION 'the % of notification "%" is masked', what, notification_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('A masked %s (***) keeps the stored one, and none is stored.',
+											 pg_catalog.split_part(what, ' ', 2)),
+				  HINT = pg_catalog.format('Give the %s itself.', pg_catalog.split_part(what, ' ', 2));
+	END IF;
+	RETURN stored;
+END
+$$;
+
 -- API: private.  Store the credentials of a parsed document for a
--- notification.  "***" (the mask get_notification shows) keeps the stored
--- value; with nothing stored it is refused.
+-- notification (notify.unmask_secret reads the masks).
 CREATE FUNCTION notify.store_secrets(notification_id text, owner oid,
 									 url_password text, sqs_secret text)
 RETURNS void
@@ -445,24 +467,10 @@ DECLARE
 BEGIN
 	SELECT * INTO old FROM notify.notification_secret s
 	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
-	IF url_password OPERATOR(pg_catalog.=) '***' THEN
-		url_password := old.url_password;
-		IF url_password IS NULL THEN
-			RAISE EXCEPTION 'the URL password of notification "%" is masked', notification_id
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'A masked password (***) keeps the stored one, and none is stored.',
-					  HINT = 'Give the password itself.';
-		END IF;
-	END IF;
-	IF sqs_secret OPERATOR(pg_catalog.=) '***' THEN
-		sqs_secret := old.sqs_secret;
-		IF sqs_secret IS NULL THEN
-			RAISE EXCEPTION 'the SQS secret key of notification "%" is masked', notification_id
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'A masked secret (***) keeps the stored one, and none is stored.',
-					  HINT = 'Give the secret key itself.';
-		END IF;
-	END IF;
+	url_password := notify.unmask_secret(url_password, old.url_password, notification_id,
+										 'URL password');
+	sqs_secret := notify.unmask_secret(sqs_secret, old.sqs_secret, notification_id,
+									   'SQS secret');
 	DELETE FROM notify.notification_secret s
 	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
 	IF url_password IS NOT NULL OR sqs_secret IS NOT NULL THEN

@@ -3,7 +3,7 @@
  * catalog.c
  *	  The catalog facts of the installed extension in this database
  *	  (schema, table oids, owner) and the one relcache callback that
- *	  forgets them.
+ *	  forgets them; whether a role may call a function.
  *
  * Every layer asks notify_catalog() whether the extension is installed and
  * where its tables are; the answer is remembered per backend until a
@@ -28,6 +28,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "utils/acl.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -115,4 +116,17 @@ uint64
 notify_catalog_generation(void)
 {
 	return catalog_generation;
+}
+
+/*
+ * notify_role_may_call
+ *		May role call function fn: USAGE on its schema and EXECUTE on it?
+ *		The one check of a <function> action's right, made when it is
+ *		defined and before every call.
+ */
+bool
+notify_role_may_call(Oid fn, Oid role)
+{
+	return pg_namespace_aclcheck(get_func_namespace(fn), role, ACL_USAGE) == ACLCHECK_OK &&
+		pg_proc_aclcheck(fn, role, ACL_EXECUTE) == ACLCHECK_OK;
 }

@@ -44,5 +44,6 @@ typedef struct NotifyCatalog
 /* catalog.c */
 extern const NotifyCatalog *notify_catalog(void);
 extern uint64 notify_catalog_generation(void);
+extern bool notify_role_may_call(Oid fn, Oid role);
 
 #endif							/* NOTIFY_EXT_H */

@@ -41,13 +41,13 @@
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
 #include "definition/definition.h"
+#include "notify_ext.h"
 #include "common/text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_parse_document);
@@ -78,7 +78,6 @@ check_event_function(const char *name, Oid run_as)
 	Oid			funcoid;
 	HeapTuple	tup;
 	Form_pg_proc proc;
-	Oid			nsp;
 	bool		ok;
 
 	funcoid = LookupFuncName(names, 1, argtypes, true);
@@ -98,7 +97,6 @@ check_event_function(const char *name, Oid run_as)
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	ok = (proc->prokind == PROKIND_FUNCTION && proc->prorettype == TEXTOID &&
 		  !proc->proretset);
-	nsp = proc->pronamespace;
 	ReleaseSysCache(tup);
 
 	if (!ok)
@@ -108,8 +106,7 @@ check_event_function(const char *name, Oid run_as)
 						notify_quote_value(name)),
 				 errdetail("A <function> action calls a function that takes the event as jsonb and returns a single text value, NULL meaning not accepted.")));
 
-	if (pg_namespace_aclcheck(nsp, run_as, ACL_USAGE) != ACLCHECK_OK ||
-		pg_proc_aclcheck(funcoid, run_as, ACL_EXECUTE) != ACLCHECK_OK)
+	if (!notify_role_may_call(funcoid, run_as))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s",

@@ -117,7 +117,7 @@ static TimestampTz next_purge = 0;	/* next retention run */
  */
 
 /*
- * worker_planner_settings
+ * worker_statement_settings
  *		Settings of the worker's own statements, in the current transaction
  *		only (in-database actions run in transactions of their own with the
  *		session's settings):
@@ -138,7 +138,7 @@ static TimestampTz next_purge = 0;	/* next retention run */
  *		  bigint, before pg_catalog).
  */
 static void
-worker_planner_settings(void)
+worker_statement_settings(void)
 {
 	(void) set_config_option("enable_seqscan", "off", PGC_SUSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
@@ -168,7 +168,7 @@ read_database_name(void *arg)
 static bool
 worker_connect(void)
 {
-	worker_planner_settings();
+	worker_statement_settings();
 	if (!OidIsValid(notify_catalog()->schema))
 	{
 		extension_gone = true;

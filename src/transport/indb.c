@@ -30,7 +30,6 @@
 #include "nodes/pg_list.h"
 #include "parser/parse_func.h"
 #include "storage/lock.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -121,8 +120,7 @@ indb_call_function(const TransportRequest *req, Oid owner)
 	fn = LookupFuncName(stringToQualifiedNameList(function_name),
 						1, argtypes, false);
 	AtEOXact_GUC(false, save_nestlevel);
-	if (pg_namespace_aclcheck(get_func_namespace(fn), owner, ACL_USAGE) != ACLCHECK_OK ||
-		pg_proc_aclcheck(fn, owner, ACL_EXECUTE) != ACLCHECK_OK)
+	if (!notify_role_may_call(fn, owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s",
