@@ -51,7 +51,12 @@ OBJS = \
 	src/transport/indb.o \
 	src/transport/sqs.o
 
-DATA = $(wildcard sql/notify_ext--*.sql sql/notify_ext_assets--*.sql)
+# sql/<ext>.sql is the current version, installed as <ext>--$(EXTVERSION).sql;
+# the scripts of released versions and the upgrade scripts are kept as they
+# are (test/t/012_upgrade.pl checks that an update gives a fresh install's
+# objects)
+DATA = $(filter-out $(DATA_built),$(wildcard sql/notify_ext--*.sql sql/notify_ext_assets--*.sql))
+DATA_built = sql/notify_ext--$(EXTVERSION).sql sql/notify_ext_assets--$(EXTVERSION).sql
 
 PKGS = libcurl libxml-2.0 json-c
 PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
@@ -83,6 +88,11 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 -include $(OBJS:.o=.d)
+
+sql/notify_ext--$(EXTVERSION).sql: sql/notify_ext.sql
+	cp $< $@
+sql/notify_ext_assets--$(EXTVERSION).sql: sql/notify_ext_assets.sql
+	cp $< $@
 
 # the TAP tests' shared helpers (test/t/NotifyTest.pm); set after PGXS,
 # whose Makefile.global empties PROVE_FLAGS

@@ -1,0 +1,1096 @@
+/*
+ * notify_ext.sql
+ *	The current version of notify_ext.  The Makefile installs it as
+ *	notify_ext--<default_version>.sql; every change to it since the last
+ *	release also goes into that release's upgrade script
+ *	(notify_ext--<previous>--<default_version>.sql).
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION notify_ext" to load this file. \quit
+
+/*
+ * Roles.  Roles are cluster-wide, so they are created only when missing and
+ * survive DROP EXTENSION (as pg_monitor-style roles do).
+ *   notify_admin    defines notifications and steers their delivery
+ *   notify_monitor  reads definitions (credentials masked) and delivery status
+ */
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'notify_admin') THEN
+		CREATE ROLE notify_admin NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'notify_monitor') THEN
+		CREATE ROLE notify_monitor NOLOGIN;
+	END IF;
+END
+$roles$;
+
+REVOKE ALL ON SCHEMA notify FROM PUBLIC;
+GRANT USAGE ON SCHEMA notify TO notify_admin, notify_monitor;
+
+/* ------------------------------------------------------------------------
+ * Identifiers: Vidispine-style "VX-<n>" ids.
+ * ------------------------------------------------------------------------ */
+CREATE SEQUENCE notify.notification_id_seq;
+-- ids of metadata change sets, those capture makes of an UPDATE on any
+-- attached table and those of notify.metadata_change_set (notify_ext_assets)
+CREATE SEQUENCE notify.change_set_id_seq;
+
+-- API: private
+CREATE FUNCTION notify.next_vx_id(seq regclass)
+RETURNS text LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval(seq)::text $$;
+
+/* ------------------------------------------------------------------------
+ * Notification definitions
+ * ------------------------------------------------------------------------ */
+-- API: private.  Whether a text names a notification resource: the CHECK of
+-- notify.notification.resource, reading the one list the C code uses.
+CREATE FUNCTION notify.is_resource(resource text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'notify_ext_is_resource'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+CREATE TABLE notify.notification (
+	id			text PRIMARY KEY DEFAULT notify.next_vx_id('notify.notification_id_seq'),
+	resource	text NOT NULL CHECK (notify.is_resource(resource)),
+	entity_id	text,
+	event		text NOT NULL,
+	action_kind text NOT NULL,
+	document	text NOT NULL,	-- canonical, credentials replaced by "***"
+	summary		text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	owner		oid NOT NULL,	-- the role that created it; actions run as it
+	ordering	text NOT NULL DEFAULT 'entity' CHECK (ordering IN ('entity', 'endpoint'))
+);
+CREATE INDEX ON notify.notification (resource, entity_id);
+COMMENT ON TABLE notify.notification IS
+	'API: private. Notification definitions: the canonical NotificationDocument (XML, credentials masked) and the facts the capture trigger matches on. Managed through notify.create_notification and friends.';
+SELECT pg_catalog.pg_extension_config_dump('notify.notification', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.notification_id_seq', '');
+
+/*
+ * Secrets.  A stored document never holds a credential: the password of an
+ * <http><url> and the secret key of an <sqs> action with <accessKey> are
+ * replaced by "***" in it and kept here, one row per notification.  Only
+ * the extension owner (the definition cache, the worker) reads them; the
+ * role owning a notification (and superusers) may SELECT its own row.
+ */
+CREATE TABLE notify.notification_secret (
+	notification_id text PRIMARY KEY
+				REFERENCES notify.notification (id) ON DELETE CASCADE,
+	owner		oid NOT NULL,
+	url_password text,
+	sqs_secret	text
+);
+COMMENT ON TABLE notify.notification_secret IS
+	'API: private. Credentials of notifications (URL passwords, SQS secret keys), kept out of the stored documents; each role reads only its own.';
+ALTER TABLE notify.notification_secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notification_secret_owner ON notify.notification_secret FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
+SELECT pg_catalog.pg_extension_config_dump('notify.notification_secret', '');
+
+/*
+ * Credentials for <sqs> actions that name a stored secret (<secret>alias</secret>
+ * without <accessKey>), the counterpart of Vidispine's secret store.  An
+ * alias belongs to the role that stored it first: only that role (or a
+ * member, or a superuser) may replace it, read it or name it in an action.
+ */
+CREATE TABLE notify.aws_credential (
+	alias		text PRIMARY KEY,
+	access_key	text NOT NULL,
+	secret_key	text NOT NULL,
+	region		text,
+	owner		oid NOT NULL
+);
+COMMENT ON TABLE notify.aws_credential IS
+	'API: private. AWS credentials referenced by alias from <sqs><secret>; each role reads only its own.';
+ALTER TABLE notify.aws_credential ENABLE ROW LEVEL SECURITY;
+CREATE POLICY aws_credential_owner ON notify.aws_credential FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
+SELECT pg_catalog.pg_extension_config_dump('notify.aws_credential', '');
+
+/* ------------------------------------------------------------------------
+ * C entry points
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  Parse and validate a NotificationDocument for a resource,
+-- as defined by role run_as: document_xml has its credentials masked, which
+-- come back in url_password and sqs_secret; credential_alias is the alias
+-- an <sqs> action names.
+CREATE FUNCTION notify.parse_document(resource text, document text, run_as oid,
+	OUT document_xml text, OUT event text, OUT action_kind text, OUT summary text,
+	OUT url_password text, OUT sqs_secret text, OUT credential_alias text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'notify_ext_parse_document'
+LANGUAGE C STRICT STABLE;
+
+-- API: private.  Render a stored document as 'xml' or 'json'.
+CREATE FUNCTION notify.render_document(document text, format text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_render_document'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  The SSRF guard of <http> delivery applied to a URL: the
+-- refusal a delivery would record, or NULL.  A NULL list stands for the
+-- setting's current value.  For tests; granted to nobody.
+CREATE FUNCTION notify.check_url_host(url text,
+	allowed_hosts text DEFAULT NULL, denied_hosts text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_check_url_host'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- API: private.  The retry policy of delivery (src/delivery/retry.c) on
+-- the given attempt: outcome is 'delivered', 'no_answer', 'answered' or
+-- 'refused'; "now" and the jitter (0 to 1) are given, so the answer is
+-- reproducible.  For tests; granted to nobody.
+CREATE FUNCTION notify.retry_decision(outcome text, status integer,
+	retry_after_ms integer, attempt integer, attempts_base integer,
+	retry integer, synchronous boolean, backoff_base_ms integer,
+	backoff_max_ms integer, now timestamptz, jitter double precision,
+	OUT verdict text, OUT next_attempt_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'notify_ext_retry_decision'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  A user-supplied value made fit for a message: cut to 100
+-- characters (then "..."), control characters shown as \r \n \t \xNN.
+CREATE FUNCTION notify.quote_value(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_quote_value'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  The message body the delivery worker sends for an outbox
+-- payload in a content type ('text/plain', 'application/xml',
+-- 'application/json'); the body is UTF-8 whatever the database encoding.
+CREATE FUNCTION notify.encode_event(payload text, content_type text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'notify_ext_encode_event'
+LANGUAGE C STRICT IMMUTABLE;
+
+-- API: private.  WARNING unless the library is in shared_preload_libraries
+-- (no worker would deliver anything).
+CREATE FUNCTION notify.check_preloaded()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_check_preloaded'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: private.  Statement trigger: definitions changed, drop cached copies.
+CREATE FUNCTION notify.definitions_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'notify_ext_definitions_changed'
+LANGUAGE C;
+
+CREATE TRIGGER notification_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON notify.notification
+	FOR EACH STATEMENT EXECUTE FUNCTION notify.definitions_changed();
+
+-- API: private.  The capture row trigger; its arguments say what the table is.
+CREATE FUNCTION notify.capture()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'notify_ext_capture'
+LANGUAGE C;
+COMMENT ON FUNCTION notify.capture() IS
+	'API: private. Row trigger turning changes into trigger events and outbox rows; install it with notify.attach().';
+
+/* ------------------------------------------------------------------------
+ * Outbox: one row per (event, matching notification), written in the
+ * transaction that made the change.
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.outbox (
+	id				bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	event_id		uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
+	notification_id text NOT NULL,
+	resource		text NOT NULL,
+	event			text NOT NULL,
+	entity_id		text,
+	payload			json NOT NULL,
+	status			text NOT NULL DEFAULT 'pending'
+					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
+	queued			boolean NOT NULL DEFAULT true,	-- waiting to be claimed
+	attempts		integer NOT NULL DEFAULT 0,
+	attempts_base	integer NOT NULL DEFAULT 0,	-- attempts before the last redeliver
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	lease_until		timestamptz,
+	last_attempt_at timestamptz,
+	last_duration_ms integer,
+	delivered_at	timestamptz,
+	last_status		integer,
+	last_error		text
+) WITH (fillfactor = 80);
+-- the worker claims queued rows in id order; the claim clears queued and
+-- nothing else is indexed, so that recording an outcome is a HOT update
+CREATE INDEX outbox_queued ON notify.outbox (id) WHERE queued;
+COMMENT ON TABLE notify.outbox IS
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state. in_flight means claimed by the delivery worker (being sent or waiting for its next attempt).';
+SELECT pg_catalog.pg_extension_config_dump('notify.outbox', '');
+
+/* Every attempt that did not deliver; the last attempt is also on the outbox row. */
+CREATE TABLE notify.attempt (
+	outbox_id		bigint NOT NULL,
+	attempt			integer NOT NULL,
+	attempted_at	timestamptz NOT NULL,
+	duration_ms		integer,
+	status_code		integer,
+	error			text
+);
+CREATE INDEX attempt_outbox ON notify.attempt (outbox_id);
+COMMENT ON TABLE notify.attempt IS
+	'API: private. Failed delivery attempts; read them through notify.delivery_attempts.';
+
+/* ------------------------------------------------------------------------
+ * Attaching capture to tables
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  The options notify.attach() takes for a kind of table, from
+-- the table of capture kinds (src/capture/kinds.c).
+CREATE FUNCTION notify.capture_kind_options(kind text,
+		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean)
+RETURNS SETOF record
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_options';
+
+-- API: private.  Checks capture trigger arguments as the trigger resolves them.
+CREATE FUNCTION notify.capture_check_args(relation regclass, args text[])
+RETURNS void
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
+							  options jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	args text[];
+	opt record;
+	allowed text[];
+	roles text[];
+	multiple boolean[];
+	required text[];
+	i integer;
+	col text;
+	trigname text := 'notify_capture';
+BEGIN
+	-- the kind's options come from the table of capture kinds
+	-- (src/capture/kinds.c), which refuses an unknown kind
+	SELECT COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.role ORDER BY k.n), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.multiple ORDER BY k.n), '{}'::boolean[]),
+		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[])
+	  INTO allowed, roles, multiple, required
+	  FROM notify.capture_kind_options(resource) WITH ORDINALITY
+		   AS k(option, role, multiple, required, n);
+	PERFORM notify.check_column(relation, id_column);
+	args := ARRAY[resource, 'id=' || id_column];
+
+	IF pg_catalog.jsonb_typeof(options) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'attach options must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR opt IN SELECT key, value FROM pg_catalog.jsonb_each_text(options) LOOP
+		i := pg_catalog.array_position(allowed, opt.key);
+		IF i IS NULL THEN
+			RAISE EXCEPTION 'invalid attach option "%" for resource "%"', opt.key, resource
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = CASE WHEN pg_catalog.cardinality(allowed) OPERATOR(pg_catalog.=) 0
+								  THEN 'This resource takes no options.'
+								  ELSE 'Valid options are ' || pg_catalog.array_to_string(allowed, ', ') || '.' END;
+		END IF;
+		IF multiple[i] THEN
+			FOR col IN SELECT pg_catalog.jsonb_array_elements_text(options -> opt.key) LOOP
+				PERFORM notify.check_column(relation, col);
+				args := args || (roles[i] || '=' || col);
+			END LOOP;
+		ELSE
+			PERFORM notify.check_column(relation, opt.value);
+			args := args || (roles[i] || '=' || opt.value);
+		END IF;
+	END LOOP;
+	FOREACH col IN ARRAY required LOOP
+		IF NOT options OPERATOR(pg_catalog.?) col THEN
+			RAISE EXCEPTION 'attach option "%" is required for resource "%"', col, resource
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	-- the trigger would resolve these arguments the same way when it fires
+	PERFORM notify.capture_check_args(relation, args);
+
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trigname, relation,
+		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
+END
+$$;
+COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb) IS
+	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds and which column is the entity id.';
+
+-- API: private
+CREATE FUNCTION notify.check_column(relation regclass, col text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF col IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+				   WHERE attrelid OPERATOR(pg_catalog.=) relation
+					 AND attname OPERATOR(pg_catalog.=) col
+					 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, relation
+			USING ERRCODE = 'undefined_column';
+	END IF;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.detach(relation regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS notify_capture ON %s', relation);
+END
+$$;
+COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
+
+/* ------------------------------------------------------------------------
+ * Definition API
+ *
+ * Ownership.  A notification belongs to the role that created it (recorded
+ * by OID); its actions run as that role.  Only the owner, a member of the
+ * owner role, or a superuser may change, delete, re-order or redeliver it;
+ * every notify_admin member sees every notification with its credentials
+ * masked.  An AWS credential alias belongs to the role that stored it.
+ *
+ * The functions that act for their caller are C entry points
+ * (notify_ext_definition_api): it records the calling role, hides the
+ * statement text from the server log should anything fail (a document may
+ * hold a password), and runs notify.<name>_impl(caller, arguments...) as
+ * the extension owner.  The _impl functions are granted to nobody.
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  ERROR 22004 naming the argument when it is NULL.
+CREATE FUNCTION notify.require_arg(value anyelement, name text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF value IS NULL THEN
+		RAISE EXCEPTION 'argument "%" must not be null', name
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+END
+$$;
+
+-- API: private.  ERROR 42501 unless caller may act for the owner role.
+CREATE FUNCTION notify.require_owner(caller oid, owner oid, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT pg_catalog.pg_has_role(caller, owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of %', what
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('It belongs to role %s.',
+								pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(owner)));
+	END IF;
+END
+$$;
+
+-- API: private.  Parse a document as defined by caller and check what it
+-- refers to: an AWS credential alias must exist and be usable by caller.
+CREATE FUNCTION notify.parse_checked(caller oid, resource text, document text)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	cred_owner oid;
+BEGIN
+	PERFORM notify.require_arg(resource, 'resource');
+	PERFORM notify.require_arg(document, 'document');
+	p := notify.parse_document(resource, document, caller);
+	IF p.credential_alias IS NOT NULL THEN
+		SELECT c.owner INTO cred_owner FROM notify.aws_credential c
+		 WHERE c.alias OPERATOR(pg_catalog.=) p.credential_alias;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'AWS credential "%" does not exist', p.credential_alias
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_aws_credential.';
+		END IF;
+		PERFORM notify.require_owner(caller, cred_owner,
+			pg_catalog.format('AWS credential "%s"', p.credential_alias));
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- API: private.  A credential of a parsed document as it is to be stored:
+-- "***" (the mask get_notification shows) stands for the stored value,
+-- which must exist.
+CREATE FUNCTION notify.unmask_secret(given text, stored text, notification_id text,
+									 what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF given IS DISTINCT FROM '***' THEN
+		RETURN given;
+	END IF;
+	IF stored IS NULL THEN
+		RAISE EXCEPTION 'the % of notification "%" is masked', what, notification_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('A masked %s (***) keeps the stored one, and none is stored.',
+											 pg_catalog.split_part(what, ' ', 2)),
+				  HINT = pg_catalog.format('Give the %s itself.', pg_catalog.split_part(what, ' ', 2));
+	END IF;
+	RETURN stored;
+END
+$$;
+
+-- API: private.  Store the credentials of a parsed document for a
+-- notification (notify.unmask_secret reads the masks).
+CREATE FUNCTION notify.store_secrets(notification_id text, owner oid,
+									 url_password text, sqs_secret text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old notify.notification_secret;
+BEGIN
+	SELECT * INTO old FROM notify.notification_secret s
+	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
+	url_password := notify.unmask_secret(url_password, old.url_password, notification_id,
+										 'URL password');
+	sqs_secret := notify.unmask_secret(sqs_secret, old.sqs_secret, notification_id,
+									   'SQS secret');
+	DELETE FROM notify.notification_secret s
+	 WHERE s.notification_id OPERATOR(pg_catalog.=) store_secrets.notification_id;
+	IF url_password IS NOT NULL OR sqs_secret IS NOT NULL THEN
+		INSERT INTO notify.notification_secret (notification_id, owner, url_password, sqs_secret)
+			VALUES (notification_id, owner, url_password, sqs_secret);
+	END IF;
+END
+$$;
+
+-- API: private.  The one place a notification is inserted.
+CREATE FUNCTION notify.store_notification(caller oid, resource text, entity_id text,
+										  document text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	new_id text;
+BEGIN
+	p := notify.parse_checked(caller, resource, document);
+	PERFORM notify.check_preloaded();
+	INSERT INTO notify.notification (resource, entity_id, event, action_kind, document,
+									 summary, owner)
+		VALUES (resource, entity_id, p.event, p.action_kind, p.document_xml, p.summary, caller)
+		RETURNING id INTO new_id;
+	PERFORM notify.store_secrets(new_id, caller, p.url_password, p.sqs_secret);
+	RETURN new_id;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.create_notification(resource text, document text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.create_notification(text, text) IS
+	'API: public. Creates a resource-wide notification from a NotificationDocument (XML or JSON), owned by the calling role; returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.create_notification_impl(caller oid, resource text, document text)
+RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT notify.store_notification(caller, resource, NULL, document) $$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.create_notification(resource text, entity_id text, document text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.create_notification(text, text, text) IS
+	'API: public. Creates a notification scoped to one entity (like /item/{id}/notification), owned by the calling role; returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.create_notification_impl(caller oid, resource text, entity_id text,
+												document text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF entity_id IS NULL OR entity_id = '' THEN
+		RAISE EXCEPTION 'entity id must not be empty'
+			USING ERRCODE = CASE WHEN entity_id IS NULL THEN 'null_value_not_allowed'
+								 ELSE 'invalid_parameter_value' END,
+				  HINT = 'Use notify.create_notification(resource, document) for a resource-wide notification.';
+	END IF;
+	IF resource = 'file' THEN
+		RAISE EXCEPTION 'file notifications cannot be scoped to one file'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only resource-wide file notifications exist.';
+	END IF;
+	RETURN notify.store_notification(caller, resource, entity_id, document);
+END
+$$;
+
+-- API: private
+CREATE FUNCTION notify.find_notification(resource text, id text)
+RETURNS notify.notification
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	PERFORM notify.require_arg(resource, 'resource');
+	PERFORM notify.require_arg(id, 'id');
+	SELECT * INTO n FROM notify.notification x
+	 WHERE x.id OPERATOR(pg_catalog.=) find_notification.id
+	   AND x.resource OPERATOR(pg_catalog.=) find_notification.resource;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" does not exist for resource "%"',
+			notify.quote_value(id), notify.quote_value(resource)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN n;
+END
+$$;
+
+-- API: private.  The notification, after checking that caller owns it.
+CREATE FUNCTION notify.find_owned_notification(caller oid, resource text, id text)
+RETURNS notify.notification
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	n := notify.find_notification(resource, id);
+	PERFORM notify.require_owner(caller, n.owner, pg_catalog.format('notification "%s"', n.id));
+	RETURN n;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.get_notification(resource text, id text, format text DEFAULT 'xml')
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM notify.require_arg(format, 'format');
+	RETURN notify.render_document((notify.find_notification(resource, id)).document, format);
+END
+$$;
+COMMENT ON FUNCTION notify.get_notification(text, text, text) IS
+	'API: public. Returns a stored NotificationDocument as XML (default) or JSON (format => ''json''), credentials masked as ***.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.update_notification(resource text, id text, document text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.update_notification(text, text, text) IS
+	'API: public. Replaces the action and trigger of a notification the caller owns; returns the stored document (credentials masked; a masked credential keeps the stored one).';
+
+-- API: private
+CREATE FUNCTION notify.update_notification_impl(caller oid, resource text, id text,
+												document text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	n notify.notification;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	-- actions run as the owner: the owner must be able to use what it names
+	p := notify.parse_checked(n.owner, resource, document);
+	IF caller OPERATOR(pg_catalog.<>) n.owner THEN
+		PERFORM notify.parse_checked(caller, resource, document);
+	END IF;
+	UPDATE notify.notification x
+	   SET event = p.event, action_kind = p.action_kind, document = p.document_xml,
+		   summary = p.summary, updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+	PERFORM notify.store_secrets(n.id, n.owner, p.url_password, p.sqs_secret);
+	RETURN p.document_xml;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.delete_notification(resource text, id text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.delete_notification(text, text) IS
+	'API: public. Deletes a notification the caller owns; its undelivered events are marked failed by the worker (the action is gone) and kept for inspection.';
+
+-- API: private
+CREATE FUNCTION notify.delete_notification_impl(caller oid, resource text, id text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.notifications AS
+	SELECT id, resource, entity_id, event AS trigger, action_kind AS action, summary,
+		   created_at, updated_at, pg_catalog.pg_get_userbyid(owner) AS owner
+	  FROM notify.notification;
+COMMENT ON VIEW notify.notifications IS
+	'API: public. Every notification with a readable summary of its trigger and action and its owner; credentials masked.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE FUNCTION notify.list_notifications(resource text DEFAULT NULL)
+RETURNS TABLE (id text, resource text, entity_id text, trigger text, action text, summary text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n.id, n.resource, n.entity_id, n.trigger, n.action, n.summary
+	  FROM notify.notifications n
+	 WHERE list_notifications.resource IS NULL
+		OR n.resource OPERATOR(pg_catalog.=) list_notifications.resource
+	 ORDER BY pg_catalog.length(n.id), n.id
+$$;
+COMMENT ON FUNCTION notify.list_notifications(text) IS
+	'API: public. One row per notification (optionally of one resource) with its id and a readable, credential-free summary.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_aws_credential(alias text, access_key text, secret_key text,
+										  region text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_aws_credential(text, text, text, text) IS
+	'API: public. Stores AWS credentials under an alias for <sqs><secret>alias</secret> actions; an alias belongs to the role that stored it first.';
+
+-- API: private.  Arguments are checked before anything is written, so that
+-- no constraint violation can echo the secret in its detail.
+CREATE FUNCTION notify.set_aws_credential_impl(caller oid, alias text, access_key text,
+											   secret_key text, region text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cred_owner oid;
+BEGIN
+	PERFORM notify.require_arg(alias, 'alias');
+	PERFORM notify.require_arg(access_key, 'access_key');
+	PERFORM notify.require_arg(secret_key, 'secret_key');
+	IF alias !~ '^[A-Za-z0-9_.-]{1,63}$' THEN
+		RAISE EXCEPTION 'invalid credential alias "%"', notify.quote_value(alias)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An alias has 1 to 63 letters, digits, "_", "." or "-", as <secret> of an <sqs> action names it.';
+	END IF;
+	IF access_key !~ '^[A-Za-z0-9]{1,128}$' THEN
+		RAISE EXCEPTION 'invalid access key for credential "%"', alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An AWS access key id has 1 to 128 letters and digits.';
+	END IF;
+	IF secret_key = '' OR secret_key ~ '[[:space:][:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid secret key for credential "%"', alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A secret access key is not empty and contains no white space or control characters.';
+	END IF;
+	IF region IS NOT NULL AND region !~ '^[a-z0-9-]{1,32}$' THEN
+		RAISE EXCEPTION 'invalid region "%" for credential "%"', notify.quote_value(region), alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A region name such as eu-west-1 has lower-case letters, digits and "-".';
+	END IF;
+	SELECT c.owner INTO cred_owner FROM notify.aws_credential c
+	 WHERE c.alias OPERATOR(pg_catalog.=) set_aws_credential_impl.alias FOR UPDATE;
+	IF FOUND THEN
+		PERFORM notify.require_owner(caller, cred_owner,
+			pg_catalog.format('AWS credential "%s"', alias));
+		UPDATE notify.aws_credential c
+		   SET access_key = set_aws_credential_impl.access_key,
+			   secret_key = set_aws_credential_impl.secret_key,
+			   region = set_aws_credential_impl.region
+		 WHERE c.alias OPERATOR(pg_catalog.=) set_aws_credential_impl.alias;
+	ELSE
+		INSERT INTO notify.aws_credential (alias, access_key, secret_key, region, owner)
+			VALUES (alias, access_key, secret_key, region, caller);
+	END IF;
+END
+$$;
+
+
+/* ------------------------------------------------------------------------
+ * Delivery: steering and monitoring
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  Wake this database's delivery worker when the transaction commits.
+CREATE FUNCTION notify.wake()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_wake'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_ordering(resource text, id text, ordering text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_ordering(text, text, text) IS
+	'API: public. Delivery order of a notification the caller owns: "entity" (default: per entity and endpoint, entities in parallel) or "endpoint" (one lane per endpoint, as Vidispine''s one thread per endpoint).';
+
+-- API: private
+CREATE FUNCTION notify.set_ordering_impl(caller oid, resource text, id text, ordering text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	PERFORM notify.require_arg(ordering, 'ordering');
+	IF ordering NOT IN ('entity', 'endpoint') THEN
+		RAISE EXCEPTION 'invalid ordering "%"', notify.quote_value(ordering)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use "entity" (one lane per entity and endpoint) or "endpoint" (one lane per endpoint).';
+	END IF;
+	n := notify.find_owned_notification(caller, resource, id);
+	UPDATE notify.notification x SET ordering = set_ordering_impl.ordering, updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+
+-- API: private.  Queue failed events again: the one place that does it.
+CREATE FUNCTION notify.requeue_failed(ids bigint[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	UPDATE notify.outbox o
+	   SET status = 'pending', queued = true, attempts_base = o.attempts,
+		   next_attempt_at = pg_catalog.now(), lease_until = NULL
+	 WHERE o.id OPERATOR(pg_catalog.=) ANY (ids) AND o.status OPERATOR(pg_catalog.=) 'failed';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM notify.wake();
+	RETURN n;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.redeliver(outbox_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.redeliver(bigint) IS
+	'API: public. Queues one failed event (by outbox id) of a notification the caller owns for delivery again, with a fresh retry budget; attempt numbers go on.';
+
+-- API: private
+CREATE FUNCTION notify.redeliver_impl(caller oid, outbox_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	o notify.outbox;
+	owner oid;
+BEGIN
+	PERFORM notify.require_arg(outbox_id, 'outbox_id');
+	SELECT * INTO o FROM notify.outbox x WHERE x.id OPERATOR(pg_catalog.=) redeliver_impl.outbox_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) o.notification_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" of event % does not exist', o.notification_id, outbox_id
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', o.notification_id));
+	IF o.status IS DISTINCT FROM 'failed' THEN
+		RAISE EXCEPTION 'event % has not failed', outbox_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Only failed events can be delivered again.';
+	END IF;
+	RETURN notify.requeue_failed(ARRAY[outbox_id]);
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.redeliver(notification_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.redeliver(text) IS
+	'API: public. Queues every failed event of a notification the caller owns for delivery again; returns how many.';
+
+-- API: private
+CREATE FUNCTION notify.redeliver_impl(caller oid, notification_id text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner oid;
+BEGIN
+	PERFORM notify.require_arg(notification_id, 'notification_id');
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) redeliver_impl.notification_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" does not exist', notify.quote_value(notification_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', notification_id));
+	RETURN notify.requeue_failed(ARRAY(
+		SELECT o.id FROM notify.outbox o
+		 WHERE o.notification_id OPERATOR(pg_catalog.=) redeliver_impl.notification_id
+		   AND o.status OPERATOR(pg_catalog.=) 'failed'));
+END
+$$;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_status AS
+	SELECT coalesce(n.id, o.notification_id) AS notification_id,
+		   n.resource, n.event AS trigger, n.action_kind AS action,
+		   coalesce(o.pending, 0) AS pending, coalesce(o.in_flight, 0) AS in_flight,
+		   coalesce(o.delivered, 0) AS delivered, coalesce(o.failed, 0) AS failed,
+		   o.oldest_pending_age, o.last_attempt_at, o.last_error
+	  FROM notify.notification n
+	  FULL JOIN (
+		SELECT x.notification_id,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'pending') AS pending,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'in_flight') AS in_flight,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'delivered') AS delivered,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'failed') AS failed,
+			   pg_catalog.now() OPERATOR(pg_catalog.-)
+				 pg_catalog.min(x.created_at) FILTER (WHERE x.status IN ('pending', 'in_flight')) AS oldest_pending_age,
+			   pg_catalog.max(x.last_attempt_at) AS last_attempt_at,
+			   (pg_catalog.array_agg(x.last_error ORDER BY x.last_attempt_at DESC)
+				 FILTER (WHERE x.last_error IS NOT NULL))[1] AS last_error
+		  FROM notify.outbox x GROUP BY x.notification_id) o
+	  ON o.notification_id = n.id;
+COMMENT ON VIEW notify.delivery_status IS
+	'API: public. Per notification: events pending, in flight, delivered and failed, age of the oldest undelivered event, last error.';
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_attempts AS
+	SELECT a.outbox_id, o.event_id, o.notification_id, a.attempt, a.attempted_at,
+		   a.duration_ms, a.status_code, a.error, false AS delivered
+	  FROM notify.attempt a LEFT JOIN notify.outbox o ON o.id = a.outbox_id
+	UNION ALL
+	SELECT o.id, o.event_id, o.notification_id, o.attempts, o.last_attempt_at,
+		   o.last_duration_ms, o.last_status, o.last_error, true
+	  FROM notify.outbox o WHERE o.status = 'delivered';
+COMMENT ON VIEW notify.delivery_attempts IS
+	'API: public. One row per delivery attempt: when, how long, the HTTP status code or error, and whether it delivered.';
+
+/* ------------------------------------------------------------------------
+ * Delivery site: a restored or copied database does not deliver on its own.
+ *
+ * notify.delivery_site travels with every dump and clone.  CREATE EXTENSION
+ * records this database (its cluster's system identifier and its oid); a
+ * restore adds the source's row next to it, a clone (CREATE DATABASE ...
+ * TEMPLATE) keeps the template's.  The worker delivers only while every row
+ * names its own database and none is a pause (a row with paused set, written
+ * by notify.pause_delivery()).  A promoted standby or a base backup has the
+ * same identity as its primary and delivers.
+ * ------------------------------------------------------------------------ */
+CREATE TABLE notify.delivery_site (
+	system_identifier bigint NOT NULL,
+	database_oid	oid NOT NULL,
+	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	paused			boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE notify.delivery_site IS
+	'API: private. The database this one delivers as (cluster system identifier and database oid) and explicit pauses; read it through notify.delivery_state.';
+SELECT pg_catalog.pg_extension_config_dump('notify.delivery_site', '');
+
+-- API: private.  This database's site: the cluster's system identifier and its oid.
+CREATE VIEW notify.current_site AS
+	SELECT c.system_identifier, d.oid AS database_oid
+	  FROM pg_catalog.pg_control_system() c, pg_catalog.pg_database d
+	 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+
+INSERT INTO notify.delivery_site (system_identifier, database_oid)
+	SELECT system_identifier, database_oid FROM notify.current_site;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.delivery_state AS
+	SELECT f.foreign_site IS NOT NULL OR p.paused_at IS NOT NULL AS paused,
+		   CASE WHEN f.foreign_site IS NOT NULL THEN 'restored or copied from another database'
+				WHEN p.paused_at IS NOT NULL THEN 'paused by notify.pause_delivery()' END AS reason,
+		   f.foreign_site AS recorded_site,
+		   'system identifier ' OPERATOR(pg_catalog.||) c.system_identifier::text
+			 OPERATOR(pg_catalog.||) ', database OID ' OPERATOR(pg_catalog.||) c.database_oid::text AS this_site,
+		   p.paused_at
+	  FROM notify.current_site c
+	  LEFT JOIN LATERAL (
+		SELECT 'system identifier ' OPERATOR(pg_catalog.||) s.system_identifier::text
+				 OPERATOR(pg_catalog.||) ', database OID ' OPERATOR(pg_catalog.||) s.database_oid::text
+				 OPERATOR(pg_catalog.||) ', recorded at '
+				 OPERATOR(pg_catalog.||) pg_catalog.to_char(s.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') AS foreign_site
+		  FROM notify.delivery_site s
+		 WHERE (s.system_identifier, s.database_oid) IS DISTINCT FROM (c.system_identifier, c.database_oid)
+		 ORDER BY s.recorded_at LIMIT 1) f ON true
+	  LEFT JOIN LATERAL (
+		SELECT pg_catalog.min(s.recorded_at) AS paused_at
+		  FROM notify.delivery_site s WHERE s.paused) p ON true;
+COMMENT ON VIEW notify.delivery_state IS
+	'API: public. Whether this database''s delivery worker is paused, and why: restored or copied from another database (resume with notify.resume_delivery()) or paused by notify.pause_delivery().';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.resume_delivery()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE notify.delivery_site IN SHARE ROW EXCLUSIVE MODE;
+	DELETE FROM notify.delivery_site;
+	INSERT INTO notify.delivery_site (system_identifier, database_oid)
+		SELECT c.system_identifier, c.database_oid FROM notify.current_site c;
+	PERFORM notify.wake();
+END
+$$;
+COMMENT ON FUNCTION notify.resume_delivery() IS
+	'API: public. Lets this database deliver: records it as the delivery site (forgetting the site of a restored or copied database) and lifts a pause.';
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.pause_delivery()
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE notify.delivery_site IN SHARE ROW EXCLUSIVE MODE;
+	IF NOT EXISTS (SELECT 1 FROM notify.delivery_site s WHERE s.paused) THEN
+		INSERT INTO notify.delivery_site (system_identifier, database_oid, paused)
+			SELECT c.system_identifier, c.database_oid, true FROM notify.current_site c;
+	END IF;
+	PERFORM notify.wake();
+END
+$$;
+COMMENT ON FUNCTION notify.pause_delivery() IS
+	'API: public. Stops delivery in this database until notify.resume_delivery(); events are still captured.  Events being sent finish.';
+
+/* ------------------------------------------------------------------------
+ * The shipped asset tables live in the companion extension
+ * notify_ext_assets, so that DROP EXTENSION notify_ext CASCADE keeps their
+ * rows.  Whichever of the two extensions is created second attaches
+ * capture to them.
+ * ------------------------------------------------------------------------ */
+
+-- API: private
+CREATE FUNCTION notify.attach_shipped_assets()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+BEGIN
+	-- each trigger's arguments are checked against the table of capture
+	-- kinds (src/capture/kinds.c) before the trigger is created
+	FOR t IN SELECT * FROM (VALUES
+		('notify.item'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['item', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['collection', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection_item'::regclass, 'INSERT OR DELETE',
+		 ARRAY['collection-member', 'id=collection_id']),
+		('notify.storage'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['storage', 'id=id']),
+		('notify.file'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['file', 'id=id', 'storage=storage_id', 'item=item_id', 'path=path',
+			   'state=state', 'hash=hash', 'ignore=updated_at']),
+		('notify.metadata_change_set'::regclass, 'INSERT',
+		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
+			   'fields=fields', 'changeset=id'])) AS v(rel, events, args)
+	LOOP
+		PERFORM notify.capture_check_args(t.rel, t.args);
+		EXECUTE pg_catalog.format(
+			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			t.events, t.rel,
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
+	END LOOP;
+	-- change set ids come from capture's sequence, so the two never collide
+	ALTER TABLE notify.metadata_change_set ALTER COLUMN id
+		SET DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text;
+	-- reinstalled next to kept change sets: go on after their ids
+	PERFORM pg_catalog.setval('notify.change_set_id_seq', x.m)
+	   FROM (SELECT pg_catalog.max(pg_catalog.substr(c.id, 4)::bigint) AS m
+			   FROM notify.metadata_change_set c WHERE c.id OPERATOR(pg_catalog.~) '^VX-[0-9]{1,18}$') x
+	  WHERE x.m OPERATOR(pg_catalog.>) 0;
+END
+$$;
+
+SELECT notify.attach_shipped_assets()
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
+				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
+
+/* ------------------------------------------------------------------------
+ * Dumps: every table and sequence holding data travels with pg_dump
+ * (test/sql/dump_members.sql lists them).
+ * ------------------------------------------------------------------------ */
+SELECT pg_catalog.pg_extension_config_dump(
+	pg_catalog.pg_get_serial_sequence('notify.outbox', 'id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('notify.attempt', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.change_set_id_seq', '');
+
+/* ------------------------------------------------------------------------
+ * Privileges: nothing for PUBLIC; roles get what they need.
+ * ------------------------------------------------------------------------ */
+REVOKE ALL ON ALL TABLES IN SCHEMA notify FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA notify FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA notify FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+	notify.create_notification(text, text),
+	notify.create_notification(text, text, text),
+	notify.get_notification(text, text, text),
+	notify.update_notification(text, text, text),
+	notify.delete_notification(text, text),
+	notify.list_notifications(text),
+	notify.set_aws_credential(text, text, text, text),
+	notify.set_ordering(text, text, text),
+	notify.redeliver(bigint),
+	notify.redeliver(text),
+	notify.resume_delivery(),
+	notify.pause_delivery()
+	TO notify_admin;
+GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+-- each role reads its own credentials (row security)
+GRANT SELECT ON notify.notification_secret, notify.aws_credential TO notify_admin;
+GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
+GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
+	notify.delivery_attempts, notify.delivery_state TO notify_admin, notify_monitor;
+
+-- without the library preloaded nothing is delivered: say so now
+SELECT notify.check_preloaded();

@@ -1,0 +1,134 @@
+/*
+ * notify_ext_assets.sql
+ *	The current version of notify_ext_assets.  The Makefile installs it as
+ *	notify_ext_assets--<default_version>.sql; every change to it since the last
+ *	release also goes into that release's upgrade script
+ *	(notify_ext_assets--<previous>--<default_version>.sql).
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION notify_ext_assets" to load this file. \quit
+
+/*
+ * The shipped asset tables: a working asset database out of the box.  They
+ * are an extension of their own, so that DROP EXTENSION notify_ext (CASCADE)
+ * keeps their rows; nothing here depends on notify_ext.  Capture, and the
+ * default of notify.metadata_change_set.id (capture's change set ids), are attached
+ * by whichever of notify_ext and notify_ext_assets is created second, with
+ * notify.attach_shipped_assets() of notify_ext.  DROP EXTENSION
+ * notify_ext_assets deletes the tables and their rows.
+ */
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'notify_admin') THEN
+		CREATE ROLE notify_admin NOLOGIN;
+	END IF;
+END
+$roles$;
+
+REVOKE ALL ON SCHEMA notify FROM PUBLIC;
+GRANT USAGE ON SCHEMA notify TO notify_admin;
+
+/* Identifiers: Vidispine-style "VX-<n>" ids. */
+CREATE SEQUENCE notify.entity_id_seq;
+
+CREATE TABLE notify.storage (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	name		text,
+	uri			text,
+	state		text NOT NULL DEFAULT 'NONE',
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE notify.storage IS 'API: public. Storages; INSERT and DELETE raise storage create/delete events.';
+
+CREATE TABLE notify.item (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	title		text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE notify.item IS
+	'API: public. Items; INSERT and DELETE raise item create/delete, an UPDATE of a column raises item metadata modify with the changed columns as fields.';
+
+CREATE TABLE notify.collection (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	title		text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE notify.collection IS
+	'API: public. Collections; INSERT, DELETE and UPDATE raise collection create, delete and metadata modify events.';
+
+CREATE TABLE notify.collection_item (
+	collection_id text NOT NULL REFERENCES notify.collection (id) ON DELETE CASCADE,
+	item_id		text NOT NULL REFERENCES notify.item (id) ON DELETE CASCADE,
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (collection_id, item_id)
+);
+COMMENT ON TABLE notify.collection_item IS
+	'API: public. Collection membership; adding or removing a member raises collection modify.';
+
+CREATE TABLE notify.file (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	storage_id	text NOT NULL REFERENCES notify.storage (id),
+	item_id		text REFERENCES notify.item (id) ON DELETE SET NULL,
+	path		text NOT NULL,
+	state		text NOT NULL DEFAULT 'OPEN'
+				CHECK (state IN ('NONE', 'OPEN', 'CLOSED', 'UNKNOWN', 'MISSING', 'LOST',
+								 'TO_APPEAR', 'TO_BE_DELETED', 'BEING_READ', 'ARCHIVED', 'AWAITING_SYNC')),
+	size		bigint,
+	hash		text,
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	UNIQUE (storage_id, path)
+);
+CREATE INDEX ON notify.file (item_id);
+COMMENT ON TABLE notify.file IS
+	'API: public. Files on storages; INSERT, UPDATE and DELETE raise file new/change/close/hash/lost/delete events.';
+
+/*
+ * Metadata change sets: the way to change timed, per-language, per-track or
+ * grouped metadata of an item or collection.  fields is a JSON array of
+ * {"name", "value" (string or array), "path", "language", "track", "start", "end"}.
+ */
+CREATE TABLE notify.metadata_change_set (
+	id			text PRIMARY KEY,	-- default: notify_ext's change set ids (notify.attach_shipped_assets())
+	resource	text NOT NULL CHECK (resource IN ('item', 'collection')),
+	entity_id	text NOT NULL,
+	fields		jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(fields) OPERATOR(pg_catalog.=) 'array'),
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE INDEX ON notify.metadata_change_set (resource, entity_id);
+COMMENT ON TABLE notify.metadata_change_set IS
+	'API: public. Metadata change sets of items and collections; each INSERT raises one metadata modify event.';
+
+/* Every row travels with pg_dump (test/sql/dump_members.sql lists them). */
+SELECT pg_catalog.pg_extension_config_dump('notify.storage', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.item', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.collection', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.collection_item', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.file', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.metadata_change_set', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.entity_id_seq', '');
+
+/* Privileges: nothing for PUBLIC; the tables are the application's. */
+REVOKE ALL ON notify.storage, notify.item, notify.collection, notify.collection_item,
+	notify.file, notify.metadata_change_set FROM PUBLIC;
+REVOKE ALL ON SEQUENCE notify.entity_id_seq FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,
+	notify.storage, notify.file, notify.metadata_change_set TO notify_admin;
+GRANT USAGE ON SEQUENCE notify.entity_id_seq TO notify_admin;
+
+/* Capture, when notify_ext is installed already. */
+DO $attach$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension
+				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext') THEN
+		PERFORM notify.attach_shipped_assets();
+	END IF;
+END
+$attach$;

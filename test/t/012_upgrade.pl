@@ -1,0 +1,70 @@
+#
+# 012_upgrade.pl
+#	ALTER EXTENSION ... UPDATE from every released version gives the same
+#	objects as a fresh install of the current one (compared through
+#	test/t/extension_objects.sql: definitions, columns, constraints,
+#	indexes, triggers, policies, privileges, comments, dump
+#	configuration), and what a 1.0 database held still works after the
+#	update.
+#
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use NotifyTest;
+
+my $node = notify_node('upgrade');
+$node->start;
+
+my $objects = slurp_file('test/t/extension_objects.sql');
+my $current = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'notify_ext'");
+my $doc = '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
+  . '<action><http><url>http://127.0.0.1:9/hook</url></http></action>'
+  . '<trigger><item><create/></item></trigger></NotificationDocument>';
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
+my @fresh = split /\n/, $node->safe_psql('fresh', $objects);
+cmp_ok(scalar @fresh, '>', 100, 'the fresh install describes its objects');
+
+for my $from ('1.0')
+{
+	my $db = 'from_' . ($from =~ tr/./_/r);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db,
+		"CREATE EXTENSION notify_ext VERSION '$from'; "
+		  . "CREATE EXTENSION notify_ext_assets VERSION '$from'");
+	# what a user of the old version has: a notification and a queued event
+	$node->safe_psql($db, "SELECT notify.pause_delivery()");
+	my $id = $node->safe_psql($db, "SELECT notify.create_notification('item', '$doc')");
+	$node->safe_psql($db, "INSERT INTO notify.item (title) VALUES ('before')");
+
+	$node->safe_psql($db,
+		'ALTER EXTENSION notify_ext UPDATE; ALTER EXTENSION notify_ext_assets UPDATE');
+	is($node->safe_psql($db,
+			"SELECT string_agg(extversion, ',' ORDER BY extname) FROM pg_extension "
+			  . "WHERE extname IN ('notify_ext', 'notify_ext_assets')"),
+		"$current,$current", "$from: both extensions are at $current after the update");
+
+	my @updated = split /\n/, $node->safe_psql($db, $objects);
+	my %in_fresh = map { $_ => 1 } @fresh;
+	my %in_updated = map { $_ => 1 } @updated;
+	my @missing = grep { !$in_updated{$_} } @fresh;
+	my @extra = grep { !$in_fresh{$_} } @updated;
+	ok(!@missing && !@extra, "$from: the update gives the objects of a fresh $current")
+	  or diag("only in the fresh install:\n  " . join("\n  ", @missing)
+		  . "\nonly after the update:\n  " . join("\n  ", @extra));
+
+	like($node->safe_psql($db, "SELECT notify.get_notification('item', '$id')"),
+		qr/127\.0\.0\.1:9\/hook/, "$from: the notification survives the update");
+	$node->safe_psql($db, "INSERT INTO notify.item (title) VALUES ('after')");
+	is($node->safe_psql($db,
+			"SELECT count(*) FROM notify.outbox WHERE notification_id = '$id'"),
+		'2', "$from: the queued event survives and capture goes on after the update");
+}
+
+$node->stop;
+done_testing();
