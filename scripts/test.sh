@@ -26,7 +26,8 @@
 #	test names / test/t files; an empty value skips that suite), e.g.
 #	NX_REGRESS=definitions NX_ISOLATION= NX_TAP= NX_SKIP_BENCH=1.
 #	Runs of several checkouts on one machine take turns: the install into
-#	PostgreSQL's directories and the suites hold /tmp/notify_ext_test.lock.
+#	PostgreSQL's directories and the suites hold /tmp/notify_ext_test.lock
+#	(with PG_CONFIG naming another installation, a lock of that one's own).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,7 +80,11 @@ N_ISOLATION=$(count_words "$ISOLATION_TESTS")
 N_TAP=$(count_words "$TAP_FILES")
 
 # one run at a time per machine: the install is shared
-exec 9>/tmp/notify_ext_test.lock
+LOCK=/tmp/notify_ext_test.lock
+if [[ $NX_PG_CONFIG != "${NX_PG_BIN}/pg_config" ]]; then
+	LOCK=/tmp/notify_ext_test.$(printf '%s' "$NX_PG_CONFIG" | md5sum | cut -c1-12).lock
+fi
+exec 9>"$LOCK"
 flock 9
 
 if ! nx_build_install; then
