@@ -152,23 +152,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 100); do
-		if [[ -z $(ss -Htln "sport = :$p" 2>/dev/null) ]]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 phase() { nx_log "[$(( ($(date +%s%3N) - T_START) / 1000 ))s] $*"; }
 raw() { printf '%s\t%s\n' "$1" "$2" >>"$RAW"; }
 now_ms() { date +%s%3N; }
 
 # --- the cluster ---------------------------------------------------------------
-PGPORT=$(free_port) || nx_die "no free port"
+PGPORT=$(nx_free_port) || nx_die "no free port"
 phase "initdb $DATA (port $PGPORT)"
 nx_as_owner "$NX_PG_BIN/initdb" -D "$DATA" --auth-local=trust --auth-host=reject \
 	-E UTF8 --no-instructions >"$WORK/initdb.log" 2>&1 ||
@@ -203,7 +192,7 @@ sqlq() { nx_as_owner "${PSQL[@]}" -d bench -c "$1"; }
 nx_as_owner "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
 
 # --- the nginx sink ------------------------------------------------------------
-NGPORT=$(free_port) || nx_die "no free port"
+NGPORT=$(nx_free_port) || nx_die "no free port"
 mkdir -p "$WORK/nginx/tmp"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 # loopback sink: 1 worker, every request answered 204, no access log
