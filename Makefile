@@ -59,7 +59,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/notify_ext--*.sql sql/notify_ex
 DATA_built = sql/notify_ext--$(EXTVERSION).sql sql/notify_ext_assets--$(EXTVERSION).sql
 
 PKGS = libcurl libxml-2.0 json-c
-PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
+PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS)) \
+	-DNOTIFY_EXT_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK += $(shell pkg-config --libs $(PKGS))
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

@@ -11,7 +11,7 @@
  * Request: the action's URL (basic credentials from its user info, basic
  * authentication only), method POST or PUT, the body as given, headers
  * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
- * notify_ext/1.0 and an empty Expect (no 100-continue round trip).
+ * notify_ext/<version> and an empty Expect (no 100-continue round trip).
  * Protocols http and https only; redirects are not followed (a 3xx is
  * just a status); proxies from the environment are ignored (the SSRF guard
  * must see the receiver's own address).  Timeouts: the action's timeout as
@@ -79,7 +79,7 @@
 StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 				 "notify_ext requires libcurl 7.85.0 or later");
 
-#define HTTP_USER_AGENT			"notify_ext/1.0"
+#define HTTP_USER_AGENT			"notify_ext/" NOTIFY_EXT_VERSION
 #define HTTP_RESPONSE_MAX		65536	/* response body bytes read at most */
 
 /*---- Checked setopt ----*/
