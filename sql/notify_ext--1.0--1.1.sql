@@ -8,3 +8,164 @@
  * test/t/012_upgrade.pl checks that 1.0 plus this script gives the same
  * objects as a fresh 1.1.
  */
+
+/* Signing (Standard Webhooks): secrets by alias, named per notification */
+ALTER TABLE notify.notification ADD COLUMN signing_alias text;
+
+/*
+ * Signing secrets of <http> actions (Standard Webhooks), referenced by
+ * alias from notify.notification.signing_alias (notify.set_signing).  Kept
+ * like notify.aws_credential: an alias belongs to the role that stored it
+ * first, each role reads only its own rows, and no view shows them.
+ * previous_secret is the secret being rotated out: requests carry a
+ * signature with each while it is set.
+ */
+CREATE TABLE notify.signing_secret (
+	alias		text PRIMARY KEY,
+	secret		text NOT NULL,	-- "whsec_" and the base64 of the key
+	previous_secret text,
+	owner		oid NOT NULL
+);
+COMMENT ON TABLE notify.signing_secret IS
+	'API: private. Standard Webhooks signing secrets referenced by alias from notify.set_signing; each role reads only its own.';
+ALTER TABLE notify.signing_secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY signing_secret_owner ON notify.signing_secret FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
+SELECT pg_catalog.pg_extension_config_dump('notify.signing_secret', '');
+
+/* ------------------------------------------------------------------------
+ * Signing (Standard Webhooks): secrets stored by alias, named per
+ * notification; the HTTP transport signs each request when it sends it.
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  A signing secret as stored ("whsec_" and its base64, the
+-- prefix added when missing), or ERROR 22023 naming what (never the value):
+-- the base64 of 24 to 64 bytes, as the Standard Webhooks specification has
+-- it.
+CREATE FUNCTION notify.check_signing_secret(secret text, alias text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b64 text := pg_catalog.regexp_replace(secret, '^whsec_', '');
+BEGIN
+	IF b64 !~ '^[A-Za-z0-9+/]+={0,2}$'
+	   OR pg_catalog.length(b64) OPERATOR(pg_catalog.%) 4 OPERATOR(pg_catalog.<>) 0
+	   OR pg_catalog.length(pg_catalog.decode(b64, 'base64')) NOT BETWEEN 24 AND 64 THEN
+		RAISE EXCEPTION 'invalid % for signing secret "%"', what, alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A signing secret is "whsec_" followed by the base64 of 24 to 64 random bytes, as in the Standard Webhooks specification.',
+				  HINT = 'Make one with: echo "whsec_$(openssl rand -base64 32)".';
+	END IF;
+	RETURN 'whsec_' OPERATOR(pg_catalog.||) b64;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_signing_secret(alias text, secret text,
+										  previous_secret text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_signing_secret(text, text, text) IS
+	'API: public. Stores a Standard Webhooks signing secret (whsec_...) under an alias, with the secret being rotated out (signed with too) as previous_secret; an alias belongs to the role that stored it first.';
+
+-- API: private.  Arguments are checked before anything is written, so that
+-- no constraint violation can echo a secret in its detail.
+CREATE FUNCTION notify.set_signing_secret_impl(caller oid, alias text, secret text,
+											   previous_secret text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	secret_owner oid;
+BEGIN
+	PERFORM notify.require_arg(alias, 'alias');
+	PERFORM notify.require_arg(secret, 'secret');
+	IF alias !~ '^[A-Za-z0-9_.-]{1,63}$' THEN
+		RAISE EXCEPTION 'invalid signing secret alias "%"', notify.quote_value(alias)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An alias has 1 to 63 letters, digits, "_", "." or "-".';
+	END IF;
+	secret := notify.check_signing_secret(secret, alias, 'secret');
+	IF previous_secret IS NOT NULL THEN
+		previous_secret := notify.check_signing_secret(previous_secret, alias, 'previous secret');
+	END IF;
+	SELECT s.owner INTO secret_owner FROM notify.signing_secret s
+	 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias FOR UPDATE;
+	IF FOUND THEN
+		PERFORM notify.require_owner(caller, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+		UPDATE notify.signing_secret s
+		   SET secret = set_signing_secret_impl.secret,
+			   previous_secret = set_signing_secret_impl.previous_secret
+		 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias;
+		-- the notifications signing with it are loaded again (the statement
+		-- trigger on notify.notification tells every backend)
+		UPDATE notify.notification n SET signing_alias = n.signing_alias
+		 WHERE n.signing_alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias;
+	ELSE
+		INSERT INTO notify.signing_secret (alias, secret, previous_secret, owner)
+			VALUES (alias, secret, previous_secret, caller);
+	END IF;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_signing(resource text, id text, alias text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_signing(text, text, text) IS
+	'API: public. Signs the requests of an <http> notification the caller owns with the signing secret of an alias (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature); NULL stops signing.';
+
+-- API: private
+CREATE FUNCTION notify.set_signing_impl(caller oid, resource text, id text, alias text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+	secret_owner oid;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	IF alias IS NOT NULL THEN
+		IF n.action_kind IS DISTINCT FROM 'http' THEN
+			RAISE EXCEPTION 'notification "%" has no <http> action', n.id
+				USING ERRCODE = 'wrong_object_type',
+					  DETAIL = 'Only the requests of <http> actions are signed.';
+		END IF;
+		SELECT s.owner INTO secret_owner FROM notify.signing_secret s
+		 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_impl.alias;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'signing secret "%" does not exist', notify.quote_value(alias)
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_signing_secret.';
+		END IF;
+		-- requests are sent for the owner: the owner must be able to use it
+		PERFORM notify.require_owner(caller, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+		PERFORM notify.require_owner(n.owner, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+	END IF;
+	UPDATE notify.notification x SET signing_alias = set_signing_impl.alias,
+		   updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+
+REVOKE ALL ON FUNCTION
+	notify.check_signing_secret(text, text, text),
+	notify.set_signing_secret(text, text, text),
+	notify.set_signing_secret_impl(oid, text, text, text),
+	notify.set_signing(text, text, text),
+	notify.set_signing_impl(oid, text, text, text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	notify.set_signing_secret(text, text, text),
+	notify.set_signing(text, text, text)
+	TO notify_admin;
+GRANT SELECT ON notify.signing_secret TO notify_admin;

@@ -148,6 +148,11 @@ typedef struct NotifyAction
 	char	   *url_password;	/* its password (URL-encoded), or NULL */
 	bool		put;			/* method PUT rather than POST */
 	int			timeout_s;		/* 0 = no timeout */
+	/* Standard Webhooks signing (notify.set_signing), not in the document */
+	char	   *signing_alias;	/* NULL: requests are not signed */
+	char	   *signing_secret; /* "whsec_<base64>" of the alias, or NULL
+								 * when it is gone */
+	char	   *signing_previous;	/* the secret being rotated out, or NULL */
 
 	/* sqs */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */

@@ -11,7 +11,10 @@
  * Request: the action's URL (basic credentials from its user info, basic
  * authentication only), method POST or PUT, the body as given, headers
  * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
- * notify_ext/1.0 and an empty Expect (no 100-continue round trip).
+ * notify_ext/1.0 and an empty Expect (no 100-continue round trip); when
+ * the notification signs its requests (notify.set_signing), the Standard
+ * Webhooks headers webhook-id, webhook-timestamp and webhook-signature
+ * (transport/signing.c), signed when the transfer is started.
  * Protocols http and https only; redirects are not followed (a 3xx is
  * just a status); proxies from the environment are ignored (the SSRF guard
  * must see the receiver's own address).  Timeouts: the action's timeout as
@@ -73,6 +76,7 @@
 #include "common/url.h"
 #include "guc.h"
 #include "transport/http_internal.h"
+#include "transport/signing.h"
 #include "transport/transport.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
@@ -101,7 +105,8 @@ static void http_refuse(const TransportRequest *req, char *error,
 static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
 static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *body, size_t len, const char *content_type,
-					   const char *event_id, const char *notification_id);
+					   const char *event_id, const char *notification_id,
+					   const char *signature, int64 timestamp);
 static void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
 static char *http_result_error(HttpTransfer *t);
@@ -284,8 +289,9 @@ http_parse_url(const char *url, NotifyUrl *u, char **error)
  * header out).  Returns true when the transfer was added (its result
  * arrives through http_next_result), false with *refusal filled (error
  * palloc'd in CurrentMemoryContext) when it was refused before any
- * transfer: invalid URL, scheme other than http(s), or host refused by
- * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
+ * transfer: invalid URL, scheme other than http(s), host refused by
+ * notify_ext.denied_hosts/allowed_hosts, or a signing secret that is gone
+ * or cannot be used.  ERRORs only when out of memory or
  * on libcurl misuse (bugs); nothing is leaked then.
  */
 static bool
@@ -298,6 +304,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	NotifyUrl	u;
 	HostVerdict verdict;
 	HttpTransfer *volatile t;
+	char	   *volatile signature = NULL;
+	volatile int64 timestamp = 0;
 
 	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
 		elog(ERROR, "HTTP transport called for an action that is not HTTP");
@@ -326,6 +334,30 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 		return false;
 	}
 
+	/* Standard Webhooks: signed now, as the request is about to be sent */
+	if (action->signing_alias != NULL)
+	{
+		if (action->signing_secret == NULL)
+			error = psprintf("signing secret \"%s\" does not exist",
+							 action->signing_alias);
+		else if (req->event_id == NULL)
+			error = pstrdup("cannot sign a request without an event id");
+		else
+		{
+			timestamp = (int64) time(NULL);
+			signature = webhook_signature(action->signing_secret,
+										  action->signing_previous,
+										  req->event_id, timestamp,
+										  body, len, &error);
+		}
+		if (signature == NULL)
+		{
+			notify_url_free(&u);
+			http_refuse(req, error, refusal);
+			return false;
+		}
+	}
+
 	t = http_get_transfer();
 	PG_TRY();
 	{
@@ -338,7 +370,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 													u.password_decoded);
 		http_setup(t, action, body, len,
 				   content_type_name(action->content_type), req->event_id,
-				   req->notification_id);
+				   req->notification_id, signature, timestamp);
 		http_multi_add(t);
 	}
 	PG_CATCH();
@@ -349,6 +381,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_END_TRY();
 
 	notify_url_free(&u);
+	if (signature != NULL)
+		pfree(signature);
 	return true;
 }
 
@@ -357,13 +391,16 @@ http_start(const TransportRequest *req, TransportResult *refusal)
  * http_setup
  *		Fill a transfer's state and set every option of its easy handle.
  *
- * ERRORs when out of memory or when libcurl refuses an option (a bug); the
- * caller then releases the transfer, which frees what was set up.
+ * signature, when not NULL, is the webhook-signature of the request, made
+ * at timestamp for webhook-id event_id.  ERRORs when out of memory or when
+ * libcurl refuses an option (a bug); the caller then releases the transfer,
+ * which frees what was set up.
  */
 static void
 http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 		   size_t len, const char *content_type, const char *event_id,
-		   const char *notification_id)
+		   const char *notification_id, const char *signature,
+		   int64 timestamp)
 {
 	CURL	   *e = t->easy;
 
@@ -392,6 +429,15 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 		http_add_header(t, "X-Notify-Event-Id", event_id);
 	if (notification_id != NULL)
 		http_add_header(t, "X-Notify-Notification-Id", notification_id);
+	if (signature != NULL)
+	{
+		char		ts[32];
+
+		snprintf(ts, sizeof(ts), INT64_FORMAT, timestamp);
+		http_add_header(t, "webhook-id", event_id);
+		http_add_header(t, "webhook-timestamp", ts);
+		http_add_header(t, "webhook-signature", signature);
+	}
 	http_add_header(t, "Expect", NULL);
 
 	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);
