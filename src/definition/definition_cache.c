@@ -279,6 +279,7 @@ cache_load(const NotifyCatalog *cat)
 	int			save_sec;
 	int			ret;
 	uint64		i;
+	bool		signing;
 
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(CacheMemoryContext,
@@ -305,15 +306,23 @@ cache_load(const NotifyCatalog *cat)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
-					  "n.ordering, s.url_password, s.sqs_secret, "
-					  "n.signing_alias, g.secret, g.previous_secret "
-					  "FROM notify.notification n "
-					  "LEFT JOIN notify.notification_secret s "
-					  "ON s.notification_id OPERATOR(pg_catalog.=) n.id "
-					  "LEFT JOIN notify.signing_secret g "
-					  "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias "
-					  "ORDER BY n.created_at, n.id",
+	/*
+	 * Signing secrets came with version 1.1: until ALTER EXTENSION UPDATE,
+	 * a 1.0 schema has none (and no notification signs).
+	 */
+	signing = OidIsValid(get_relname_relid("signing_secret", cat->schema));
+	ret = SPI_execute(psprintf("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
+							   "n.ordering, s.url_password, s.sqs_secret, %s "
+							   "FROM notify.notification n "
+							   "LEFT JOIN notify.notification_secret s "
+							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
+							   "ORDER BY n.created_at, n.id",
+							   signing ?
+							   "n.signing_alias, g.secret, g.previous_secret" :
+							   "NULL::text, NULL::text, NULL::text",
+							   signing ?
+							   "LEFT JOIN notify.signing_secret g "
+							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias " : ""),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
