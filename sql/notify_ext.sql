@@ -269,9 +269,11 @@ COMMENT ON TABLE notify.attempt IS
  * ------------------------------------------------------------------------ */
 
 -- API: private.  The options notify.attach() takes for a kind of table, from
--- the table of capture kinds (src/capture/kinds.c).
+-- the table of capture kinds (src/capture/kinds.c), with the column each
+-- defaults to.
 CREATE FUNCTION notify.capture_kind_options(kind text,
-		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean)
+		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean,
+		OUT default_column text)
 RETURNS SETOF record
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_options';
@@ -284,7 +286,7 @@ AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
-							  options jsonb DEFAULT '{}')
+							  options jsonb DEFAULT '{}', replace boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -296,19 +298,22 @@ DECLARE
 	roles text[];
 	multiple boolean[];
 	required text[];
+	defaults text[];
 	i integer;
 	col text;
 	trigname text := 'notify_capture';
+	attached boolean;
 BEGIN
 	-- the kind's options come from the table of capture kinds
 	-- (src/capture/kinds.c), which refuses an unknown kind
 	SELECT COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n), '{}'::text[]),
 		   COALESCE(pg_catalog.array_agg(k.role ORDER BY k.n), '{}'::text[]),
 		   COALESCE(pg_catalog.array_agg(k.multiple ORDER BY k.n), '{}'::boolean[]),
-		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[])
-	  INTO allowed, roles, multiple, required
+		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.default_column ORDER BY k.n), '{}'::text[])
+	  INTO allowed, roles, multiple, required, defaults
 	  FROM notify.capture_kind_options(resource) WITH ORDINALITY
-		   AS k(option, role, multiple, required, n);
+		   AS k(option, role, multiple, required, default_column, n);
 	PERFORM notify.check_column(relation, id_column);
 	args := ARRAY[resource, 'id=' || id_column];
 
@@ -335,24 +340,45 @@ BEGIN
 			args := args || (roles[i] || '=' || opt.value);
 		END IF;
 	END LOOP;
-	FOREACH col IN ARRAY required LOOP
-		IF NOT options OPERATOR(pg_catalog.?) col THEN
-			RAISE EXCEPTION 'attach option "%" is required for resource "%"', col, resource
-				USING ERRCODE = 'invalid_parameter_value';
+	-- an option not given takes the column of the shipped table's name when
+	-- the table has one; a required one must be given otherwise
+	FOR i IN 1 .. pg_catalog.cardinality(allowed) LOOP
+		CONTINUE WHEN options OPERATOR(pg_catalog.?) allowed[i];
+		IF defaults[i] IS NOT NULL AND EXISTS (
+			SELECT 1 FROM pg_catalog.pg_attribute a
+			 WHERE a.attrelid OPERATOR(pg_catalog.=) relation
+			   AND a.attname OPERATOR(pg_catalog.=) defaults[i]
+			   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+			args := args || (roles[i] || '=' || defaults[i]);
+		ELSIF allowed[i] OPERATOR(pg_catalog.=) ANY (required) THEN
+			RAISE EXCEPTION 'attach option "%" is required for resource "%"', allowed[i], resource
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = CASE WHEN defaults[i] IS NOT NULL THEN
+						pg_catalog.format('Table %s has no column "%s", the column it names by default.',
+										  relation, defaults[i]) END,
+					  HINT = pg_catalog.format('Name the column that holds the %s: "%s": "column".',
+											   roles[i], allowed[i]);
 		END IF;
 	END LOOP;
 	-- the trigger would resolve these arguments the same way when it fires
 	PERFORM notify.capture_check_args(relation, args);
 
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
+	attached := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+						 WHERE t.tgrelid OPERATOR(pg_catalog.=) relation
+						   AND t.tgname OPERATOR(pg_catalog.=) trigname);
+	IF attached AND NOT attach.replace THEN
+		RAISE EXCEPTION 'table % is attached already', relation
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Give replace => true to replace its capture trigger, or call notify.detach first.';
+	END IF;
 	EXECUTE pg_catalog.format(
-		'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		'CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
 		trigname, relation,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
 END
 $$;
-COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb) IS
-	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds and which column is the entity id.';
+COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean) IS
+	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds, which column is the entity id and which columns hold the rest (defaulting to the shipped tables'' column names); an attached table is changed only with replace => true.';
 
 -- API: private
 CREATE FUNCTION notify.check_column(relation regclass, col text)

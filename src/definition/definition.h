@@ -258,6 +258,18 @@ extern void definition_set_secrets(NotifyDefinition *def, const char *url_passwo
 								   const char *sqs_secret);
 
 /*
+ * definition_api.c: the check of an <http> URL's host against delivery's
+ * host rules (notify_ext.allowed_hosts, denied_hosts and the addresses
+ * never connected to), for notify.parse_document, that is at create and
+ * update time.  Returns the refusal, or NULL when the host may be
+ * contacted or only the connect-time check can tell (a name).  The rules
+ * live in the transport layer, so the library's initialization sets it;
+ * NULL: no check.
+ */
+typedef char *(*DefinitionUrlCheck) (const char *url);
+extern PGDLLIMPORT DefinitionUrlCheck definition_url_check_hook;
+
+/*
  * What a stored document holds in place of a credential.  Given back in an
  * update, it keeps the stored credential.
  */

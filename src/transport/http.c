@@ -231,6 +231,50 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 
 
 
+/*
+ * http_url_refusal
+ *		The refusal of url's host by the rules that need no name lookup
+ *		(denied_hosts, allowed_hosts, the addresses never connected to)
+ *		under the current settings, or NULL when the host passes them or
+ *		only the connect-time check can decide (a name).  NULL as well for
+ *		a URL http_start() could not read: the definition layer reports
+ *		those itself.  The definition layer's definition_url_check_hook,
+ *		set by _PG_init: create and update refuse what delivery would.
+ *		The message (palloc'd) names the host, never the URL or its
+ *		password.  ERRORs only when out of memory.
+ */
+char *
+http_url_refusal(const char *url)
+{
+	NotifyUrl	u;
+	char	   *error;
+	char	   *raw;
+	HostVerdict verdict;
+	StringInfoData buf;
+
+	http_create_contexts();
+	(void) http_host_lists_load(notify_ext_allowed_hosts,
+								notify_ext_denied_hosts, HttpHostsContext);
+	if (!http_parse_url(url, &u, &error))
+	{
+		pfree(error);
+		return NULL;
+	}
+	verdict = http_check_host(u.host);
+	if (verdict == HOST_PERMITTED || verdict == HOST_UNDECIDED)
+	{
+		notify_url_free(&u);
+		return NULL;
+	}
+	raw = http_refusal_message(u.host, NULL, verdict);
+	notify_url_free(&u);
+	initStringInfo(&buf);
+	http_append_clean(&buf, raw, strlen(raw));
+	pfree(raw);
+	return buf.data;
+}
+
+
 /* ---------------------------------------------------------------------
  * Starting transfers
  * ---------------------------------------------------------------------
