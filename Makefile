@@ -48,6 +48,7 @@ OBJS = \
 	src/transport/curl_multi.o \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
+	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o
 

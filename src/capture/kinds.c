@@ -72,7 +72,9 @@ const CaptureEventInfo capture_events[NE_COUNT] = {
 /*
  * The column roles: trigger argument name, notify.attach() option name
  * (NULL: attach gives it otherwise or not at all), whether it may be given
- * more than once, and the type its column must have (InvalidOid: any).
+ * more than once, the type its column must have (InvalidOid: any) and the
+ * column attach takes when the option is not given and the table has a
+ * column of that name (the shipped tables' name; NULL: none).
  */
 typedef struct CaptureRoleInfo
 {
@@ -80,19 +82,20 @@ typedef struct CaptureRoleInfo
 	const char *option;
 	bool		multiple;
 	Oid			typid;
+	const char *default_column;
 } CaptureRoleInfo;
 
 static const CaptureRoleInfo capture_roles[CR_COUNT] = {
-	[CR_ID] = {"id", NULL, false, InvalidOid},
-	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid},
-	[CR_ITEM] = {"item", "item_column", false, InvalidOid},
-	[CR_PATH] = {"path", "path_column", false, InvalidOid},
-	[CR_STATE] = {"state", "state_column", false, InvalidOid},
-	[CR_HASH] = {"hash", "hash_column", false, InvalidOid},
-	[CR_RESOURCE] = {"resource", "resource_column", false, InvalidOid},
-	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID},
-	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid},
-	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
+	[CR_ID] = {"id", NULL, false, InvalidOid, NULL},
+	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid, "storage_id"},
+	[CR_ITEM] = {"item", "item_column", false, InvalidOid, "item_id"},
+	[CR_PATH] = {"path", "path_column", false, InvalidOid, "path"},
+	[CR_STATE] = {"state", "state_column", false, InvalidOid, "state"},
+	[CR_HASH] = {"hash", "hash_column", false, InvalidOid, "hash"},
+	[CR_RESOURCE] = {"resource", "resource_column", false, InvalidOid, "resource"},
+	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID, "fields"},
+	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid, NULL},
+	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid, NULL},
 };
 
 static const NotifyEvent item_events[] = {
@@ -136,7 +139,8 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_ID), 0, CR_BIT(CR_ID),
 	member_events, capture_collection_member},
 	{"file",
-		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES, CR_BIT(CR_ID),
+		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES,
+		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE) | CR_BIT(CR_PATH) | CR_BIT(CR_STATE),
 	file_events, capture_file},
 	{"storage",
 		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
@@ -254,12 +258,13 @@ unknown_kind_error(const char *name)
 /*
  * notify.capture_kind_options(kind text)
  *		RETURNS TABLE (option text, role text, multiple boolean,
- *					   required boolean)
+ *					   required boolean, default_column text)
  *
  * The options notify.attach() takes for kind, in the order its hint lists
  * them, each with the trigger role it gives a column to, whether it takes
- * an array of columns and whether attach must be given it.  ERRORs on an
- * unknown or NULL kind with attach's message.
+ * an array of columns, whether the trigger needs it and the column attach
+ * takes when it is not given (NULL: none).  ERRORs on an unknown or NULL
+ * kind with attach's message.
  */
 Datum
 notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
@@ -277,8 +282,8 @@ notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (r = 0; r < CR_COUNT; r++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, true};
 
 		if ((kind->attach_roles & CR_BIT(r)) == 0)
 			continue;
@@ -287,6 +292,11 @@ notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(capture_roles[r].name);
 		values[2] = BoolGetDatum(capture_roles[r].multiple);
 		values[3] = BoolGetDatum((kind->required & CR_BIT(r)) != 0);
+		if (capture_roles[r].default_column != NULL)
+		{
+			values[4] = CStringGetTextDatum(capture_roles[r].default_column);
+			nulls[4] = false;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

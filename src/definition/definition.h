@@ -148,6 +148,11 @@ typedef struct NotifyAction
 	char	   *url_password;	/* its password (URL-encoded), or NULL */
 	bool		put;			/* method PUT rather than POST */
 	int			timeout_s;		/* 0 = no timeout */
+	/* Standard Webhooks signing (notify.set_signing), not in the document */
+	char	   *signing_alias;	/* NULL: requests are not signed */
+	char	   *signing_secret; /* "whsec_<base64>" of the alias, or NULL
+								 * when it is gone */
+	char	   *signing_previous;	/* the secret being rotated out, or NULL */
 
 	/* sqs */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
@@ -251,6 +256,18 @@ extern char *definition_url_set_password(const char *url, const char *password,
 										 char **old_password);
 extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,
 								   const char *sqs_secret);
+
+/*
+ * definition_api.c: the check of an <http> URL's host against delivery's
+ * host rules (notify_ext.allowed_hosts, denied_hosts and the addresses
+ * never connected to), for notify.parse_document, that is at create and
+ * update time.  Returns the refusal, or NULL when the host may be
+ * contacted or only the connect-time check can tell (a name).  The rules
+ * live in the transport layer, so the library's initialization sets it;
+ * NULL: no check.
+ */
+typedef char *(*DefinitionUrlCheck) (const char *url);
+extern PGDLLIMPORT DefinitionUrlCheck definition_url_check_hook;
 
 /*
  * What a stored document holds in place of a credential.  Given back in an

@@ -187,6 +187,9 @@ typedef struct CacheAddArgs
 	const char *ordering;
 	const char *url_password;
 	const char *sqs_secret;
+	const char *signing_alias;
+	const char *signing_secret;
+	const char *signing_previous;
 } CacheAddArgs;
 
 /* Parse one stored row into the cache; called inside a subtransaction */
@@ -208,6 +211,14 @@ cache_add_row(void *arg)
 	cn->def = definition_parse(resource_from_name(a->resource),
 							   a->document, strlen(a->document));
 	definition_set_secrets(cn->def, a->url_password, a->sqs_secret);
+	if (cn->def->action.kind == NA_HTTP && a->signing_alias != NULL)
+	{
+		cn->def->action.signing_alias = pstrdup(a->signing_alias);
+		if (a->signing_secret != NULL)
+			cn->def->action.signing_secret = pstrdup(a->signing_secret);
+		if (a->signing_previous != NULL)
+			cn->def->action.signing_previous = pstrdup(a->signing_previous);
+	}
 	set_lane(cn);
 
 	make_event_key(key, cn->def->resource, cn->def->trigger.event);
@@ -268,6 +279,7 @@ cache_load(const NotifyCatalog *cat)
 	int			save_sec;
 	int			ret;
 	uint64		i;
+	bool		signing;
 
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(CacheMemoryContext,
@@ -294,12 +306,23 @@ cache_load(const NotifyCatalog *cat)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
-					  "n.ordering, s.url_password, s.sqs_secret "
-					  "FROM notify.notification n "
-					  "LEFT JOIN notify.notification_secret s "
-					  "ON s.notification_id OPERATOR(pg_catalog.=) n.id "
-					  "ORDER BY n.created_at, n.id",
+	/*
+	 * Signing secrets came with version 1.1: until ALTER EXTENSION UPDATE,
+	 * a 1.0 schema has none (and no notification signs).
+	 */
+	signing = OidIsValid(get_relname_relid("signing_secret", cat->schema));
+	ret = SPI_execute(psprintf("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
+							   "n.ordering, s.url_password, s.sqs_secret, %s "
+							   "FROM notify.notification n "
+							   "LEFT JOIN notify.notification_secret s "
+							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
+							   "ORDER BY n.created_at, n.id",
+							   signing ?
+							   "n.signing_alias, g.secret, g.previous_secret" :
+							   "NULL::text, NULL::text, NULL::text",
+							   signing ?
+							   "LEFT JOIN notify.signing_secret g "
+							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias " : ""),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
@@ -322,6 +345,9 @@ cache_load(const NotifyCatalog *cat)
 		args.ordering = SPI_getvalue(tup, desc, 6);
 		args.url_password = SPI_getvalue(tup, desc, 7);
 		args.sqs_secret = SPI_getvalue(tup, desc, 8);
+		args.signing_alias = SPI_getvalue(tup, desc, 9);
+		args.signing_secret = SPI_getvalue(tup, desc, 10);
+		args.signing_previous = SPI_getvalue(tup, desc, 11);
 		cache_add(&args);
 	}
 	SPI_finish();

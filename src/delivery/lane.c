@@ -215,6 +215,9 @@ action_get(const char *id)
 		ref->action = *a;
 		ref->action.group = copy_str(a->group);
 		ref->action.url = copy_str(a->url);
+		ref->action.signing_alias = copy_str(a->signing_alias);
+		ref->action.signing_secret = copy_str(a->signing_secret);
+		ref->action.signing_previous = copy_str(a->signing_previous);
 		ref->action.sqs_endpoint = copy_str(a->sqs_endpoint);
 		ref->action.sqs_queue = copy_str(a->sqs_queue);
 		ref->action.sqs_access_key = copy_str(a->sqs_access_key);

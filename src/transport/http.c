@@ -11,7 +11,11 @@
  * Request: the action's URL (basic credentials from its user info, basic
  * authentication only), method POST or PUT, the body as given, headers
  * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
- * notify_ext/<version> and an empty Expect (no 100-continue round trip).
+ * notify_ext/<version> and an empty Expect (no 100-continue round trip);
+ * when the notification signs its requests (notify.set_signing), the
+ * Standard Webhooks headers webhook-id, webhook-timestamp and
+ * webhook-signature (transport/signing.c), signed when the transfer is
+ * started.
  * Protocols http and https only; redirects are not followed (a 3xx is
  * just a status); proxies from the environment are ignored (the SSRF guard
  * must see the receiver's own address).  Timeouts: the action's timeout as
@@ -73,6 +77,7 @@
 #include "common/url.h"
 #include "guc.h"
 #include "transport/http_internal.h"
+#include "transport/signing.h"
 #include "transport/transport.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
@@ -101,7 +106,8 @@ static void http_refuse(const TransportRequest *req, char *error,
 static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
 static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *body, size_t len, const char *content_type,
-					   const char *event_id, const char *notification_id);
+					   const char *event_id, const char *notification_id,
+					   const char *signature, int64 timestamp);
 static void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
 static char *http_result_error(HttpTransfer *t);
@@ -226,6 +232,50 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
 
 
 
+/*
+ * http_url_refusal
+ *		The refusal of url's host by the rules that need no name lookup
+ *		(denied_hosts, allowed_hosts, the addresses never connected to)
+ *		under the current settings, or NULL when the host passes them or
+ *		only the connect-time check can decide (a name).  NULL as well for
+ *		a URL http_start() could not read: the definition layer reports
+ *		those itself.  The definition layer's definition_url_check_hook,
+ *		set by _PG_init: create and update refuse what delivery would.
+ *		The message (palloc'd) names the host, never the URL or its
+ *		password.  ERRORs only when out of memory.
+ */
+char *
+http_url_refusal(const char *url)
+{
+	NotifyUrl	u;
+	char	   *error;
+	char	   *raw;
+	HostVerdict verdict;
+	StringInfoData buf;
+
+	http_create_contexts();
+	(void) http_host_lists_load(notify_ext_allowed_hosts,
+								notify_ext_denied_hosts, HttpHostsContext);
+	if (!http_parse_url(url, &u, &error))
+	{
+		pfree(error);
+		return NULL;
+	}
+	verdict = http_check_host(u.host);
+	if (verdict == HOST_PERMITTED || verdict == HOST_UNDECIDED)
+	{
+		notify_url_free(&u);
+		return NULL;
+	}
+	raw = http_refusal_message(u.host, NULL, verdict);
+	notify_url_free(&u);
+	initStringInfo(&buf);
+	http_append_clean(&buf, raw, strlen(raw));
+	pfree(raw);
+	return buf.data;
+}
+
+
 /* ---------------------------------------------------------------------
  * Starting transfers
  * ---------------------------------------------------------------------
@@ -284,8 +334,9 @@ http_parse_url(const char *url, NotifyUrl *u, char **error)
  * header out).  Returns true when the transfer was added (its result
  * arrives through http_next_result), false with *refusal filled (error
  * palloc'd in CurrentMemoryContext) when it was refused before any
- * transfer: invalid URL, scheme other than http(s), or host refused by
- * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
+ * transfer: invalid URL, scheme other than http(s), host refused by
+ * notify_ext.denied_hosts/allowed_hosts, or a signing secret that is gone
+ * or cannot be used.  ERRORs only when out of memory or
  * on libcurl misuse (bugs); nothing is leaked then.
  */
 static bool
@@ -298,6 +349,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	NotifyUrl	u;
 	HostVerdict verdict;
 	HttpTransfer *volatile t;
+	char	   *volatile signature = NULL;
+	volatile int64 timestamp = 0;
 
 	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
 		elog(ERROR, "HTTP transport called for an action that is not HTTP");
@@ -326,6 +379,30 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 		return false;
 	}
 
+	/* Standard Webhooks: signed now, as the request is about to be sent */
+	if (action->signing_alias != NULL)
+	{
+		if (action->signing_secret == NULL)
+			error = psprintf("signing secret \"%s\" does not exist",
+							 action->signing_alias);
+		else if (req->event_id == NULL)
+			error = pstrdup("cannot sign a request without an event id");
+		else
+		{
+			timestamp = (int64) time(NULL);
+			signature = webhook_signature(action->signing_secret,
+										  action->signing_previous,
+										  req->event_id, timestamp,
+										  body, len, &error);
+		}
+		if (signature == NULL)
+		{
+			notify_url_free(&u);
+			http_refuse(req, error, refusal);
+			return false;
+		}
+	}
+
 	t = http_get_transfer();
 	PG_TRY();
 	{
@@ -338,7 +415,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 													u.password_decoded);
 		http_setup(t, action, body, len,
 				   content_type_name(action->content_type), req->event_id,
-				   req->notification_id);
+				   req->notification_id, signature, timestamp);
 		http_multi_add(t);
 	}
 	PG_CATCH();
@@ -349,6 +426,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_END_TRY();
 
 	notify_url_free(&u);
+	if (signature != NULL)
+		pfree(signature);
 	return true;
 }
 
@@ -357,13 +436,16 @@ http_start(const TransportRequest *req, TransportResult *refusal)
  * http_setup
  *		Fill a transfer's state and set every option of its easy handle.
  *
- * ERRORs when out of memory or when libcurl refuses an option (a bug); the
- * caller then releases the transfer, which frees what was set up.
+ * signature, when not NULL, is the webhook-signature of the request, made
+ * at timestamp for webhook-id event_id.  ERRORs when out of memory or when
+ * libcurl refuses an option (a bug); the caller then releases the transfer,
+ * which frees what was set up.
  */
 static void
 http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 		   size_t len, const char *content_type, const char *event_id,
-		   const char *notification_id)
+		   const char *notification_id, const char *signature,
+		   int64 timestamp)
 {
 	CURL	   *e = t->easy;
 
@@ -392,6 +474,15 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 		http_add_header(t, "X-Notify-Event-Id", event_id);
 	if (notification_id != NULL)
 		http_add_header(t, "X-Notify-Notification-Id", notification_id);
+	if (signature != NULL)
+	{
+		char		ts[32];
+
+		snprintf(ts, sizeof(ts), INT64_FORMAT, timestamp);
+		http_add_header(t, "webhook-id", event_id);
+		http_add_header(t, "webhook-timestamp", ts);
+		http_add_header(t, "webhook-signature", signature);
+	}
 	http_add_header(t, "Expect", NULL);
 
 	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);

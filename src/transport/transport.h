@@ -99,6 +99,9 @@ extern const TransportOps http_transport;
 extern const TransportOps indb_transport;
 extern const TransportOps sqs_transport;
 
+/* transport/http.c: the host rules applied to a URL at definition time */
+extern char *http_url_refusal(const char *url);
+
 /* transport/indb.c: one in-database action in the caller's transaction */
 extern void indb_deliver(const TransportRequest *req, TransportResult *res);
 

@@ -149,6 +149,17 @@ SELECT errs.try('item', errs.doc('<http><url>ftp://ops:s3cr3t@example.com/in</ur
 SELECT errs.try('item', errs.doc('<http><url>http://ops:s3cr3t@exa mple.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url>http://ops:s3/cr3t@example.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url>example.com/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>localhost:8080/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>ops:s3cr3t@localhost:8080/hook</url></http>', :'item'));
+-- hosts delivery would refuse are refused already here (the worker checks
+-- again when it connects)
+SELECT errs.try('item', errs.doc('<http><url>http://169.254.169.254/latest/meta-data</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://ops:s3cr3t@0.0.0.0:8080/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://[fe80::1]/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://100.100.100.200/</url></http>', :'item'));
+-- the arguments swapped: the document is not echoed as the resource
+SELECT errs.try(errs.doc(:'http', :'item'), 'item');
+SELECT errs.try(E'\n  {"action": {"http": {"url": "http://example.com/"}}}', 'item');
 SELECT errs.try('item', errs.doc('<http><url>http://example.com/</url><url>http://example.org/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url kind="primary">http://example.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url><host>example.com</host></url></http>', :'item'));
