@@ -1,5 +1,5 @@
 #
-# 013_standby.pl
+# 014_standby.pl
 #	Standby and failover: a streaming standby replays the outbox but runs
 #	no launcher and no worker (nothing is delivered from a standby); after
 #	promotion the launcher starts and the promoted server delivers the
