@@ -123,10 +123,6 @@ COMMENT ON FUNCTION notify.set_signing(text, text, text) IS
 
 -- API: private
 CREATE FUNCTION notify.set_signing_impl(caller oid, resource text, id text, alias text)
-
-/* Capture on notify.job (notify_ext_assets 1.1): the shipped tables' list. */
--- API: private
-CREATE OR REPLACE FUNCTION notify.attach_shipped_assets()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -292,6 +288,14 @@ REVOKE ALL ON FUNCTION
 	notify.attach(regclass, text, name, jsonb, boolean)
 	FROM PUBLIC;
 
+/* Capture on notify.job (notify_ext_assets 1.1): the shipped tables' list. */
+-- API: private
+CREATE OR REPLACE FUNCTION notify.attach_shipped_assets()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
 	t record;
 BEGIN
 	-- each trigger's arguments are checked against the table of capture
