@@ -329,7 +329,7 @@ LANGUAGE C STRICT VOLATILE;
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.worker_status AS
 	SELECT d.datname AS database, coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
-		   pg_catalog.nullif(s.pid, 0) AS pid,
+		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.pid END AS pid,
 		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.started_at END AS started_at,
 		   d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AS current
 	  FROM pg_catalog.pg_database d
