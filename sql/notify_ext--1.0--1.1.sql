@@ -363,3 +363,5 @@ GRANT EXECUTE ON FUNCTION
 	notify.discard(timestamptz, timestamptz, text)
 	TO notify_admin;
 GRANT SELECT ON notify.worker_status TO notify_admin, notify_monitor;
+-- notify.worker_status calls it as the reader
+GRANT EXECUTE ON FUNCTION notify.worker_slots() TO notify_admin, notify_monitor;

@@ -1368,6 +1368,8 @@ GRANT EXECUTE ON FUNCTION
 	notify.pause_delivery()
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+-- notify.worker_status calls it as the reader
+GRANT EXECUTE ON FUNCTION notify.worker_slots() TO notify_admin, notify_monitor;
 -- each role reads its own credentials (row security)
 GRANT SELECT ON notify.notification_secret, notify.aws_credential TO notify_admin;
 GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
