@@ -13,6 +13,8 @@ RESET client_min_messages;
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
 SELECT notify.pause_delivery();
+-- notification ids VX-1001 and VX-1002 whatever ran before
+SELECT setval('notify.notification_id_seq', 1000) AS seq;
 
 CREATE ROLE regress_ops_owner IN ROLE notify_admin;
 CREATE ROLE regress_ops_other IN ROLE notify_admin;

@@ -113,7 +113,7 @@ like(field($nid_b{s503}, 'last_error'), qr/^HTTP status 503/,
 
 my $oid503 = field($nid_b{s503}, 'id');
 is( sql("SELECT notify.redeliver(${oid503}::bigint);\n"
-		  . "SELECT status IN ('pending', 'in_flight') FROM notify.outbox WHERE id = $oid503"),
+		  . "SELECT status IN ('pending', 'in_flight', 'retrying') FROM notify.outbox WHERE id = $oid503"),
 	"1\nt", 'redeliver(outbox id): returns 1, the event is pending again');
 ok(wait_until($NotifyTest::wait_s, sub { n_requests('/status/503/b') >= 6 }),
 	'redeliver(outbox id): the event is tried again');
