@@ -260,6 +260,14 @@ RETURNS void
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
 
+-- API: private.  The name, timing and events of a kind's capture trigger,
+-- from the table of capture kinds (src/capture/kinds.c).
+CREATE FUNCTION notify.capture_kind_trigger(kind text,
+		OUT name text, OUT timing text, OUT events text)
+RETURNS record
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_trigger';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
 							  options jsonb DEFAULT '{}')
@@ -276,7 +284,7 @@ DECLARE
 	required text[];
 	i integer;
 	col text;
-	trigname text := 'notify_capture';
+	trig record;
 BEGIN
 	-- the kind's options come from the table of capture kinds
 	-- (src/capture/kinds.c), which refuses an unknown kind
@@ -322,10 +330,12 @@ BEGIN
 	-- the trigger would resolve these arguments the same way when it fires
 	PERFORM notify.capture_check_args(relation, args);
 
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
+	-- the trigger's name, timing and events: the kind's (kinds.c)
+	trig := notify.capture_kind_trigger(resource);
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trig.name, relation);
 	EXECUTE pg_catalog.format(
-		'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-		trigname, relation,
+		'CREATE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trig.name, trig.timing, trig.events, relation,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
 END
 $$;
@@ -355,11 +365,19 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t name;
 BEGIN
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS notify_capture ON %s', relation);
+	-- every capture trigger: a table may hold two kinds (file, filename)
+	FOR t IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+			  WHERE g.tgrelid OPERATOR(pg_catalog.=) relation
+				AND g.tgfoid OPERATOR(pg_catalog.=) 'notify.capture()'::pg_catalog.regprocedure
+			  ORDER BY g.tgname LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t, relation);
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
+COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture triggers from a table.';
 
 /* ------------------------------------------------------------------------
  * Definition API
@@ -1015,6 +1033,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t record;
+	k record;
 BEGIN
 	-- each trigger's arguments are checked against the table of capture
 	-- kinds (src/capture/kinds.c) before the trigger is created
@@ -1032,12 +1051,28 @@ BEGIN
 			   'state=state', 'hash=hash', 'ignore=updated_at']),
 		('notify.metadata_change_set'::regclass, 'INSERT',
 		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
-			   'fields=fields', 'changeset=id'])) AS v(rel, events, args)
+			   'fields=fields', 'changeset=id']),
+		('notify.item_access'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['access', 'id=id', 'item=item_id', 'permission=permission',
+			   'user=user_name', 'group=group_name', 'ignore=created_at']),
+		('notify.shape'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['shape', 'id=id', 'item=item_id', 'ignore=created_at']),
+		('notify.document'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['document', 'id=name', 'ignore=created_at', 'ignore=created_by']),
+		('notify.user_group'::regclass, 'INSERT OR DELETE',
+		 ARRAY['group', 'id=name']),
+		('notify.user_group_member'::regclass, 'INSERT OR DELETE',
+		 ARRAY['group-member', 'id=group_name', 'user=member_user', 'group=member_group']),
+		('notify.file'::regclass, 'INSERT',
+		 ARRAY['filename', 'id=id', 'storage=storage_id', 'item=item_id',
+			   'shape=shape_id', 'component=component_id'])) AS v(rel, events, args)
 	LOOP
 		PERFORM notify.capture_check_args(t.rel, t.args);
+		-- the trigger's name and timing: its kind's (kinds.c)
+		k := notify.capture_kind_trigger(t.args[1]);
 		EXECUTE pg_catalog.format(
-			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-			t.events, t.rel,
+			'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			k.name, k.timing, t.events, t.rel,
 			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
 	END LOOP;
 	-- change set ids come from capture's sequence, so the two never collide
