@@ -101,8 +101,6 @@ typedef enum FilenameKey
 	FK_METADATA, FK_SHAPE_TAGS, FK_COUNT
 } FilenameKey;
 
-/* The most keys an event of capture_events has */
-#define CAPTURE_MAX_KEYS	16
 
 struct CaptureKindInfo;
 
