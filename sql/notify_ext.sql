@@ -284,6 +284,14 @@ RETURNS void
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
 
+-- API: private.  The name, timing and events of a kind's capture trigger,
+-- from the table of capture kinds (src/capture/kinds.c).
+CREATE FUNCTION notify.capture_kind_trigger(kind text,
+		OUT name text, OUT timing text, OUT events text)
+RETURNS record
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_trigger';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
 							  options jsonb DEFAULT '{}', replace boolean DEFAULT false)
@@ -301,7 +309,7 @@ DECLARE
 	defaults text[];
 	i integer;
 	col text;
-	trigname text := 'notify_capture';
+	trig record;
 	attached boolean;
 BEGIN
 	-- the kind's options come from the table of capture kinds
@@ -363,17 +371,19 @@ BEGIN
 	-- the trigger would resolve these arguments the same way when it fires
 	PERFORM notify.capture_check_args(relation, args);
 
+	-- the trigger's name, timing and events: the kind's (kinds.c)
+	trig := notify.capture_kind_trigger(resource);
 	attached := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
 						 WHERE t.tgrelid OPERATOR(pg_catalog.=) relation
-						   AND t.tgname OPERATOR(pg_catalog.=) trigname);
+						   AND t.tgname OPERATOR(pg_catalog.=) trig.name);
 	IF attached AND NOT attach.replace THEN
 		RAISE EXCEPTION 'table % is attached already', relation
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Give replace => true to replace its capture trigger, or call notify.detach first.';
 	END IF;
 	EXECUTE pg_catalog.format(
-		'CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-		trigname, relation,
+		'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trig.name, trig.timing, trig.events, relation,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
 END
 $$;
@@ -403,11 +413,19 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t name;
 BEGIN
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS notify_capture ON %s', relation);
+	-- every capture trigger: a table may hold two kinds (file, filename)
+	FOR t IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+			  WHERE g.tgrelid OPERATOR(pg_catalog.=) relation
+				AND g.tgfoid OPERATOR(pg_catalog.=) 'notify.capture()'::pg_catalog.regprocedure
+			  ORDER BY g.tgname LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t, relation);
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
+COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture triggers from a table.';
 
 /* ------------------------------------------------------------------------
  * Definition API
@@ -1465,6 +1483,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t record;
+	k record;
 BEGIN
 	-- each trigger's arguments are checked against the table of capture
 	-- kinds (src/capture/kinds.c) before the trigger is created
@@ -1483,19 +1502,37 @@ BEGIN
 		('notify.metadata_change_set'::regclass, 'INSERT',
 		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
 			   'fields=fields', 'changeset=id']),
-		-- NULL while notify_ext_assets is older than notify.job
+		-- the tables of notify_ext_assets 1.1: NULL while it is older
 		(pg_catalog.to_regclass('notify.job'), 'INSERT OR UPDATE',
 		 ARRAY['job', 'id=id', 'state=status', 'type=type', 'step=current_step',
 			   'step_status=step_status', 'total_steps=total_steps', 'item=item_id',
 			   'data=data', 'error=error_message', 'notification=notification_id',
 			   'notification_data=notification_data', 'user=started_by',
-			   'start_time=started_at'])) AS v(rel, events, args)
+			   'start_time=started_at']),
+		(pg_catalog.to_regclass('notify.item_access'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['access', 'id=id', 'item=item_id', 'permission=permission',
+			   'user=user_name', 'group=group_name', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.shape'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['shape', 'id=id', 'item=item_id', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.document'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['document', 'id=name', 'ignore=created_at', 'ignore=created_by']),
+		(pg_catalog.to_regclass('notify.user_group'), 'INSERT OR DELETE',
+		 ARRAY['group', 'id=name']),
+		(pg_catalog.to_regclass('notify.user_group_member'), 'INSERT OR DELETE',
+		 ARRAY['group-member', 'id=group_name', 'user=member_user', 'group=member_group']),
+		-- notify.file has shape_id and component_id from 1.1 on, as notify.shape
+		(CASE WHEN pg_catalog.to_regclass('notify.shape') IS NOT NULL THEN 'notify.file'::regclass END,
+		 'INSERT',
+		 ARRAY['filename', 'id=id', 'storage=storage_id', 'item=item_id',
+			   'shape=shape_id', 'component=component_id'])) AS v(rel, events, args)
 	LOOP
 		CONTINUE WHEN t.rel IS NULL;
 		PERFORM notify.capture_check_args(t.rel, t.args);
+		-- the trigger's name and timing: its kind's (kinds.c)
+		k := notify.capture_kind_trigger(t.args[1]);
 		EXECUTE pg_catalog.format(
-			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-			t.events, t.rel,
+			'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			k.name, k.timing, t.events, t.rel,
 			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
 	END LOOP;
 	-- change set ids come from capture's sequence, so the two never collide
