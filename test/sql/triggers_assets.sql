@@ -147,7 +147,7 @@ CREATE TABLE app.doc (doc_name text PRIMARY KEY, body text);
 CREATE TABLE app.team (team_name text PRIMARY KEY);
 CREATE TABLE app.team_member (team text, login text, subteam text);
 CREATE TABLE app.blob (blob_id text PRIMARY KEY, volume text, asset text, rendition text,
-	part text, labels text[], meta jsonb, location text);
+	part text, labels text[], meta jsonb, location text, status text DEFAULT 'OPEN');
 SELECT notify.attach('app.acl', 'access', 'acl_no',
 	'{"item_column": "asset", "permission_column": "level", "user_column": "who", "group_column": "team", "ignore_columns": ["noted"]}');
 SELECT notify.attach('app.rendition', 'shape', 'rid', '{"item_column": "asset"}');
@@ -155,7 +155,7 @@ SELECT notify.attach('app.doc', 'document', 'doc_name');
 SELECT notify.attach('app.team', 'group', 'team_name');
 SELECT notify.attach('app.team_member', 'group-member', 'team',
 	'{"user_column": "login", "group_column": "subteam"}');
-SELECT notify.attach('app.blob', 'file', 'blob_id', '{"storage_column": "volume", "path_column": "location"}');
+SELECT notify.attach('app.blob', 'file', 'blob_id', '{"storage_column": "volume", "path_column": "location", "state_column": "status"}');
 SELECT notify.attach('app.blob', 'filename', 'blob_id',
 	'{"storage_column": "volume", "item_column": "asset", "shape_column": "rendition", "component_column": "part", "tags_column": "labels", "metadata_column": "meta"}');
 SELECT tgrelid::regclass AS tab, tgname,
