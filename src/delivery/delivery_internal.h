@@ -20,6 +20,7 @@
 
 #include "lib/ilist.h"
 #include "nodes/pg_list.h"
+#include "utils/timestamp.h"
 
 #include "definition/definition.h"
 #include "outbox/outbox.h"
@@ -43,6 +44,8 @@ typedef struct ActionRef
 	Oid			owner;
 	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
 	bool		per_entity;		/* lane_prefix is completed by the entity */
+	char	   *cred_alias;		/* <sqs>/<sns> credential alias, or NULL */
+	TimestampTz cred_read_at;	/* when it was last resolved */
 } ActionRef;
 
 /* One claimed event, held until it is delivered or has failed for good */
@@ -59,7 +62,8 @@ struct Lane
 {
 	uint64		key;			/* hash key */
 	dlist_head	queue;			/* Event */
-	bool		busy;			/* its head is being sent */
+	int			busy;			/* its events being sent: the head, or the
+								 * first few of a batch (dispatch.c) */
 	bool		listed;			/* in ready or waiting */
 	dlist_node	lnode;
 };
