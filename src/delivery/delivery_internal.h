@@ -20,7 +20,6 @@
 
 #include "lib/ilist.h"
 #include "nodes/pg_list.h"
-#include "utils/timestamp.h"
 
 #include "definition/definition.h"
 #include "outbox/outbox.h"
@@ -45,7 +44,7 @@ typedef struct ActionRef
 	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
 	bool		per_entity;		/* lane_prefix is completed by the entity */
 	char	   *cred_alias;		/* <sqs>/<sns> credential alias, or NULL */
-	TimestampTz cred_read_at;	/* when it was last resolved */
+	uint64		cred_claim;		/* the claim transaction that resolved it */
 } ActionRef;
 
 /* One claimed event, held until it is delivered or has failed for good */

@@ -35,8 +35,6 @@
 #include "definition/definition_cache.h"
 #include "delivery/delivery_internal.h"
 
-#define CRED_REREAD_MS	10000	/* how long a resolved alias is used */
-
 typedef struct ActionEntry
 {
 	char		id[NAMEDATALEN];
@@ -52,6 +50,7 @@ static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static HTAB *lanes;
 static HTAB *action_map;
 static uint64 action_generation = 0;
+static uint64 claim_count = 0;	/* claim transactions so far */
 static bool cache_refreshed = false;	/* definition_cache_refresh done in
 										 * this transaction */
 
@@ -86,11 +85,13 @@ lanes_init(void)
 /*
  * lanes_new_transaction
  *		Called at the start of every transaction that claims: a missing
- *		notification may be looked up again once in it (see action_get).
+ *		notification may be looked up again once in it (see action_get),
+ *		and stored credentials are read again once in it.
  */
 void
 lanes_new_transaction(void)
 {
+	claim_count++;
 	cache_refreshed = false;
 }
 
@@ -204,7 +205,7 @@ action_resolve_alias(ActionRef *ref)
 		if (ref->action.sqs_region == NULL)
 			ref->action.sqs_region = region;
 	}
-	ref->cred_read_at = GetCurrentTimestamp();
+	ref->cred_claim = claim_count;
 	MemoryContextSwitchTo(old);
 }
 
@@ -334,10 +335,8 @@ event_enqueue(OutboxRow *row)
 	ev = palloc0(sizeof(Event));
 	ev->row = row;
 	ev->ref = action_get(row->notification_id);
-	/* a stored credential may have been replaced: read it again now and then */
-	if (ev->ref->cred_alias != NULL &&
-		TimestampDifferenceExceeds(ev->ref->cred_read_at, GetCurrentTimestamp(),
-								   CRED_REREAD_MS))
+	/* a stored credential may have been replaced: read it once per claim */
+	if (ev->ref->cred_alias != NULL && ev->ref->cred_claim != claim_count)
 		action_resolve_alias(ev->ref);
 	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);

@@ -60,7 +60,8 @@ async function main()
 		{
 			const r = await c.send(new ReceiveMessageCommand({ QueueUrl: url,
 				MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
-				MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+				MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+				AttributeNames: ['All'] }));
 			for (const m of r.Messages || [])
 			{
 				const a = m.MessageAttributes || {};
