@@ -620,6 +620,13 @@ parse_sns(const DocNode *kind, NotifyAction *act)
 	defn_node_add(canon, "topic", topic, false);
 
 	derived = aws_region_of_host(host, "sns");
+	if (derived != NULL && strcmp(derived, list_nth(parts, 3)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("topic ARN \"%s\" does not match SNS endpoint \"%s\"",
+						notify_quote_value(topic), defn_show_url(act->sqs_endpoint)),
+				 errdetail("The endpoint is in region \"%s\".",
+						   notify_quote_value(derived))));
 	if (derived == NULL)
 		derived = list_nth(parts, 3);
 	parse_aws_region(kind, &slots[4], derived, act, canon);
