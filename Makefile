@@ -25,6 +25,7 @@ OBJS = \
 	src/definition/trigger.o \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
+	src/definition/aws_credential.o \
 	src/capture/metadata_filter.o \
 	src/capture/kinds.o \
 	src/capture/capture.o \

@@ -48,11 +48,12 @@ typedef enum NotifyActionKind
 	NA_HTTP,
 	NA_SQS,
 	NA_FUNCTION,				/* PostgreSQL counterpart of <ejb> */
-	NA_CHANNEL					/* PostgreSQL counterpart of <jms> */
+	NA_CHANNEL,					/* PostgreSQL counterpart of <jms> */
+	NA_SNS						/* Amazon SNS Publish */
 } NotifyActionKind;
 
 /* outside the enum, so that switches need not name it */
-#define NA_COUNT	(NA_CHANNEL + 1)
+#define NA_COUNT	(NA_SNS + 1)
 
 typedef enum NotifyContentType
 {
@@ -154,12 +155,17 @@ typedef struct NotifyAction
 								 * when it is gone */
 	char	   *signing_previous;	/* the secret being rotated out, or NULL */
 
-	/* sqs */
+	/* sqs and sns (the endpoint, credential and role fields serve both) */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
-	char	   *sqs_queue;
+	char	   *sqs_queue;		/* queue name, or queue URL (sqs) */
 	char	   *sqs_access_key; /* NULL: sqs_secret names a stored credential */
 	char	   *sqs_secret;		/* the secret key, or the alias */
 	char	   *sqs_region;		/* explicit <region>, or derived, or NULL */
+	char	   *sqs_group_id;	/* <messageGroupId> (FIFO queues), or NULL */
+	char	   *aws_role_arn;	/* <roleArn>, kept, not assumed; or NULL */
+	char	   *aws_role_session;	/* <roleSessionName>, or NULL */
+	char	   *aws_role_external_id;	/* <roleExternalId>, or NULL */
+	char	   *sns_topic;		/* topic ARN (sns) */
 
 	/* function / channel */
 	char	   *function_name;	/* possibly schema-qualified */

@@ -131,7 +131,7 @@ check_event_function(const char *name, Oid run_as)
  * when refused), and returns its canonical XML with
  * credentials masked, canonical event name, action kind, credential-free
  * summary, the credentials taken out of it (NULL when absent) and the AWS
- * credential alias its <sqs> action names (NULL when none).  Any invalid
+ * credential alias its <sqs> or <sns> action names (NULL when none).  Any invalid
  * input is an ERROR.  Declared STRICT, so no argument is NULL.
  */
 Datum
@@ -178,7 +178,7 @@ notify_ext_parse_document(PG_FUNCTION_ARGS)
 		values[4] = CStringGetTextDatum(a->url_password);
 		nulls[4] = false;
 	}
-	if (a->kind == NA_SQS && a->sqs_secret != NULL)
+	if ((a->kind == NA_SQS || a->kind == NA_SNS) && a->sqs_secret != NULL)
 	{
 		int			i = (a->sqs_access_key != NULL) ? 5 : 6;
 

@@ -134,6 +134,8 @@ action_endpoint(const NotifyAction *a)
 			return notify_url_mask(a->url, NOTIFY_MASK_AUTHORITY);
 		case NA_SQS:
 			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
+		case NA_SNS:
+			return psprintf("sns:%s/%s", a->sqs_endpoint, a->sns_topic);
 		case NA_FUNCTION:
 			return psprintf("function:%s", a->function_name);
 		case NA_CHANNEL:

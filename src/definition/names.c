@@ -53,6 +53,7 @@ static const char *const action_kind_names[NA_COUNT] = {
 	[NA_SQS] = "sqs",
 	[NA_FUNCTION] = "function",
 	[NA_CHANNEL] = "channel",
+	[NA_SNS] = "sns",
 };
 
 /* MIME types of the body formats */

@@ -43,6 +43,8 @@ typedef struct ActionRef
 	Oid			owner;
 	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
 	bool		per_entity;		/* lane_prefix is completed by the entity */
+	char	   *cred_alias;		/* <sqs>/<sns> credential alias, or NULL */
+	uint64		cred_claim;		/* the claim transaction that resolved it */
 } ActionRef;
 
 /* One claimed event, held until it is delivered or has failed for good */
@@ -61,7 +63,8 @@ struct Lane
 {
 	uint64		key;			/* hash key */
 	dlist_head	queue;			/* Event */
-	bool		busy;			/* its head is being sent */
+	int			busy;			/* its events being sent: the head, or the
+								 * first few of a batch (dispatch.c) */
 	bool		listed;			/* in ready or waiting */
 	dlist_node	lnode;
 };

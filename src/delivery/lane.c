@@ -6,7 +6,11 @@
  * A lane is a strict FIFO of claimed events (see worker.c for what makes
  * a lane): its head is started when the lane is idle and its next attempt
  * is due, and the next event starts only when the head is delivered or
- * has failed for good; a retry keeps its place at the head.  Idle lanes
+ * has failed for good; a retry keeps its place at the head.  A transport
+ * that sends batches (TransportOps.batch_max > 1, SQS) is handed the head
+ * and the due events right behind it at once (dispatch.c); the lane stays
+ * busy until every one of them has its result, and those to be retried
+ * keep their places in front of the events not sent yet.  Idle lanes
  * whose head is due are on ready_lanes, the others with a head on
  * waiting_lanes; lanes_promote_waiting() moves them as their time comes.
  *
@@ -57,6 +61,7 @@ static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static HTAB *lanes;
 static HTAB *action_map;
 static uint64 action_generation = 0;
+static uint64 claim_count = 0;	/* claim transactions so far */
 static bool cache_refreshed = false;	/* definition_cache_refresh done in
 										 * this transaction */
 static int	stale_events = 0;	/* held events with stale set */
@@ -92,11 +97,13 @@ lanes_init(void)
 /*
  * lanes_new_transaction
  *		Called at the start of every transaction that claims: a missing
- *		notification may be looked up again once in it (see action_get).
+ *		notification may be looked up again once in it (see action_get),
+ *		and stored credentials are read again once in it.
  */
 void
 lanes_new_transaction(void)
 {
+	claim_count++;
 	cache_refreshed = false;
 }
 
@@ -169,6 +176,52 @@ copy_str(const char *s)
 }
 
 /*
+ * wipe_free
+ *		Overwrite and free a string that may hold a secret (NULL is fine).
+ */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	pfree(s);
+}
+
+/*
+ * action_resolve_alias
+ *		Put the stored AWS credential named by ref->cred_alias into
+ *		ref->action (access key, secret key, and region when the action has
+ *		none), read in the current transaction.  When the alias is gone or
+ *		the owner may no longer use it, the access key stays NULL and the
+ *		secret keeps the alias: the transport refuses the attempt, naming
+ *		the alias.  Allocates in ref->context.
+ */
+static void
+action_resolve_alias(ActionRef *ref)
+{
+	MemoryContext old = MemoryContextSwitchTo(ref->context);
+	char	   *ak;
+	char	   *sk;
+	char	   *region;
+
+	wipe_free(ref->action.sqs_access_key);
+	wipe_free(ref->action.sqs_secret);
+	ref->action.sqs_access_key = NULL;
+	ref->action.sqs_secret = pstrdup(ref->cred_alias);
+	if (definition_aws_credential(ref->cred_alias, ref->owner, &ak, &sk, &region))
+	{
+		pfree(ref->action.sqs_secret);
+		ref->action.sqs_access_key = ak;
+		ref->action.sqs_secret = sk;
+		if (ref->action.sqs_region == NULL)
+			ref->action.sqs_region = region;
+	}
+	ref->cred_claim = claim_count;
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * action_get
  *		The shared copy of a notification's action, with one more reference.
  *		Runs in a transaction (reads the definition cache).
@@ -235,10 +288,21 @@ action_get(const char *id)
 		ref->action.sqs_access_key = copy_str(a->sqs_access_key);
 		ref->action.sqs_secret = copy_str(a->sqs_secret);
 		ref->action.sqs_region = copy_str(a->sqs_region);
+		ref->action.sqs_group_id = copy_str(a->sqs_group_id);
+		ref->action.aws_role_arn = copy_str(a->aws_role_arn);
+		ref->action.aws_role_session = copy_str(a->aws_role_session);
+		ref->action.aws_role_external_id = copy_str(a->aws_role_external_id);
+		ref->action.sns_topic = copy_str(a->sns_topic);
 		ref->action.function_name = copy_str(a->function_name);
 		ref->action.channel = copy_str(a->channel);
 		ref->lane_prefix = pstrdup(cn->lane_prefix);
 		ref->per_entity = cn->lane_per_entity;
+		if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
+			a->sqs_access_key == NULL && a->sqs_secret != NULL)
+		{
+			ref->cred_alias = pstrdup(a->sqs_secret);
+			action_resolve_alias(ref);
+		}
 	}
 	else
 		ref->lane_prefix = psprintf("n:%s", id);
@@ -286,12 +350,15 @@ event_enqueue(OutboxRow *row)
 	ev = palloc0(sizeof(Event));
 	ev->row = row;
 	ev->ref = action_get(row->notification_id);
+	/* a stored credential may have been replaced: read it once per claim */
+	if (ev->ref->cred_alias != NULL && ev->ref->cred_claim != claim_count)
+		action_resolve_alias(ev->ref);
 	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);
 	if (!found)
 	{
 		dlist_init(&lane->queue);
-		lane->busy = false;
+		lane->busy = 0;
 		lane->listed = false;
 	}
 	ev->lane = lane;
@@ -475,18 +542,20 @@ lanes_refresh_stale(void)
 
 /*
  * event_attempt_done
- *		The attempt on a lane's head is over: free the lane for its next
- *		attempt.  finished: the event is delivered or failed for good, so
- *		it leaves its lane and is freed (ev is gone on return); otherwise
- *		it stays at the head and waits for row->next_attempt_at.  An empty
- *		lane is forgotten.
+ *		The attempt on one of a lane's events being sent is over.
+ *		finished: the event is delivered or failed for good, so it leaves
+ *		its lane and is freed (ev is gone on return); otherwise it keeps its
+ *		place and waits for row->next_attempt_at.  When it was the last of
+ *		the lane's events being sent, the lane is free for its next attempt
+ *		(an empty lane is forgotten).
  */
 void
 event_attempt_done(Event *ev, bool finished)
 {
 	Lane	   *lane = ev->lane;
 
-	lane->busy = false;
+	Assert(lane->busy > 0);
+	lane->busy--;
 	if (finished)
 	{
 		dlist_delete(&ev->node);
@@ -495,6 +564,8 @@ event_attempt_done(Event *ev, bool finished)
 			stale_events--;
 		event_free(ev);
 	}
+	if (lane->busy > 0)
+		return;					/* the rest of a batch is still being sent */
 	if (dlist_is_empty(&lane->queue))
 	{
 		if (lane->listed)

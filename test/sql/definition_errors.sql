@@ -134,6 +134,12 @@ SELECT errs.try('item', $$<NotificationDocument xmlns="http://xml.vidispine.com/
    </trigger>
 </NotificationDocument>$$);
 SELECT errs.try('item', '{"action": {"sns": {"topic": "arn:aws:sns:eu-west-1:1:t"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "items"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "arn:aws:sns:us-east-1:1:t"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "arn:aws:sns:eu-west-1:1:t", "region": "us-east-1"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "https://user:pw@sqs.eu-west-1.amazonaws.com/1/q"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "q.fifo", "messageGroupId": "a b"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "q", "roleArn": "arn with spaces"}}, "trigger": {"item": {"create": ""}}}');
 
 -- attributes common to every action
 SELECT errs.try('item', errs.doc('<http synchronous="yes"><url>http://example.com/</url></http>', :'item'));
