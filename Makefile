@@ -35,6 +35,9 @@ OBJS = \
 	src/capture/storage.o \
 	src/capture/file.o \
 	src/capture/changeset.o \
+	src/capture/capture_state.o \
+	src/capture/quota.o \
+	src/capture/deletion_lock.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -69,10 +72,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings
+	ownership ssrf_hostcheck bad_input retry_policy settings quota deletion_lock
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent
+ISOLATION = capture_concurrent quota_concurrent lock_expiry_race
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 

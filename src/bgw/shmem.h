@@ -30,6 +30,7 @@ typedef struct NotifyDbSlot
 	pid_t		pid;			/* 0 while not running */
 	Latch	   *latch;			/* the worker's latch while running */
 	TimestampTz hold_until;		/* no new worker for dboid before this */
+	pg_atomic_uint32 timers_changed;	/* a commit changed lock expiries */
 } NotifyDbSlot;
 
 typedef struct NotifyShared
@@ -47,5 +48,7 @@ extern NotifyShared *notify_shared;
 
 extern void notify_shmem_init(void);
 extern void notify_wake_at_commit(void);
+extern void notify_timers_changed_at_commit(void);
+extern bool notify_timers_changed_take(int slotno);
 
 #endif							/* NOTIFY_SHMEM_H */

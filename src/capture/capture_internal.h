@@ -48,6 +48,12 @@ typedef enum CaptureRole
 	CR_FIELDS,
 	CR_CHANGESET,
 	CR_IGNORE,
+	CR_SIZE,
+	CR_ITEM_LIMIT,
+	CR_STORAGE_LIMIT,
+	CR_ENTITY_TYPE,
+	CR_ENTITY,
+	CR_EXPIRY,
 	CR_COUNT
 } CaptureRole;
 
@@ -154,5 +160,37 @@ extern void capture_collection_member(const CaptureRow *row);
 extern void capture_storage(const CaptureRow *row);
 extern void capture_file(const CaptureRow *row);
 extern void capture_change_set(const CaptureRow *row);
+extern void capture_quota(const CaptureRow *row);
+extern void capture_deletion_lock(const CaptureRow *row);
+
+/* capture_state.c: SQL as the owner, cached "any rows" flags */
+typedef struct CaptureSpi
+{
+	Oid			save_userid;
+	int			save_sec;
+} CaptureSpi;
+
+typedef struct CaptureStateFlag
+{
+	const char *relname;		/* table of the extension's schema */
+	Oid			relid;
+	uint64		generation;		/* catalog generation of relid */
+	bool		resolved;		/* relid and generation are set */
+	bool		registered;
+	bool		known;
+	bool		any;
+} CaptureStateFlag;
+
+extern void capture_spi_begin(CaptureSpi *spi);
+extern void capture_spi_end(CaptureSpi *spi);
+extern void capture_spi_run(const char *sql, int nargs, const char **args);
+extern bool capture_state_any(CaptureStateFlag *flag);
+extern void capture_state_changed(CaptureStateFlag *flag);
+
+/* quota.c: usage of the quota rules, kept by item and file capture */
+extern void quota_usage_changed(const CaptureRow *row, int64 items, int64 bytes);
+
+/* deletion_lock.c: an item joined or left a collection */
+extern void deletion_lock_member_changed(const CaptureRow *row);
 
 #endif							/* NOTIFY_CAPTURE_INTERNAL_H */

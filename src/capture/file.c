@@ -124,6 +124,15 @@ capture_file_update(const CaptureRow *row)
  *		Handler of kind file: INSERT file.new, DELETE file.delete, UPDATE
  *		as capture_file_update.
  */
+/* The size of a file row, 0 when unknown or with no size column */
+static int64
+file_size(const CaptureRow *row, HeapTuple tuple)
+{
+	char	   *size = capture_role_text(row, tuple, CR_SIZE);
+
+	return size ? strtoi64(size, NULL, 10) : 0;
+}
+
 void
 capture_file(const CaptureRow *row)
 {
@@ -133,4 +142,9 @@ capture_file(const CaptureRow *row)
 		emit_file(row, NE_FILE_DELETE, row->tuple);
 	else if (row->is_update)
 		capture_file_update(row);
+
+	if (row->ct->att[CR_SIZE] != InvalidAttrNumber)
+		quota_usage_changed(row, 0,
+							(row->is_delete ? 0 : file_size(row, row->is_update ? row->newtuple : row->tuple)) -
+							(row->is_insert ? 0 : file_size(row, row->tuple)));
 }

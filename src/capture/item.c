@@ -26,4 +26,6 @@ capture_item(const CaptureRow *row)
 {
 	capture_emit_entity(row, NE_ITEM_CREATE, NE_ITEM_DELETE,
 						NE_METADATA_MODIFY);
+	if (row->is_insert || row->is_delete)
+		quota_usage_changed(row, row->is_insert ? 1 : -1, 0);
 }

@@ -5,7 +5,8 @@
  *	  raises.
  *
  * A capture kind is what an attached table holds: item, collection,
- * collection-member, storage, file or metadata-change-set.  Each row of
+ * collection-member, storage, file, metadata-change-set, quota or
+ * deletion-lock.  Each row of
  * capture_kinds names the column roles its trigger may give and must give,
  * the options notify.attach() offers, the events it can raise and its
  * handler.  Everything else derives from it:
@@ -67,6 +68,14 @@ const CaptureEventInfo capture_events[NE_COUNT] = {
 	[NE_FILE_CLOSE] = {"fileId", "CLOSE"},
 	[NE_FILE_LOST] = {"fileId", "LOST"},
 	[NE_FILE_HASH] = {"fileId", "HASH"},
+	[NE_QUOTA_CREATE] = {"ruleId", "CREATE"},
+	[NE_QUOTA_DELETE] = {"ruleId", "DELETE"},
+	[NE_QUOTA_WARNING] = {"ruleId", "WARNING"},
+	[NE_DELETION_LOCK_CREATE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_MODIFY] = {"newLockId", NULL},
+	[NE_DELETION_LOCK_DELETE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_EXPIRE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_EFFECTIVE] = {"newLockId", NULL},
 };
 
 /*
@@ -93,33 +102,50 @@ static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID},
 	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid},
 	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
+	[CR_SIZE] = {"size", "size_column", false, InvalidOid},
+	[CR_ITEM_LIMIT] = {"item_limit", "item_limit_column", false, InvalidOid},
+	[CR_STORAGE_LIMIT] = {"storage_limit", "storage_limit_column", false, InvalidOid},
+	[CR_ENTITY_TYPE] = {"entity_type", "entity_type_column", false, InvalidOid},
+	[CR_ENTITY] = {"entity", "entity_column", false, InvalidOid},
+	[CR_EXPIRY] = {"expiry", "expiry_column", false, TIMESTAMPTZOID},
 };
 
 static const NotifyEvent item_events[] = {
-	NE_ITEM_CREATE, NE_ITEM_DELETE, NE_METADATA_MODIFY, NE_COUNT
+	NE_ITEM_CREATE, NE_ITEM_DELETE, NE_METADATA_MODIFY, NE_QUOTA_WARNING,
+	NE_COUNT
 };
 static const NotifyEvent collection_events[] = {
 	NE_COLLECTION_CREATE, NE_COLLECTION_DELETE, NE_COLLECTION_METADATA_MODIFY,
 	NE_COUNT
 };
 static const NotifyEvent member_events[] = {
-	NE_COLLECTION_MODIFY, NE_COUNT
+	NE_COLLECTION_MODIFY, NE_DELETION_LOCK_EFFECTIVE, NE_COUNT
 };
 static const NotifyEvent storage_events[] = {
 	NE_STORAGE_CREATE, NE_STORAGE_DELETE, NE_COUNT
 };
 static const NotifyEvent file_events[] = {
 	NE_FILE_NEW, NE_FILE_DELETE, NE_FILE_CHANGE, NE_FILE_CLOSE, NE_FILE_LOST,
-	NE_FILE_HASH, NE_COUNT
+	NE_FILE_HASH, NE_QUOTA_WARNING, NE_COUNT
 };
 static const NotifyEvent change_set_events[] = {
 	NE_METADATA_MODIFY, NE_COLLECTION_METADATA_MODIFY, NE_DOCUMENT_MODIFY,
 	NE_COUNT
 };
+static const NotifyEvent quota_events[] = {
+	NE_QUOTA_CREATE, NE_QUOTA_DELETE, NE_QUOTA_WARNING, NE_COUNT
+};
+static const NotifyEvent deletion_lock_events[] = {
+	NE_DELETION_LOCK_CREATE, NE_DELETION_LOCK_MODIFY, NE_DELETION_LOCK_DELETE,
+	NE_DELETION_LOCK_EXPIRE, NE_DELETION_LOCK_EFFECTIVE, NE_COUNT
+};
 
 #define FILE_ROLES \
 	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
-	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH))
+	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH) | CR_BIT(CR_SIZE))
+#define QUOTA_ROLES (CR_BIT(CR_ITEM_LIMIT) | CR_BIT(CR_STORAGE_LIMIT))
+#define LOCK_ROLES \
+	(CR_BIT(CR_ENTITY_TYPE) | CR_BIT(CR_ENTITY) | CR_BIT(CR_EXPIRY))
 
 /*
  * THE table of capture kinds, in the order notify.attach()'s hint lists
@@ -133,7 +159,7 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
 	collection_events, capture_collection},
 	{"collection-member",
-		CR_BIT(CR_ID), 0, CR_BIT(CR_ID),
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM), CR_BIT(CR_ITEM), CR_BIT(CR_ID),
 	member_events, capture_collection_member},
 	{"file",
 		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES, CR_BIT(CR_ID),
@@ -146,6 +172,12 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_RESOURCE) | CR_BIT(CR_FIELDS),
 		CR_BIT(CR_ID) | CR_BIT(CR_FIELDS),
 	change_set_events, capture_change_set},
+	{"quota",
+		CR_BIT(CR_ID) | QUOTA_ROLES, QUOTA_ROLES, CR_BIT(CR_ID),
+	quota_events, capture_quota},
+	{"deletion-lock",
+		CR_BIT(CR_ID) | LOCK_ROLES, LOCK_ROLES, CR_BIT(CR_ID) | LOCK_ROLES,
+	deletion_lock_events, capture_deletion_lock},
 };
 
 #define NUM_CAPTURE_KINDS lengthof(capture_kinds)
