@@ -19,7 +19,7 @@
  * capture_item
  *		Handler of kind item: item.create, item.delete, and metadata.modify
  *		of an UPDATE's changed columns (generic fields, no language or
- *		track).
+ *		track); an INSERT or DELETE changes the quota usage by one item.
  */
 void
 capture_item(const CaptureRow *row)
