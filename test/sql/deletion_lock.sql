@@ -106,6 +106,17 @@ DELETE FROM notify.deletion_lock WHERE id = 'VX-L5';
 SELECT * FROM captured;
 SELECT count(*) AS state_rows FROM notify.deletion_lock_state WHERE lock_id = 'VX-L5';
 
+-- an application role (notify_admin) needs no right on the lock state
+TRUNCATE notify.outbox;
+CREATE ROLE regress_lock_app IN ROLE notify_admin;
+SET ROLE regress_lock_app;
+INSERT INTO notify.deletion_lock (id, entity_type, entity_id) VALUES ('VX-L7', 'item', 'VX-I2');
+DELETE FROM notify.deletion_lock WHERE id = 'VX-L7';
+SELECT notify.expire_deletion_locks('2200-01-01');   -- refused: the worker's
+RESET ROLE;
+DROP ROLE regress_lock_app;
+SELECT label, entity_id FROM captured;
+
 -- a lock must name its entity
 \set VERBOSITY terse
 INSERT INTO notify.deletion_lock (id, entity_type, entity_id) VALUES ('VX-L6', 'item', NULL);

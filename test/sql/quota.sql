@@ -96,6 +96,19 @@ INSERT INTO notify.quota_rule (id, item_limit) VALUES ('VX-Q3', 100);
 DELETE FROM notify.quota_rule WHERE id IN ('VX-Q1', 'VX-Q3');
 SELECT label, event, entity_id FROM captured;
 
+-- an application role (notify_admin) needs no right on the usage table:
+-- capture keeps it as the extension's owner; it may read it
+CREATE ROLE regress_quota_app IN ROLE notify_admin;
+SET ROLE regress_quota_app;
+INSERT INTO notify.quota_rule (id, item_limit) VALUES ('VX-Q4', 0);
+INSERT INTO notify.item (id) VALUES ('VX-I11');
+SELECT rule_id, item_usage > item_limit AS over, exceeded FROM notify.quota_usage;
+DELETE FROM notify.quota_rule WHERE id = 'VX-Q4';
+UPDATE notify.quota_usage SET item_usage = 0;   -- refused
+RESET ROLE;
+DROP ROLE regress_quota_app;
+SELECT label, event, entity_id FROM captured WHERE entity_id = 'VX-Q4';
+
 -- no rule left: item capture does not touch usage again
 SELECT count(*) AS usage_rows FROM notify.quota_usage;
 INSERT INTO notify.item (id) VALUES ('VX-I10');
