@@ -37,6 +37,7 @@ OBJS = \
 	src/capture/changeset.o \
 	src/capture/capture_state.o \
 	src/capture/quota.o \
+	src/capture/quota_usage.o \
 	src/capture/deletion_lock.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \

@@ -1078,11 +1078,12 @@ END
 $$;
 
 -- API: private.  Is a usage over a rule's limits?
+-- (no SET clause: inlined into the statements that call it; every name
+-- in it is qualified)
 CREATE FUNCTION notify.quota_over(item_limit bigint, storage_limit bigint,
 								  item_usage bigint, storage_usage bigint)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT COALESCE(item_usage OPERATOR(pg_catalog.>) item_limit, false)
 		OR COALESCE(storage_usage OPERATOR(pg_catalog.>) storage_limit, false)
@@ -1129,41 +1130,6 @@ BEGIN
 	   SET rule_id = new_id, item_limit = new_item_limit, storage_limit = new_storage_limit,
 		   exceeded = now_over
 	 WHERE q.rule_relid OPERATOR(pg_catalog.=) u.rule_relid AND q.rule_id OPERATOR(pg_catalog.=) u.rule_id;
-END
-$$;
-
--- API: private.  Items and bytes were added (or removed, negative): add
--- them to every rule's usage under the row lock of its usage row, and
--- return the rules that went over their limits with this change.
-CREATE FUNCTION notify.quota_usage_add(d_items bigint, d_bytes bigint,
-									   OUT rule_id text, OUT item_limit bigint,
-									   OUT storage_limit bigint, OUT item_usage bigint,
-									   OUT storage_usage bigint)
-RETURNS SETOF record
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	u notify.quota_usage;
-	now_over boolean;
-BEGIN
-	FOR u IN SELECT * FROM notify.quota_usage q
-			  ORDER BY q.rule_relid, q.rule_id FOR UPDATE LOOP
-		rule_id := u.rule_id;
-		item_limit := u.item_limit;
-		storage_limit := u.storage_limit;
-		item_usage := u.item_usage OPERATOR(pg_catalog.+) d_items;
-		storage_usage := u.storage_usage OPERATOR(pg_catalog.+) d_bytes;
-		now_over := notify.quota_over(item_limit, storage_limit, item_usage, storage_usage);
-		UPDATE notify.quota_usage q
-		   SET item_usage = quota_usage_add.item_usage,
-			   storage_usage = quota_usage_add.storage_usage, exceeded = now_over
-		 WHERE q.rule_relid OPERATOR(pg_catalog.=) u.rule_relid
-		   AND q.rule_id OPERATOR(pg_catalog.=) u.rule_id;
-		IF now_over AND NOT u.exceeded THEN
-			RETURN NEXT;
-		END IF;
-	END LOOP;
 END
 $$;
 

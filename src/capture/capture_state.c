@@ -84,11 +84,12 @@ capture_spi_end(CaptureSpi *spi)
 /*
  * capture_spi_run
  *		Run a query with text parameters (NULL: SQL NULL) as the owner,
- *		inside capture_spi_begin/end; ERRORs unless it returned rows (or
- *		nothing) as a SELECT does.
+ *		inside capture_spi_begin/end; ERRORs if SPI reports a failure.  With plan, the query is planned once per
+ *		backend and the plan kept in *plan (the query text must then be
+ *		the same at every call).
  */
 void
-capture_spi_run(const char *sql, int nargs, const char **args)
+capture_spi_run(SPIPlanPtr *plan, const char *sql, int nargs, const char **args)
 {
 	Oid			types[10];
 	Datum		values[10];
@@ -103,8 +104,22 @@ capture_spi_run(const char *sql, int nargs, const char **args)
 		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-	if (rc != SPI_OK_SELECT)
+	if (plan == NULL)
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	else
+	{
+		if (*plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+			if (p == NULL || SPI_keepplan(p) != 0)
+				elog(ERROR, "notify_ext state query could not be planned: %s",
+					 SPI_result_code_string(SPI_result));
+			*plan = p;
+		}
+		rc = SPI_execute_plan(*plan, values, nulls, false, 0);
+	}
+	if (rc < 0)
 		elog(ERROR, "notify_ext state query failed: %s", SPI_result_code_string(rc));
 }
 
@@ -155,7 +170,7 @@ capture_state_any(CaptureStateFlag *flag)
 		return flag->any;
 
 	capture_spi_begin(&spi);
-	capture_spi_run(psprintf("SELECT EXISTS (SELECT 1 FROM notify.%s)",
+	capture_spi_run(NULL, psprintf("SELECT EXISTS (SELECT 1 FROM notify.%s)",
 							 flag->relname), 0, NULL);
 	flag->any = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 										   SPI_tuptable->tupdesc, 1,

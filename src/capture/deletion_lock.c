@@ -61,6 +61,10 @@
 
 PG_FUNCTION_INFO_V1(notify_ext_expire_deletion_locks);
 
+static SPIPlanPtr sync_plan = NULL;
+static SPIPlanPtr refresh_plan = NULL;
+static SPIPlanPtr expire_plan = NULL;
+static SPIPlanPtr next_plan = NULL;
 static CaptureStateFlag any_locks = {"deletion_lock_state"};
 
 /* One lock event: the lock before and after, and the entity */
@@ -260,7 +264,7 @@ capture_deletion_lock(const CaptureRow *row)
 	args[2] = e.old_id;
 	args[3] = e.new_id;
 	capture_spi_begin(&spi);
-	capture_spi_run("SELECT * FROM notify.deletion_lock_sync($1::oid::regclass, $2, $3, $4, $5, $6, $7, $8, "
+	capture_spi_run(&sync_plan, "SELECT * FROM notify.deletion_lock_sync($1::oid::regclass, $2, $3, $4, $5, $6, $7, $8, "
 					"$9::timestamptz, $10::timestamptz)", 10, args);
 	emit_state_rows(row, 1);
 	capture_spi_end(&spi);
@@ -290,7 +294,7 @@ deletion_lock_member_changed(const CaptureRow *row)
 	if (args[0] == NULL)
 		return;
 	capture_spi_begin(&spi);
-	capture_spi_run("SELECT * FROM notify.deletion_lock_refresh('item', $1)",
+	capture_spi_run(&refresh_plan, "SELECT * FROM notify.deletion_lock_refresh('item', $1)",
 					1, args);
 	emit_state_rows(row, 1);
 	capture_spi_end(&spi);
@@ -323,7 +327,7 @@ deletion_lock_expire_due(TimestampTz now, TimestampTz *next)
 		return 0;
 	args[0] = iso_time(TimestampTzGetDatum(now), false);
 	capture_spi_begin(&spi);
-	capture_spi_run("SELECT * FROM notify.deletion_lock_expire_due($1::timestamptz)",
+	capture_spi_run(&expire_plan, "SELECT * FROM notify.deletion_lock_expire_due($1::timestamptz)",
 					1, args);
 	for (r = 0; r < SPI_processed; r++)
 	{
@@ -332,7 +336,7 @@ deletion_lock_expire_due(TimestampTz now, TimestampTz *next)
 			expired++;
 	}
 	emit_state_rows(&row, 2);
-	capture_spi_run("SELECT notify.deletion_lock_next_expiry()", 0, NULL);
+	capture_spi_run(&next_plan, "SELECT notify.deletion_lock_next_expiry()", 0, NULL);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 		*next = DatumGetTimestampTz(d);

@@ -9,12 +9,13 @@
  * one row per rule: its limits, its usage (items: rows of the tables
  * captured as "item"; bytes: sum of the size column of the tables captured
  * as "file") and whether usage exceeds a limit.  A new rule counts the
- * usage once, with those tables locked in SHARE mode; from then on item
- * and file capture add each row's change to every rule under the rule's
- * row lock (notify.quota_usage_add), so two transactions that push a rule
- * over together see each other's change and only the first one crosses.
- * A warning is written when a rule goes from under to over its limits;
- * going back under and over again writes another.
+ * usage once (notify.quota_rule_sync), with those tables locked in SHARE
+ * mode; from then on item and file capture add each row's change to the
+ * usage held by the transaction (quota_usage.c: the rows locked at the
+ * transaction's first change, changed in memory, written back at commit),
+ * so two transactions that push a rule over together take turns and only
+ * one crosses.  A warning is written when a rule goes from under to over
+ * its limits; going back under and over again writes another.
  *
  * With no rule, item and file capture only read a cached flag.
  *
@@ -35,6 +36,7 @@
 
 #include "capture/capture_internal.h"
 
+static SPIPlanPtr rule_sync_plan = NULL;
 static CaptureStateFlag quota_rules = {"quota_usage"};
 
 /*
@@ -93,28 +95,27 @@ spi_text(int r, int col)
 /*
  * quota_usage_changed
  *		Item and file capture: items rows and bytes bytes were added
- *		(negative: removed) by row.  Adds them to every rule's usage and
- *		writes a warning for each rule that this change took over its
- *		limits.  Reads only a cached flag when there is no rule.
+ *		(negative: removed) by row.  Adds them to every rule's usage (held
+ *		by this transaction, quota_usage.c) and writes a warning for each
+ *		rule that this change took over its limits.  Reads only a cached
+ *		flag when there is no rule.
  */
 void
 quota_usage_changed(const CaptureRow *row, int64 items, int64 bytes)
 {
-	CaptureSpi	spi;
-	const char *args[2];
-	uint64		r;
+	ListCell   *lc;
 
-	if ((items == 0 && bytes == 0) || !capture_state_any(&quota_rules))
+	if ((items == 0 && bytes == 0) ||
+		(!quota_usage_pending() && !capture_state_any(&quota_rules)))
 		return;
-	args[0] = psprintf(INT64_FORMAT, items);
-	args[1] = psprintf(INT64_FORMAT, bytes);
-	capture_spi_begin(&spi);
-	capture_spi_run("SELECT * FROM notify.quota_usage_add($1::bigint, $2::bigint)",
-					2, args);
-	for (r = 0; r < SPI_processed; r++)
-		quota_emit(row, NE_QUOTA_WARNING, spi_text(r, 1), spi_text(r, 2),
-				   spi_text(r, 3), spi_text(r, 4), spi_text(r, 5));
-	capture_spi_end(&spi);
+	foreach(lc, quota_usage_add(items, bytes))
+	{
+		QuotaUsage *u = lfirst(lc);
+
+		quota_emit(row, NE_QUOTA_WARNING, u->rule_id, u->item_limit,
+				   u->storage_limit, psprintf(INT64_FORMAT, u->items),
+				   psprintf(INT64_FORMAT, u->bytes));
+	}
 }
 
 /*
@@ -131,6 +132,8 @@ capture_quota(const CaptureRow *row)
 	char	   *item_limit = NULL;
 	char	   *storage_limit = NULL;
 	char	   *rule_id;
+	char	   *item_usage;
+	char	   *storage_usage;
 	CaptureSpi	spi;
 
 	args[0] = psprintf("%u", row->ct->relid);
@@ -154,14 +157,23 @@ capture_quota(const CaptureRow *row)
 		return;
 
 	capture_spi_begin(&spi);
-	capture_spi_run("SELECT * FROM notify.quota_rule_sync($1::oid::regclass, $2, $3, $4, $5::bigint, $6::bigint)",
+	capture_spi_run(&rule_sync_plan, "SELECT * FROM notify.quota_rule_sync($1::oid::regclass, $2, $3, $4, $5::bigint, $6::bigint)",
 					6, args);
 	if (SPI_processed == 1 && spi_text(0, 1) != NULL)
 	{
-		char	   *item_usage = spi_text(0, 1);
-		char	   *storage_usage = spi_text(0, 2);
+		int64		items = strtoi64(spi_text(0, 1), NULL, 10);
+		int64		bytes = strtoi64(spi_text(0, 2), NULL, 10);
 		bool		crossed = strcmp(spi_text(0, 3), "t") == 0;
+		bool		held_crossed;
 
+		/* this transaction holds the usage: it is the one in memory */
+		if (quota_usage_pending() &&
+			quota_usage_rule_changed(row->ct->relid, args[2], args[3],
+									 item_limit, storage_limit,
+									 &items, &bytes, &held_crossed))
+			crossed = held_crossed;
+		item_usage = psprintf(INT64_FORMAT, items);
+		storage_usage = psprintf(INT64_FORMAT, bytes);
 		if (row->is_insert)
 			quota_emit(row, NE_QUOTA_CREATE, rule_id, item_limit,
 					   storage_limit, item_usage, storage_usage);

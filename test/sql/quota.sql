@@ -87,6 +87,44 @@ DELETE FROM notify.quota_rule WHERE id = 'VX-Q2';
 SELECT * FROM captured;
 SELECT rule_id FROM notify.quota_usage ORDER BY rule_id;
 
+-- the usage kept equals the tables' (after all of the above)
+SELECT item_usage = (SELECT count(*) FROM notify.item) AS items_match
+  FROM notify.quota_usage WHERE rule_id = 'VX-Q1';
+
+-- a transaction holds the usage: savepoints rolled back take their usage
+-- and warnings back; a rule changed or deleted in the same transaction
+-- sees the usage of the transaction
+TRUNCATE notify.outbox;
+INSERT INTO notify.quota_rule (id, item_limit)
+	SELECT 'VX-Q5', count(*) + 2 FROM notify.item;
+BEGIN;
+INSERT INTO notify.item (id) VALUES ('VX-J1');               -- limit - 1
+SAVEPOINT s1;
+INSERT INTO notify.item (id) VALUES ('VX-J2'), ('VX-J3');    -- over: warning
+ROLLBACK TO SAVEPOINT s1;                                    -- taken back
+INSERT INTO notify.item (id) VALUES ('VX-J4');               -- at the limit
+SAVEPOINT s2;
+INSERT INTO notify.item (id) VALUES ('VX-J5');               -- over: warning
+RELEASE SAVEPOINT s2;
+COMMIT;
+SELECT label, event, payload::json->'itemUsage' AS usage, payload::json->'itemLimit' AS lim
+  FROM captured WHERE entity_id = 'VX-Q5';
+SELECT item_usage - item_limit AS over_by, exceeded,
+	   item_usage = (SELECT count(*) FROM notify.item) AS items_match
+  FROM notify.quota_usage WHERE rule_id = 'VX-Q5';
+TRUNCATE notify.outbox;
+BEGIN;
+DELETE FROM notify.item WHERE id IN ('VX-J4', 'VX-J5');      -- under again
+UPDATE notify.quota_rule SET item_limit = item_limit - 2 WHERE id = 'VX-Q5';   -- over: warning
+INSERT INTO notify.item (id) VALUES ('VX-J6');               -- still over
+DELETE FROM notify.quota_rule WHERE id = 'VX-Q5';
+COMMIT;
+SELECT label, event, payload::json->'itemUsage' AS usage, payload::json->'itemLimit' AS lim
+  FROM captured WHERE entity_id = 'VX-Q5';
+SELECT count(*) AS q5_rows FROM notify.quota_usage WHERE rule_id = 'VX-Q5';
+SELECT item_usage = (SELECT count(*) FROM notify.item) AS items_match
+  FROM notify.quota_usage WHERE rule_id = 'VX-Q1';
+
 -- a rule scoped notification (entity VX-Q1) fires for that rule only
 TRUNCATE notify.outbox;
 INSERT INTO note VALUES ('scoped', notify.create_notification('quota', 'VX-Q1',
