@@ -42,6 +42,10 @@ OBJS = \
 	src/capture/document.o \
 	src/capture/group.o \
 	src/capture/filename.o \
+	src/capture/capture_state.o \
+	src/capture/quota.o \
+	src/capture/quota_usage.o \
+	src/capture/deletion_lock.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -78,10 +82,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent job_placeholder_race
+ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 
