@@ -1,5 +1,5 @@
 #
-# 013_lock_expiry.pl
+# 017_lock_expiry.pl
 #	A deletion lock's expire event is written at its expiry by the delivery
 #	worker's timer, with no write by anyone at that time:
 #
