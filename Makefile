@@ -35,6 +35,7 @@ OBJS = \
 	src/capture/storage.o \
 	src/capture/file.o \
 	src/capture/changeset.o \
+	src/capture/sync_queue.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -43,6 +44,7 @@ OBJS = \
 	src/delivery/dispatch.o \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
+	src/delivery/sync.o \
 	src/encode/encode.o \
 	src/encode/encode_api.o \
 	src/transport/curl_multi.o \

@@ -33,6 +33,7 @@
 #include "guc.h"
 #include "bgw/shmem.h"
 #include "bgw/launcher.h"
+#include "delivery/sync.h"
 
 PG_MODULE_MAGIC;
 
@@ -105,6 +106,7 @@ void
 _PG_init(void)
 {
 	notify_ext_guc_init();
+	sync_init();
 
 	/* the worker and its settings exist only when preloaded */
 	if (process_shared_preload_libraries_in_progress)

@@ -50,6 +50,7 @@
 #include "utils/rel.h"
 
 #include "capture/capture_internal.h"
+#include "capture/sync_queue.h"
 #include "common/text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_capture);
@@ -362,6 +363,7 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 	if (row.is_update)
 		row.newtuple = td->tg_newtuple;
 
+	capture_sync_next_change();
 	row.ct->kind->handler(&row);
 
 	return PointerGetDatum(NULL);

@@ -101,7 +101,8 @@ static void http_refuse(const TransportRequest *req, char *error,
 static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
 static void http_setup(HttpTransfer *t, const NotifyAction *action,
 					   const char *body, size_t len, const char *content_type,
-					   const char *event_id, const char *notification_id);
+					   const char *event_id, const char *notification_id,
+					   int timeout_ms);
 static void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
 static char *http_result_error(HttpTransfer *t);
@@ -338,7 +339,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 													u.password_decoded);
 		http_setup(t, action, body, len,
 				   content_type_name(action->content_type), req->event_id,
-				   req->notification_id);
+				   req->notification_id, req->timeout_ms);
 		http_multi_add(t);
 	}
 	PG_CATCH();
@@ -356,6 +357,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 /*
  * http_setup
  *		Fill a transfer's state and set every option of its easy handle.
+ *		timeout_ms > 0 replaces the action's timeout.
  *
  * ERRORs when out of memory or when libcurl refuses an option (a bug); the
  * caller then releases the transfer, which frees what was set up.
@@ -363,7 +365,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 static void
 http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 		   size_t len, const char *content_type, const char *event_id,
-		   const char *notification_id)
+		   const char *notification_id, int timeout_ms)
 {
 	CURL	   *e = t->easy;
 
@@ -406,7 +408,10 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 	HTTP_SETOPT(e, CURLOPT_POSTFIELDS, t->body);
 	if (action->put)
 		HTTP_SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
-	HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(action->timeout_s, 0));
+	if (timeout_ms > 0)
+		HTTP_SETOPT(e, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
+	else
+		HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(action->timeout_s, 0));
 	HTTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long) Max(notify_ext_connect_timeout, 1));
 	HTTP_SETOPT(e, CURLOPT_USERAGENT, HTTP_USER_AGENT);
 	HTTP_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
@@ -544,6 +549,9 @@ http_next_result(TransportResult *res)
 	if (res->outcome != TRANSPORT_DELIVERED && error == NULL)
 		error = psprintf("HTTP status %ld", t->status);
 	res->error = error;
+	res->answer = NULL;
+	if (res->outcome == TRANSPORT_DELIVERED)
+		res->answer = pnstrdup(t->resp, t->resp_len);
 	res->duration_ms = t->duration_ms;
 	res->retry_after_ms = t->retry_after_ms;
 

@@ -65,6 +65,11 @@ typedef struct TransportResult
 	int			duration_ms;	/* as the transport measured it, or 0 */
 	int			retry_after_ms; /* the target asked for this delay before
 								 * the next attempt; -1 if it did not */
+	char	   *answer;			/* delivered: the target's answer (a
+								 * function's text result, the start of an
+								 * HTTP body, at most HTTP_RESPONSE_KEEP
+								 * bytes), palloc'd; else NULL.  Callers
+								 * that read it set it to NULL first. */
 } TransportResult;
 
 /* One attempt to make: what start needs of the event and its action */
@@ -79,6 +84,10 @@ typedef struct TransportRequest
 	const char *body;			/* the encoded body, or NULL when the
 								 * transport encodes itself */
 	size_t		len;			/* body length */
+	int			timeout_ms;		/* > 0: the attempt's time limit, instead
+								 * of the action's timeout or
+								 * notify_ext.function_timeout
+								 * (synchronous actions); 0: those */
 } TransportRequest;
 
 typedef struct TransportOps
@@ -98,6 +107,16 @@ typedef struct TransportOps
 extern const TransportOps http_transport;
 extern const TransportOps indb_transport;
 extern const TransportOps sqs_transport;
+
+/*
+ * Synchronous use (delivery/sync.c), in a backend inside the changing
+ * transaction: an asynchronous transport (http, sqs) is driven through
+ * the same ops for one attempt at a time (init, configure, start, then
+ * drive and next_result until the result or the deadline, abort_all on a
+ * deadline or an ERROR), so filling the ops table is all a transport
+ * needs to serve synchronous actions too; it must honour
+ * TransportRequest.timeout_ms.  In-database actions use indb_deliver.
+ */
 
 /* transport/indb.c: one in-database action in the caller's transaction */
 extern void indb_deliver(const TransportRequest *req, TransportResult *res);
