@@ -16,6 +16,9 @@
 #	  scale     a 10x larger backlog, then retention and the outbox size
 #	  memory    the worker's private memory (RssAnon) during the drains
 #	  latency   commit -> receipt at 1,000 events/s offered
+#	  sync      pgbench INSERT throughput with one synchronous HTTP
+#	            notification to the nginx sink (each commit waits for its
+#	            answer)
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -27,6 +30,9 @@
 #	met, 3 when the scenarios ran but a target was not met.  Any other
 #	non-zero exit means something broke.
 #
+#	--only=sync	run only the sync scenario (with the sizes of the mode) and
+#			print its figures, without the table and chart.
+#
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
 set -euo pipefail
@@ -37,11 +43,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 T_START=$(date +%s%3N)
 MODE=full
+ONLY=
 for a in "$@"; do
 	case $a in
 		--quick) MODE=quick ;;
+		--only=sync) ONLY=sync ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sync])" ;;
 	esac
 done
 
@@ -364,6 +372,9 @@ set_setting() {		# set_setting name value|DEFAULT
 doc() {				# doc URL TRIGGER-XML
 	printf '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>%s</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger>%s</trigger></NotificationDocument>' "$1" "$2"
 }
+doc_sync() {		# doc_sync URL TRIGGER-XML: the same, synchronous="true"
+	doc "$1" "$2" | sed 's/synchronous="false"/synchronous="true"/'
+}
 T_CREATE='<item><create/></item>'
 T_MODIFY='<metadata><modify/></metadata>'
 SINK_URL="http://127.0.0.1:$NGPORT/sink"
@@ -392,6 +403,7 @@ definitions() {
 			sql+="SELECT notify.create_notification('file', '$(doc "$SINK_URL/file" '<file><new/></file>')');"
 			;;
 		latency) sql+="SELECT notify.create_notification('item', '$(doc "http://127.0.0.1:$RPORT/hook/latency" "$T_CREATE")');" ;;
+		sync-create) sql+="SELECT notify.create_notification('item', '$(doc_sync "$SINK_URL/sync" "$T_CREATE")');" ;;
 		*) nx_die "unknown definitions $kind" ;;
 	esac
 	sqlq "$sql" >/dev/null
@@ -534,7 +546,39 @@ capture_run() {
 	fi
 }
 
+# sync_run: INSERT throughput with one synchronous HTTP notification to the
+# nginx sink: each commit sends its event and waits for the 204 before it
+# commits; no outbox row is written.  Checks that the sink got one request
+# per transaction.
+sync_run() {
+	local log base tps n lat got rows
+	phase "sync: insert with one synchronous notification to the nginx sink (${CAPTURE_SECONDS}s)"
+	fresh_state sync-create yes on
+	log=$OUT/pgbench_sync.log
+	base=$(nginx_requests)
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$CAPTURE_SECONDS" \
+		-f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$log" 2>&1 ||
+		{ cat "$log" >&2; nx_die "pgbench failed (sync)"; }
+	got=$(( $(nginx_requests) - base - 1 ))
+	tps=$(pgbench_field "$log" '^tps = \([0-9.]*\) .*')
+	n=$(pgbench_field "$log" '^number of transactions actually processed: \([0-9]*\).*')
+	lat=$(pgbench_field "$log" '^latency average = \([0-9.]*\) ms')
+	rows=$(sqlq "SELECT count(*) FROM notify.outbox")
+	[[ -n $tps && -n $n ]] || { cat "$log" >&2; nx_die "could not read pgbench's figures (sync)"; }
+	[[ $got -eq $n ]] || nx_die "sync: $n transactions but the sink got $got requests"
+	[[ $rows -eq 0 ]] || nx_die "sync: $rows outbox rows (none expected)"
+	raw sync.insert.tps "$tps"
+	raw sync.insert.transactions "$n"
+	raw sync.insert.latency_ms "$lat"
+	raw sync.insert.sink_requests "$got"
+}
+
 wait_worker present >/dev/null
+if [[ $ONLY == sync ]]; then
+	sync_run
+	grep '^sync\.' "$RAW"
+	exit 0
+fi
 capture_run insert_base insert none on
 capture_run insert_1 insert match-create on
 capture_run insert_10 insert ten-create on
@@ -547,6 +591,8 @@ if [[ $REFERENCE_RUNS -eq 1 ]]; then
 	capture_run insert_10_paused insert ten-create off
 	capture_run update_10_paused update ten-modify off
 fi
+
+sync_run
 
 # --- drain, scale, memory -----------------------------------------------------------
 # memory_sampler PID FILE: the worker's /proc/PID/status every 0.2 s
