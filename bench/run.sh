@@ -40,6 +40,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
+# the server programs of the installation built against (PG_CONFIG), not
+# always the system's: the library is installed there
+NX_PG_BIN=$("$NX_PG_CONFIG" --bindir)
 
 T_START=$(date +%s%3N)
 MODE=full
