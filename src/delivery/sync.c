@@ -60,6 +60,7 @@
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
@@ -358,9 +359,10 @@ sync_deliver_list(List *events)
 /*
  * sync_pre_commit
  *		Deliver the transaction's queued synchronous events, including
- *		those the deliveries themselves raise.  Arms statement_timeout for
- *		them when the statement's timer does not run (a commit at the end
- *		of an implicit transaction).
+ *		those the deliveries themselves raise, under a snapshot that sees
+ *		the whole transaction.  Arms statement_timeout for them when the
+ *		statement's timer does not run (a commit at the end of an implicit
+ *		transaction).
  */
 static void
 sync_pre_commit(void)
@@ -375,8 +377,17 @@ sync_pre_commit(void)
 		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 		armed = true;
 	}
+
+	/*
+	 * As for deferred triggers (AfterTriggerFireDeferred): COMMIT has no
+	 * snapshot set, and function actions run SQL that needs one; it must
+	 * see the transaction's own last changes.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
 	while ((events = capture_sync_take()) != NIL)
 		(void) sync_deliver_list(events);
+	PopActiveSnapshot();
 	if (armed)
 		disable_timeout(STATEMENT_TIMEOUT, false);
 }
