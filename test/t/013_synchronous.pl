@@ -12,9 +12,12 @@
 #	   09000 naming the status or the failure and the URL with its
 #	   password masked; no row, no asynchronous outbox row of the same
 #	   change); the first stop wins (a later notification is not sent); a
-#	   rolled-back subtransaction's event is not sent;
+#	   rolled-back subtransaction's event is not sent; an explicit
+#	   transaction's COMMIT fails; a host the SSRF guard denies stops
+#	   without a request; PREPARE TRANSACTION with a synchronous event is
+#	   refused;
 #	B. function: a value continues (the function ran inside the
-#	   transaction), NULL and an error stop; channel: the NOTIFY arrives
+#	   transaction and saw its row), NULL and an error stop; channel: the NOTIFY arrives
 #	   at commit;
 #	C. limits: notify_ext.sync_timeout_max caps a timeout of none,
 #	   statement_timeout and pg_cancel_backend end a hanging call;
@@ -40,6 +43,7 @@ my $wait_s = 30;
 
 my $node = notify_node('synchronous',
 	    "notify_ext.naptime = '200ms'\n"
+	  . "max_prepared_transactions = 2\n"
 	  . "notify_ext.launcher_naptime = '1s'\n"
 	  . "notify_ext.sync_timeout_max = '5s'\n"
 	  . "log_statement = none\n");
@@ -236,13 +240,43 @@ sub expect_stop
 	is(rows_of($item), '0', 'explicit transaction: no row');
 }
 
+# the SSRF guard applies: a denied host stops without a request
+{
+	sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'; SELECT pg_reload_conf();");
+	poll_ok($node, 'postgres', "SHOW notify_ext.denied_hosts", '127.0.0.2', 'denied_hosts: reloaded');
+	my $item = 'VX-909';
+	notification($item, sync_http("http://127.0.0.2:$recv->{port}/ok/denied"));
+	my ($err) = expect_stop($item, qr/http:\/\/127\.0\.0\.2:\d+\/ok\/denied refused$/m, 'denied host');
+	like($err, qr/DETAIL:.*denied/i, 'denied host: the detail names the rule');
+	is(count_requests($recv, '/ok/denied'), 0, 'denied host: nothing sent');
+	sql("ALTER SYSTEM RESET notify_ext.denied_hosts; SELECT pg_reload_conf();");
+}
+
+# PREPARE TRANSACTION with a synchronous event pending is refused
+{
+	my $item = 'VX-910';
+	notification($item, sync_http("$base/ok/prepared"));
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nBEGIN; INSERT INTO notify.item (id, title) VALUES ('$item', 'x'); "
+		  . "PREPARE TRANSACTION 'p1';");
+	like($err, qr/0A000: cannot PREPARE a transaction with synchronous notifications/,
+		'PREPARE TRANSACTION: refused');
+	is(rows_of($item), '0', 'PREPARE TRANSACTION: no row');
+	is(sql("SELECT count(*) FROM pg_prepared_xacts"), '0', 'PREPARE TRANSACTION: nothing prepared');
+	is(count_requests($recv, '/ok/prepared'), 0, 'PREPARE TRANSACTION: nothing sent');
+}
+
 # ---------------------------------------------------------------------
 # B. function and channel
 # ---------------------------------------------------------------------
 sql(q{
-CREATE TABLE public.sync_log (item text, at timestamptz DEFAULT clock_timestamp());
-CREATE FUNCTION public.sync_accept(e jsonb) RETURNS text LANGUAGE sql
-  AS $$ INSERT INTO public.sync_log (item) VALUES (e->'itemId'->>0) RETURNING 'ok' $$;
+CREATE TABLE public.sync_log (item text, seen bigint, at timestamptz DEFAULT clock_timestamp());
+CREATE FUNCTION public.sync_accept(e jsonb) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.sync_log (item, seen)
+    SELECT e->'itemId'->>0, count(*) FROM notify.item WHERE id = e->'itemId'->>0;
+  RETURN 'ok';
+END $$;
 CREATE FUNCTION public.sync_null(e jsonb) RETURNS text LANGUAGE sql AS $$ SELECT NULL::text $$;
 CREATE FUNCTION public.sync_fail(e jsonb) RETURNS text LANGUAGE plpgsql
   AS $$ BEGIN RAISE EXCEPTION 'not today'; END $$;
@@ -253,8 +287,8 @@ CREATE FUNCTION public.sync_fail(e jsonb) RETURNS text LANGUAGE plpgsql
 	notification($item, '<function synchronous="true"><name>public.sync_accept</name></function>');
 	my ($st) = insert_item($item);
 	is($st, 'OK', 'function value: the change commits');
-	is(sql("SELECT count(*) FROM public.sync_log WHERE item = '$item'"), '1',
-		'function value: the function ran in the transaction');
+	is(sql("SELECT seen FROM public.sync_log WHERE item = '$item'"), '1',
+		'function value: the function ran in the transaction and saw its row');
 
 	$item = 'VX-912';
 	notification($item, '<function synchronous="true"><name>public.sync_accept</name></function>');
