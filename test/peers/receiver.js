@@ -10,7 +10,9 @@
  * before the answer is sent:
  *	{"t": arrival time in ms (performance.timeOrigin + performance.now()),
  *	 "m": method, "u": url, "h": headers (lower-case names),
- *	 "b": body in base64, byte-exact}
+ *	 "b": body in base64, byte-exact,
+ *	 "p": the client's port (one per connection: keep-alive shows as
+ *	      requests with the same port)}
  *
  * Answers (path prefixes; counters are per exact path, query excluded):
  *	/ok*, /hook*		204
@@ -133,7 +135,7 @@ const server = http.createServer((req, res) => {
 
 		count++;
 		fs.writeSync(logFd, JSON.stringify({
-			t, m: req.method, u: req.url, h: req.headers,
+			t, m: req.method, u: req.url, h: req.headers, p: req.socket.remotePort,
 			b: body.toString('base64'),
 		}) + '\n');
 		answer(req, res, path);

@@ -229,6 +229,17 @@ sub expect_stop
 	is(count_requests($recv, '/ok/sub'), 1, 'released subtransaction: sent at commit');
 }
 
+# one backend reuses its connection for the next synchronous call
+{
+	my $item = 'VX-915';
+	notification("$item-$_", sync_http("$base/ok/reuse")) for 1 .. 3;
+	sql(join(' ', map { "INSERT INTO notify.item (id, title) VALUES ('$item-$_', 'x');" } 1 .. 3));
+	my @r = requests($recv, '/ok/reuse', 1);
+	is(scalar(@r), 3, 'keep-alive: three transactions, three requests');
+	is(scalar(keys %{ { map { $_->{p} => 1 } @r } }), 1,
+		'keep-alive: one connection for the three calls of one backend');
+}
+
 # an explicit transaction: the COMMIT fails
 {
 	my $item = 'VX-908';
