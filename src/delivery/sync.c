@@ -32,6 +32,11 @@
  *	sqs			whatever the SQS transport reports as delivered (it refuses
  *				in this version, which stops)
  *
+ * A function action runs as in the worker (transport/indb.c: the owner,
+ * security-restricted, a subtransaction), with search_path
+ * pg_catalog, pg_temp: the changing session's search_path is not the
+ * owner's to trust.
+ *
  * Limits: each call gets the smaller of its own timeout (http <timeout>,
  * notify_ext.function_timeout; 0 or none means no own limit) and
  * notify_ext.sync_timeout_max, and never more than what is left of
@@ -59,6 +64,7 @@
 #include "storage/ipc.h"
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
@@ -70,6 +76,7 @@
 #include "delivery/sync.h"
 #include "encode/encode.h"
 #include "guc.h"
+#include "notify_ext.h"
 #include "transport/transport.h"
 
 #define SYNC_SLICE_MS	100		/* longest wait between interrupt checks */
@@ -298,9 +305,21 @@ sync_deliver_event(const SyncEvent *e)
 	{
 		case NA_FUNCTION:
 		case NA_CHANNEL:
-			req.timeout_ms = sync_limit_ms(notify_ext_function_timeout,
-										   stmt_deadline, 0);
-			indb_deliver(&req, &res);
+			{
+				int			nest = NewGUCNestLevel();
+
+				/*
+				 * The changing session's search_path is its role's to set;
+				 * the owner's function must not resolve names through it.
+				 */
+				(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH,
+										 PGC_USERSET, PGC_S_SESSION,
+										 GUC_ACTION_SAVE, true, 0, false);
+				req.timeout_ms = sync_limit_ms(notify_ext_function_timeout,
+											   stmt_deadline, 0);
+				indb_deliver(&req, &res);
+				AtEOXact_GUC(false, nest);
+			}
 			/* indb's own timer ends the statement timer: set it again */
 			if (stmt_deadline != 0 && !get_timeout_active(STATEMENT_TIMEOUT))
 				enable_timeout_at(STATEMENT_TIMEOUT, stmt_deadline);

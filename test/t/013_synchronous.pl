@@ -288,6 +288,9 @@ BEGIN
     SELECT e->'itemId'->>0, count(*) FROM notify.item WHERE id = e->'itemId'->>0;
   RETURN 'ok';
 END $$;
+CREATE TABLE public.sync_path (item text, path text);
+CREATE FUNCTION public.sync_path(e jsonb) RETURNS text LANGUAGE sql
+  AS $$ INSERT INTO public.sync_path VALUES (e->'itemId'->>0, current_setting('search_path')) RETURNING 'ok' $$;
 CREATE FUNCTION public.sync_null(e jsonb) RETURNS text LANGUAGE sql AS $$ SELECT NULL::text $$;
 CREATE FUNCTION public.sync_fail(e jsonb) RETURNS text LANGUAGE plpgsql
   AS $$ BEGIN RAISE EXCEPTION 'not today'; END $$;
@@ -300,6 +303,13 @@ CREATE FUNCTION public.sync_fail(e jsonb) RETURNS text LANGUAGE plpgsql
 	is($st, 'OK', 'function value: the change commits');
 	is(sql("SELECT seen FROM public.sync_log WHERE item = '$item'"), '1',
 		'function value: the function ran in the transaction and saw its row');
+
+	$item = 'VX-916';
+	notification($item, '<function synchronous="true"><name>public.sync_path</name></function>');
+	($st) = insert_item($item, "SET search_path = public, pg_catalog;\n");
+	is($st, 'OK', 'function search_path: the change commits');
+	is(sql("SELECT path FROM public.sync_path WHERE item = '$item'"), 'pg_catalog, pg_temp',
+		"function search_path: not the changing session's");
 
 	$item = 'VX-912';
 	notification($item, '<function synchronous="true"><name>public.sync_accept</name></function>');
