@@ -115,7 +115,9 @@ extern const TransportOps sqs_transport;
  * drive and next_result until the result or the deadline, abort_all on a
  * deadline or an ERROR), so filling the ops table is all a transport
  * needs to serve synchronous actions too; it must honour
- * TransportRequest.timeout_ms.  In-database actions use indb_deliver.
+ * TransportRequest.timeout_ms, and its drive must wait (up to its
+ * timeout) while nothing is ready rather than return at once.  In-database
+ * actions use indb_deliver.
  */
 
 /* transport/indb.c: one in-database action in the caller's transaction */
