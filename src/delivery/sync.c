@@ -60,12 +60,9 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
-#include "postmaster/postmaster.h"
-#include "storage/ipc.h"
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
-#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
