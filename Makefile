@@ -46,6 +46,7 @@ OBJS = \
 	src/capture/quota.o \
 	src/capture/quota_usage.o \
 	src/capture/deletion_lock.o \
+	src/capture/sync_queue.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -54,6 +55,7 @@ OBJS = \
 	src/delivery/dispatch.o \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
+	src/delivery/sync.o \
 	src/encode/encode.o \
 	src/encode/encode_api.o \
 	src/transport/curl_multi.o \
@@ -85,7 +87,7 @@ REGRESS = install dump_members definitions definition_errors capture attach perm
 	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race
+ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race sync_interleave
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 
