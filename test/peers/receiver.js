@@ -15,7 +15,7 @@
  *	 "w": with --webhook-secret, one entry per secret in the order given:
  *		  "verified" or "rejected: <reason>", as the standardwebhooks
  *		  package's Webhook(secret).verify(body, headers) decides, the way
- *		  a receiver of signed webhooks checks each request
+ *		  a receiver of signed webhooks checks each request,
  *	 "p": the client's port (one per connection: keep-alive shows as
  *	      requests with the same port)}
  *
