@@ -251,12 +251,14 @@ sub expect_stop
 	is(rows_of($item), '0', 'explicit transaction: no row');
 }
 
-# the SSRF guard applies: a denied host stops without a request
+# the SSRF guard applies: a denied host stops without a request (the host
+# is denied after the notification was made: create_notification refuses
+# a denied host itself)
 {
-	sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'; SELECT pg_reload_conf();");
-	poll_ok($node, 'postgres', "SHOW notify_ext.denied_hosts", '127.0.0.2', 'denied_hosts: reloaded');
 	my $item = 'VX-909';
 	notification($item, sync_http("http://127.0.0.2:$recv->{port}/ok/denied"));
+	sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'; SELECT pg_reload_conf();");
+	poll_ok($node, 'postgres', "SHOW notify_ext.denied_hosts", '127.0.0.2', 'denied_hosts: reloaded');
 	my ($err) = expect_stop($item, qr/http:\/\/127\.0\.0\.2:\d+\/ok\/denied refused$/m, 'denied host');
 	like($err, qr/DETAIL:.*denied/i, 'denied host: the detail names the rule');
 	is(count_requests($recv, '/ok/denied'), 0, 'denied host: nothing sent');
