@@ -35,6 +35,7 @@ OBJS = \
 	src/capture/storage.o \
 	src/capture/file.o \
 	src/capture/changeset.o \
+	src/capture/job.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -71,10 +72,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent
+ISOLATION = capture_concurrent job_placeholder_race
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 

@@ -1204,8 +1204,16 @@ BEGIN
 			   'state=state', 'hash=hash', 'ignore=updated_at']),
 		('notify.metadata_change_set'::regclass, 'INSERT',
 		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
-			   'fields=fields', 'changeset=id'])) AS v(rel, events, args)
+			   'fields=fields', 'changeset=id']),
+		-- NULL while notify_ext_assets is older than notify.job
+		(pg_catalog.to_regclass('notify.job'), 'INSERT OR UPDATE',
+		 ARRAY['job', 'id=id', 'state=status', 'type=type', 'step=current_step',
+			   'step_status=step_status', 'total_steps=total_steps', 'item=item_id',
+			   'data=data', 'error=error_message', 'notification=notification_id',
+			   'notification_data=notification_data', 'user=started_by',
+			   'start_time=started_at'])) AS v(rel, events, args)
 	LOOP
+		CONTINUE WHEN t.rel IS NULL;
 		PERFORM notify.capture_check_args(t.rel, t.args);
 		EXECUTE pg_catalog.format(
 			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',

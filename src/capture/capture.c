@@ -22,6 +22,7 @@
  *	storage				storage.c
  *	file				file.c
  *	metadata-change-set	changeset.c
+ *	job					job.c
  *
  * which emit events through emit.c (match, scope, outbox row, wake) with
  * payloads built by payload.c.  The trigger never does network I/O;

@@ -7,7 +7,7 @@
  *
  * The trigger (capture.c) resolves its arguments against the kinds table
  * (kinds.c), then calls the kind's handler (item.c, collection.c,
- * storage.c, file.c, changeset.c), which reads the row and emits events
+ * storage.c, file.c, changeset.c, job.c), which reads the row and emits events
  * through emit.c with payloads built by payload.c.
  *
  * Copyright (c) 2026, notify_ext developers
@@ -48,6 +48,16 @@ typedef enum CaptureRole
 	CR_FIELDS,
 	CR_CHANGESET,
 	CR_IGNORE,
+	CR_TYPE,
+	CR_STEP,
+	CR_STEP_STATUS,
+	CR_TOTAL_STEPS,
+	CR_USER,
+	CR_START_TIME,
+	CR_ERROR,
+	CR_DATA,
+	CR_NOTIFICATION,
+	CR_NOTIFICATION_DATA,
 	CR_COUNT
 } CaptureRole;
 
@@ -154,5 +164,6 @@ extern void capture_collection_member(const CaptureRow *row);
 extern void capture_storage(const CaptureRow *row);
 extern void capture_file(const CaptureRow *row);
 extern void capture_change_set(const CaptureRow *row);
+extern void capture_job(const CaptureRow *row);
 
 #endif							/* NOTIFY_CAPTURE_INTERNAL_H */

@@ -5,7 +5,7 @@
  *	  raises.
  *
  * A capture kind is what an attached table holds: item, collection,
- * collection-member, storage, file or metadata-change-set.  Each row of
+ * collection-member, storage, file, metadata-change-set or job.  Each row of
  * capture_kinds names the column roles its trigger may give and must give,
  * the options notify.attach() offers, the events it can raise and its
  * handler.  Everything else derives from it:
@@ -67,6 +67,11 @@ const CaptureEventInfo capture_events[NE_COUNT] = {
 	[NE_FILE_CLOSE] = {"fileId", "CLOSE"},
 	[NE_FILE_LOST] = {"fileId", "LOST"},
 	[NE_FILE_HASH] = {"fileId", "HASH"},
+	[NE_JOB_CREATE] = {"jobId", "CREATE"},
+	[NE_JOB_STOP] = {"jobId", "STOP"},
+	[NE_JOB_UPDATE] = {"jobId", "UPDATE"},
+	[NE_JOB_FINISHED] = {"jobId", "FINISHED"},
+	[NE_JOB_FAIL] = {"jobId", "FAIL"},
 };
 
 /*
@@ -85,6 +90,9 @@ typedef struct CaptureRoleInfo
 	const char *default_column;
 } CaptureRoleInfo;
 
+StaticAssertDecl(CR_COUNT <= 32,
+				 "column roles must fit the uint32 role masks of CaptureKindInfo");
+
 static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_ID] = {"id", NULL, false, InvalidOid, NULL},
 	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid, "storage_id"},
@@ -96,6 +104,16 @@ static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID, "fields"},
 	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid, NULL},
 	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid, NULL},
+	[CR_TYPE] = {"type", "type_column", false, InvalidOid, "type"},
+	[CR_STEP] = {"step", "step_column", false, InvalidOid, "current_step"},
+	[CR_STEP_STATUS] = {"step_status", "step_status_column", false, InvalidOid, "step_status"},
+	[CR_TOTAL_STEPS] = {"total_steps", "total_steps_column", false, InvalidOid, "total_steps"},
+	[CR_USER] = {"user", "user_column", false, InvalidOid, "started_by"},
+	[CR_START_TIME] = {"start_time", "start_time_column", false, InvalidOid, "started_at"},
+	[CR_ERROR] = {"error", "error_column", false, InvalidOid, "error_message"},
+	[CR_DATA] = {"data", "data_column", false, JSONBOID, "data"},
+	[CR_NOTIFICATION] = {"notification", "notification_column", false, InvalidOid, "notification_id"},
+	[CR_NOTIFICATION_DATA] = {"notification_data", "notification_data_column", false, InvalidOid, "notification_data"},
 };
 
 static const NotifyEvent item_events[] = {
@@ -119,10 +137,21 @@ static const NotifyEvent change_set_events[] = {
 	NE_METADATA_MODIFY, NE_COLLECTION_METADATA_MODIFY, NE_DOCUMENT_MODIFY,
 	NE_COUNT
 };
+static const NotifyEvent job_events[] = {
+	NE_JOB_CREATE, NE_JOB_STOP, NE_JOB_UPDATE, NE_JOB_FINISHED, NE_JOB_FAIL,
+	NE_COUNT
+};
 
 #define FILE_ROLES \
 	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
 	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH))
+
+/* what a job table may tell besides id, state (its status) and type */
+#define JOB_ROLES \
+	(CR_BIT(CR_STEP) | CR_BIT(CR_STEP_STATUS) | CR_BIT(CR_TOTAL_STEPS) | \
+	 CR_BIT(CR_USER) | CR_BIT(CR_START_TIME) | CR_BIT(CR_ERROR) | \
+	 CR_BIT(CR_ITEM) | CR_BIT(CR_DATA) | CR_BIT(CR_NOTIFICATION) | \
+	 CR_BIT(CR_NOTIFICATION_DATA))
 
 /*
  * THE table of capture kinds, in the order notify.attach()'s hint lists
@@ -150,6 +179,11 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_RESOURCE) | CR_BIT(CR_FIELDS),
 		CR_BIT(CR_ID) | CR_BIT(CR_FIELDS),
 	change_set_events, capture_change_set},
+	{"job",
+		CR_BIT(CR_ID) | CR_BIT(CR_STATE) | CR_BIT(CR_TYPE) | JOB_ROLES,
+		CR_BIT(CR_STATE) | CR_BIT(CR_TYPE) | JOB_ROLES,
+		CR_BIT(CR_ID) | CR_BIT(CR_STATE) | CR_BIT(CR_TYPE),
+	job_events, capture_job},
 };
 
 #define NUM_CAPTURE_KINDS lengthof(capture_kinds)
