@@ -419,7 +419,7 @@ AS $$
 				WHEN x OPERATOR(pg_catalog.>) y COLLATE "C" THEN 1 ELSE 0 END
 	  FROM (SELECT pg_catalog.rpad(pg_catalog.upper(a), n, '0') AS x,
 				   pg_catalog.rpad(pg_catalog.upper(b), n, '0') AS y
-			  FROM (SELECT pg_catalog.greatest(pg_catalog.length(a), pg_catalog.length(b)) AS n) l) p
+			  FROM (SELECT GREATEST(pg_catalog.length(a), pg_catalog.length(b)) AS n) l) p
 $$;
 
 -- API: private.  The storage method's file path of decoded key, or NULL
@@ -483,8 +483,8 @@ BEGIN
 		RETURN 'stale';
 	END IF;
 	UPDATE notify.ingest_key i
-	   SET sequencer = pg_catalog.coalesce(pg_catalog.upper(ingest_event.sequencer), i.sequencer),
-		   event_time = pg_catalog.coalesce(ingest_event.event_time, i.event_time)
+	   SET sequencer = COALESCE(pg_catalog.upper(ingest_event.sequencer), i.sequencer),
+		   event_time = COALESCE(ingest_event.event_time, i.event_time)
 	 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, ingest_event.key);
 	IF kind LIKE 'ObjectCreated:%' THEN
 		PERFORM notify.ingest_file_present(m, file_path, size, etag);
@@ -697,7 +697,7 @@ BEGIN
 	END IF;
 	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
 		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
-				pg_catalog.coalesce(region, 'us-east-1'), alias, caller);
+				COALESCE(region, 'us-east-1'), alias, caller);
 	INSERT INTO notify.storage_method_state (method_id, scan_requested)
 		VALUES (id, true);
 	PERFORM notify.wake();
@@ -749,7 +749,7 @@ BEGIN
 			RAISE EXCEPTION 'invalid value "%" of refreshOnStart', notify.quote_value(value)
 				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is true or false.';
 		END IF;
-		UPDATE notify.storage_method s SET refresh_on_start = pg_catalog.coalesce(value::boolean, true)
+		UPDATE notify.storage_method s SET refresh_on_start = COALESCE(value::boolean, true)
 		 WHERE s.id OPERATOR(pg_catalog.=) method_id;
 	ELSIF key = 'refreshInterval' THEN
 		IF value !~ '^[0-9]{1,9}$' OR value::integer < 1 THEN

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * ingest.h
+ *	  S3 ingest: storages on S3 buckets kept in sync from SQS event
+ *	  messages and bucket scans.
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/ingest/ingest.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_INGEST_H
+#define NOTIFY_INGEST_H
+
+/* s3_key.c */
+extern char *s3_key_decode(const char *key, int len);
+
+#endif							/* NOTIFY_INGEST_H */
