@@ -36,6 +36,11 @@ OBJS = \
 	src/capture/file.o \
 	src/capture/changeset.o \
 	src/capture/job.o \
+	src/capture/access.o \
+	src/capture/shape.o \
+	src/capture/document.o \
+	src/capture/group.o \
+	src/capture/filename.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -73,7 +78,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job ingest
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets ingest
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent job_placeholder_race

@@ -53,6 +53,8 @@ typedef struct Event
 	OutboxRow  *row;
 	ActionRef  *ref;
 	TimestampTz started;
+	bool		stale;			/* ref predates a change of definitions */
+	bool		cancelled;		/* row taken away while being sent */
 } Event;
 
 struct Lane
@@ -74,6 +76,8 @@ extern void lanes_new_transaction(void);
 extern void event_enqueue(OutboxRow *row);
 extern void event_attempt_done(Event *ev, bool finished);
 extern void lanes_promote_waiting(TimestampTz now, long *sleep_ms);
+extern void lanes_revalidate(void);
+extern void lanes_refresh_stale(void);
 
 /* dispatch.c */
 extern List *outcomes;

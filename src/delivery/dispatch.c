@@ -154,11 +154,19 @@ event_finish(Event *ev, const TransportResult *res)
 	budget.backoff_max_ms = notify_ext_backoff_max;
 	d = retry_decide(res, &budget, now, pg_prng_double(&pg_global_prng_state));
 
+	/*
+	 * The row was taken out of our hands while the attempt ran (the
+	 * notification was deleted, the event discarded): no retry.  The
+	 * recording step keeps the row's status unless this attempt delivered.
+	 */
+	if (ev->cancelled && d.verdict == RETRY_AGAIN)
+		d.verdict = RETRY_FAILED;
+
 	if (d.verdict == RETRY_DELIVERED)
 		o->status = "delivered";
 	else if (d.verdict == RETRY_AGAIN)
 	{
-		o->status = "in_flight";
+		o->status = "retrying";
 		o->next_attempt_at = d.next_attempt_at;
 		ev->row->attempts = o->attempt;
 		ev->row->next_attempt_at = o->next_attempt_at;

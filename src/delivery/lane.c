@@ -10,6 +10,17 @@
  * whose head is due are on ready_lanes, the others with a head on
  * waiting_lanes; lanes_promote_waiting() moves them as their time comes.
  *
+ * Changes under held events.  Events are held from their claim until they
+ * are done, through retry waits.  When the catalog generation moves (a
+ * definition was created, updated or deleted; notify.discard sent an
+ * invalidation of the outbox), lanes_revalidate() asks the outbox which
+ * held rows are no longer in_flight or retrying and drops them (an event
+ * being sent is only marked cancelled: its attempt ends without a retry),
+ * and marks every other event stale; lanes_refresh_stale() then points
+ * each stale event that is not being sent at the current copy of its
+ * action, so that an update applies from the next attempt on.  An event
+ * keeps the lane it was claimed into.
+ *
  * Memory: events, their outbox rows, the lanes and the shared copies of
  * notification actions (ActionRef) live in event_context, a child of
  * TopMemoryContext, for as long as the event is held.
@@ -48,6 +59,7 @@ static HTAB *action_map;
 static uint64 action_generation = 0;
 static bool cache_refreshed = false;	/* definition_cache_refresh done in
 										 * this transaction */
+static int	stale_events = 0;	/* held events with stale set */
 
 /*
  * lanes_init
@@ -319,6 +331,149 @@ event_free(Event *ev)
 }
 
 /*
+ * lane_forget_if_empty
+ *		Forget an idle, empty lane; list a lane that still has events.
+ */
+static void
+lane_forget_if_empty(Lane *lane)
+{
+	if (dlist_is_empty(&lane->queue) && !lane->busy)
+	{
+		if (lane->listed)
+			dlist_delete(&lane->lnode);
+		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
+	}
+	else
+		lane_list(lane);
+}
+
+/* bsearch comparator of int64 */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * lanes_revalidate
+ *		The catalog generation moved: drop the held events whose outbox row
+ *		is no longer in_flight or retrying (mark one being sent cancelled),
+ *		and mark the others stale (lanes_refresh_stale).  Runs in the
+ *		worker's transaction with SPI connected; ERRORs on SPI failure
+ *		(nothing is changed then).
+ */
+void
+lanes_revalidate(void)
+{
+	HASH_SEQ_STATUS status;
+	Lane	   *lane;
+	int64	   *ids;
+	int64	   *released;
+	int			n = 0;
+	int			nreleased;
+
+	if (buffered == 0)
+		return;
+	ids = palloc(sizeof(int64) * buffered);
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+
+			if (n < buffered)
+				ids[n++] = ev->row->id;
+		}
+	}
+	released = outbox_released(ids, n, &nreleased);
+
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_mutable_iter it;
+
+		dlist_foreach_modify(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+			bool		sending = lane->busy &&
+				ev == dlist_head_element(Event, node, &lane->queue);
+
+			if (nreleased > 0 &&
+				bsearch(&ev->row->id, released, nreleased, sizeof(int64),
+						cmp_int64) != NULL)
+			{
+				if (sending)
+					ev->cancelled = true;
+				else
+				{
+					dlist_delete(&ev->node);
+					buffered--;
+					if (ev->stale)
+						stale_events--;
+					event_free(ev);
+				}
+				continue;
+			}
+			if (!ev->stale)
+			{
+				ev->stale = true;
+				stale_events++;
+			}
+		}
+		/* deleting the entry just returned is allowed during a scan */
+		lane_forget_if_empty(lane);
+	}
+	pfree(ids);
+	if (released)
+		pfree(released);
+}
+
+/*
+ * lanes_refresh_stale
+ *		Point every stale event that is not being sent at the current copy
+ *		of its notification's action.  Runs in a transaction (reads the
+ *		definition cache); cheap when nothing is stale.
+ */
+void
+lanes_refresh_stale(void)
+{
+	HASH_SEQ_STATUS status;
+	Lane	   *lane;
+	MemoryContext old;
+
+	if (stale_events == 0)
+		return;
+	old = MemoryContextSwitchTo(event_context);
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+			ActionRef  *ref;
+
+			if (!ev->stale ||
+				(lane->busy && ev == dlist_head_element(Event, node, &lane->queue)))
+				continue;
+			ref = action_get(ev->row->notification_id);
+			action_release(ev->ref);
+			ev->ref = ref;
+			ev->stale = false;
+			stale_events--;
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * event_attempt_done
  *		The attempt on a lane's head is over: free the lane for its next
  *		attempt.  finished: the event is delivered or failed for good, so
@@ -336,6 +491,8 @@ event_attempt_done(Event *ev, bool finished)
 	{
 		dlist_delete(&ev->node);
 		buffered--;
+		if (ev->stale)
+			stale_events--;
 		event_free(ev);
 	}
 	if (dlist_is_empty(&lane->queue))

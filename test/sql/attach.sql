@@ -43,7 +43,7 @@ SELECT event, entity_id, regexp_replace(payload::text, '"changeSetId":\["VX-[0-9
   FROM notify.outbox ORDER BY id;
 
 -- bad input: nothing is installed
-SELECT notify.attach('legacy.asset', 'shape', 'asset_id');
+SELECT notify.attach('legacy.asset', 'clip', 'asset_id');
 SELECT notify.attach('legacy.asset', 'item', 'no_such_column');
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"state_column": "status"}');
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"ignore_columns": ["nope"]}');
@@ -77,7 +77,7 @@ DROP TRIGGER wrong ON legacy.asset;
 CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=asset_id', 'id=name');
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
-CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('shape', 'id=asset_id');
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('clip', 'id=asset_id');
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
 
@@ -120,7 +120,8 @@ RESET ROLE;
 GRANT USAGE ON SCHEMA notify TO regress_app_owner;
 GRANT EXECUTE ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean), notify.detach(regclass),
   notify.capture(), notify.check_column(regclass, text),
-  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) TO regress_app_owner;
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]),
+  notify.capture_kind_trigger(text) TO regress_app_owner;
 SET ROLE regress_app_owner;
 SELECT notify.attach('app.clip', 'item', 'clip_id');
 SELECT notify.detach('app.clip');
@@ -129,5 +130,6 @@ DROP SCHEMA app CASCADE;
 REVOKE ALL ON SCHEMA notify FROM regress_app_owner;
 REVOKE ALL ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean), notify.detach(regclass),
   notify.capture(), notify.check_column(regclass, text),
-  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) FROM regress_app_owner;
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]),
+  notify.capture_kind_trigger(text) FROM regress_app_owner;
 DROP ROLE regress_app_owner, regress_attach_admin;

@@ -234,3 +234,8 @@ DELETE FROM notify.notification;
 RESET client_min_messages;
 TRUNCATE notify.outbox;
 SELECT notify.resume_delivery();
+-- leave nothing behind for the tests after this one
+DROP VIEW fired;
+DROP VIEW captured;
+DROP FUNCTION define(text, text, text);
+DROP TABLE note;

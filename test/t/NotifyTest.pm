@@ -272,7 +272,7 @@ sub drop_notification
 sub settled_sql
 {
 	my ($nid) = @_;
-	return "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight')) || '/' "
+	return "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight', 'retrying')) || '/' "
 	  . "|| count(*) FILTER (WHERE status = 'delivered') "
 	  . "FROM notify.outbox WHERE notification_id = '$nid'";
 }
