@@ -57,7 +57,11 @@ OBJS = \
 	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o \
-	src/ingest/s3_key.o
+	src/ingest/s3_key.o \
+	src/ingest/aws_http.o \
+	src/ingest/sqs_queue.o \
+	src/ingest/s3_list.o \
+	src/ingest/poller.o
 
 # sql/<ext>.sql is the current version, installed as <ext>--$(EXTVERSION).sql;
 # the scripts of released versions and the upgrade scripts are kept as they

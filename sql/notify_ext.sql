@@ -1558,6 +1558,13 @@ SELECT notify.attach_shipped_assets()
  * transactions, so the file table's capture trigger raises the file events
  * like for any other writer.
  * ------------------------------------------------------------------------ */
+-- API: private.  Wake (or have the launcher start) this database's ingest
+-- poller when the transaction commits.
+CREATE FUNCTION notify.ingest_wake()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_ingest_wake'
+LANGUAGE C STRICT VOLATILE;
+
 CREATE SEQUENCE notify.storage_method_id_seq;
 
 CREATE TABLE notify.storage_method (
@@ -1909,7 +1916,7 @@ BEGIN
 				COALESCE(region, 'us-east-1'), alias, caller);
 	INSERT INTO notify.storage_method_state (method_id, scan_requested)
 		VALUES (id, true);
-	PERFORM notify.wake();
+	PERFORM notify.ingest_wake();
 	RETURN id;
 END
 $$;
@@ -1971,7 +1978,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
 	END IF;
-	PERFORM notify.wake();
+	PERFORM notify.ingest_wake();
 END
 $$;
 
@@ -2001,7 +2008,7 @@ BEGIN
 	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
 	DELETE FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id;
 	DELETE FROM notify.aws_credential c WHERE c.alias OPERATOR(pg_catalog.=) ('method.' OPERATOR(pg_catalog.||) method_id);
-	PERFORM notify.wake();
+	PERFORM notify.ingest_wake();
 END
 $$;
 
@@ -2031,7 +2038,7 @@ BEGIN
 	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
 	UPDATE notify.storage_method_state st SET scan_requested = true
 	 WHERE st.method_id OPERATOR(pg_catalog.=) rescan_storage_method_impl.method_id;
-	PERFORM notify.wake();
+	PERFORM notify.ingest_wake();
 END
 $$;
 

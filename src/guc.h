@@ -34,6 +34,9 @@ extern int	notify_ext_retention_delivered;
 extern int	notify_ext_retention_failed;
 extern char *notify_ext_allowed_hosts;
 extern char *notify_ext_denied_hosts;
+extern int	notify_ext_ingest_poll_wait;
+extern int	notify_ext_ingest_batch_size;
+extern int	notify_ext_ingest_scan_page_size;
 
 extern void notify_ext_guc_init(void);
 extern void notify_ext_guc_init_worker(void);

@@ -31,6 +31,10 @@ typedef struct NotifyDbSlot
 	Latch	   *latch;			/* the worker's latch while running */
 	TimestampTz hold_until;		/* no new worker for dboid before this */
 	TimestampTz started;		/* when the worker in pid took the slot */
+	/* the S3 ingest poller of the database (src/ingest/poller.c) */
+	pid_t		ingest_pid;		/* 0 while not running */
+	Latch	   *ingest_latch;	/* the poller's latch while running */
+	pg_atomic_uint32 ingest_wanted; /* storage methods may exist: run one */
 } NotifyDbSlot;
 
 typedef struct NotifyShared
@@ -48,5 +52,6 @@ extern NotifyShared *notify_shared;
 
 extern void notify_shmem_init(void);
 extern void notify_wake_at_commit(void);
+extern void notify_ingest_wake_at_commit(void);
 
 #endif							/* NOTIFY_SHMEM_H */

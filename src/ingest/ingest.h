@@ -14,6 +14,11 @@
 #ifndef NOTIFY_INGEST_H
 #define NOTIFY_INGEST_H
 
+#include "fmgr.h"
+
+/* poller.c */
+extern PGDLLEXPORT void notify_ext_ingest_main(Datum main_arg);
+
 /* s3_key.c */
 extern char *s3_key_decode(const char *key, int len);
 
