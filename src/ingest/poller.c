@@ -821,6 +821,10 @@ apply_xact(void *arg)
 		}
 		/* a message that can never apply is dropped, and says so */
 		m->msgs[i].remove = permanent;
+		ereport(LOG,
+				(errmsg("notify_ext ingest could not apply SQS message %s of storage method %s: %s",
+						m->msgs[i].message_id, m->id, error),
+				 permanent ? errdetail("The message is deleted: it can never apply.") : 0));
 		if (w->failure == NULL)
 			w->failure = psprintf("Error applying SQS message %s%s: %s",
 								  m->msgs[i].message_id,
