@@ -371,6 +371,17 @@ sync_deliver_event(const SyncEvent *e)
 			{
 				const TransportOps *ops = a->kind == NA_HTTP ? &http_transport :
 					a->kind == NA_SQS ? &sqs_transport : &sns_transport;
+				NotifyAction unsigned_action;
+
+				if (a->signing_secret != NULL &&
+					!has_privs_of_role(e->owner, a->signing_owner))
+				{
+					/* the owner lost the alias: refused, not sent unsigned */
+					unsigned_action = *a;
+					unsigned_action.signing_secret = NULL;
+					unsigned_action.signing_previous = NULL;
+					req.action = &unsigned_action;
+				}
 
 				if (!notify_ext_delivery_settings)
 				{
