@@ -154,6 +154,7 @@ typedef struct NotifyAction
 	char	   *signing_secret; /* "whsec_<base64>" of the alias, or NULL
 								 * when it is gone */
 	char	   *signing_previous;	/* the secret being rotated out, or NULL */
+	Oid			signing_owner;	/* the role owning the alias's secret */
 
 	/* sqs and sns (the endpoint, credential and role fields serve both) */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */

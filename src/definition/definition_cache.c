@@ -192,6 +192,7 @@ typedef struct CacheAddArgs
 	const char *signing_alias;
 	const char *signing_secret;
 	const char *signing_previous;
+	Oid			signing_owner;
 } CacheAddArgs;
 
 /* Parse one stored row into the cache; called inside a subtransaction */
@@ -220,6 +221,7 @@ cache_add_row(void *arg)
 			cn->def->action.signing_secret = pstrdup(a->signing_secret);
 		if (a->signing_previous != NULL)
 			cn->def->action.signing_previous = pstrdup(a->signing_previous);
+		cn->def->action.signing_owner = a->signing_owner;
 	}
 	set_lane(cn);
 
@@ -320,11 +322,12 @@ cache_load(const NotifyCatalog *cat)
 							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
 							   "ORDER BY n.created_at, n.id",
 							   signing ?
-							   "n.signing_alias, g.secret, g.previous_secret" :
-							   "NULL::text, NULL::text, NULL::text",
+							   "n.signing_alias, g.secret, g.previous_secret, g.owner" :
+							   "NULL::text, NULL::text, NULL::text, NULL::oid",
 							   signing ?
 							   "LEFT JOIN notify.signing_secret g "
-							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias " : ""),
+							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias "
+							   "AND pg_catalog.pg_has_role(n.owner, g.owner, 'USAGE') " : ""),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
@@ -350,6 +353,9 @@ cache_load(const NotifyCatalog *cat)
 		args.signing_alias = SPI_getvalue(tup, desc, 9);
 		args.signing_secret = SPI_getvalue(tup, desc, 10);
 		args.signing_previous = SPI_getvalue(tup, desc, 11);
+		args.signing_owner = DatumGetObjectId(SPI_getbinval(tup, desc, 12, &isnull));
+		if (isnull)
+			args.signing_owner = InvalidOid;
 		cache_add(&args);
 	}
 	SPI_finish();

@@ -39,6 +39,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -222,6 +223,21 @@ action_resolve_alias(ActionRef *ref)
 }
 
 /*
+ * action_drop_signing
+ *		Forget the signing secrets of ref's action (its owner may no longer
+ *		use the alias): the transport then refuses its attempts, naming the
+ *		alias, until the definitions are loaded again.
+ */
+static void
+action_drop_signing(ActionRef *ref)
+{
+	wipe_free(ref->action.signing_secret);
+	wipe_free(ref->action.signing_previous);
+	ref->action.signing_secret = NULL;
+	ref->action.signing_previous = NULL;
+}
+
+/*
  * action_get
  *		The shared copy of a notification's action, with one more reference.
  *		Runs in a transaction (reads the definition cache).
@@ -353,6 +369,10 @@ event_enqueue(OutboxRow *row)
 	/* a stored credential may have been replaced: read it once per claim */
 	if (ev->ref->cred_alias != NULL && ev->ref->cred_claim != claim_count)
 		action_resolve_alias(ev->ref);
+	/* and the owner may have lost the role owning the signing secret */
+	if (ev->ref->action.signing_secret != NULL &&
+		!has_privs_of_role(ev->ref->owner, ev->ref->action.signing_owner))
+		action_drop_signing(ev->ref);
 	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);
 	if (!found)
