@@ -253,6 +253,9 @@ extern const char *content_type_name(NotifyContentType ct);
 extern int	event_lookup(const char *name);
 extern const char *event_name(NotifyEvent ev);
 
+/* action.c */
+extern void action_copy(NotifyAction *dst, const NotifyAction *src);
+
 /* parse.c */
 extern NotifyDefinition *definition_parse(NotifyResource resource,
 										  const char *text, int len);

@@ -78,6 +78,7 @@
 #include "capture/sync_queue.h"
 #include "common/text_escape.h"
 #include "common/url.h"
+#include "definition/definition_cache.h"
 #include "delivery/sync.h"
 #include "encode/encode.h"
 #include "guc.h"
@@ -372,6 +373,8 @@ sync_deliver_event(const SyncEvent *e)
 				const TransportOps *ops = a->kind == NA_HTTP ? &http_transport :
 					a->kind == NA_SQS ? &sqs_transport : &sns_transport;
 				NotifyAction unsigned_action;
+				NotifyAction with_credential;
+				char	   *secret_key = NULL;
 
 				if (a->signing_secret != NULL &&
 					!has_privs_of_role(e->owner, a->signing_owner))
@@ -390,12 +393,40 @@ sync_deliver_event(const SyncEvent *e)
 					res.error = pstrdup("synchronous http, sqs and sns actions need notify_ext in shared_preload_libraries");
 					break;
 				}
+
+				/*
+				 * A stored credential named by alias: read now, in this
+				 * transaction, for the notification's owner.  Gone or not
+				 * the owner's: the alias stays, and the transport refuses
+				 * the attempt naming it.
+				 */
+				if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
+					a->sqs_access_key == NULL && a->sqs_secret != NULL)
+				{
+					char	   *access_key;
+					char	   *region;
+
+					if (definition_aws_credential(a->sqs_secret, e->owner,
+												  &access_key, &secret_key,
+												  &region))
+					{
+						with_credential = *req.action;
+						with_credential.sqs_access_key = access_key;
+						with_credential.sqs_secret = secret_key;
+						if (with_credential.sqs_region == NULL)
+							with_credential.sqs_region = region;
+						req.action = &with_credential;
+					}
+				}
+
 				req.timeout_ms = sync_limit_ms(a->kind == NA_HTTP ?
 											   a->timeout_s * 1000 : 0,
 											   stmt_deadline, SYNC_SLICE_MS);
 				/* each of them sends the event in the action's content type */
 				req.body = encode_body(e->payload, a->content_type, &req.len);
 				sync_call_transport(ops, &req, req.timeout_ms, &res);
+				if (secret_key != NULL)
+					explicit_bzero(secret_key, strlen(secret_key));
 			}
 			break;
 	}
