@@ -64,6 +64,8 @@ OBJS = \
 	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o \
+	src/transport/aws.o \
+	src/transport/http_guard.o \
 	src/ingest/s3_key.o \
 	src/ingest/aws_http.o \
 	src/ingest/sqs_queue.o \

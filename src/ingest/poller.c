@@ -10,7 +10,8 @@
  * Each pass of its loop:
  *
  *	1. clears ingest_wanted and reads the storage methods with their
- *	   credentials in a short transaction; with none (or no extension) it
+ *	   credentials (definition_aws_credential, as delivery resolves an
+ *	   alias) in a short transaction; with none (or no extension) it
  *	   leaves (a later notify.ingest_wake() at commit starts it again);
  *	2. scans the bucket of every method whose scan is due: at the
  *	   poller's start when refreshOnStart, every refreshInterval seconds,
@@ -79,6 +80,7 @@
 
 #include "bgw/shmem.h"
 #include "common/compat.h"
+#include "definition/definition_cache.h"
 #include "guc.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_internal.h"
@@ -97,6 +99,8 @@ typedef struct Method
 	char	   *prefix;			/* UTF-8 */
 	char	   *endpoint;		/* NULL: AWS */
 	char	   *region;
+	char	   *credential;		/* alias in notify.aws_credential */
+	Oid			owner;
 	char	   *access_key;		/* NULL: no usable credential */
 	char	   *secret;
 	char	   *sqs_name;		/* NULL: no queue */
@@ -235,6 +239,7 @@ load_methods(void *arg)
 	MemoryContext cxt = arg;
 	uint64		i;
 	int			ret;
+	ListCell   *lc;
 
 	methods = NIL;
 	if (!OidIsValid(notify_catalog()->schema))
@@ -243,13 +248,11 @@ load_methods(void *arg)
 		return;
 	}
 	ret = SPI_execute("SELECT m.id, m.bucket, m.prefix, m.endpoint, m.region, "
-					  "c.access_key, c.secret_key, m.sqs_name, m.sqs_endpoint, "
+					  "m.credential, m.owner, m.sqs_name, m.sqs_endpoint, "
 					  "m.refresh_on_start, m.refresh_interval, "
 					  "COALESCE(st.scan_requested, false), "
 					  "st.last_scan_started "
 					  "FROM notify.storage_method m "
-					  "LEFT JOIN notify.aws_credential c ON c.alias OPERATOR(pg_catalog.=) m.credential "
-					  "AND pg_catalog.pg_has_role(m.owner, c.owner, 'USAGE') "
 					  "LEFT JOIN notify.storage_method_state st ON st.method_id OPERATOR(pg_catalog.=) m.id "
 					  "ORDER BY m.id", true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -267,8 +270,13 @@ load_methods(void *arg)
 		m->prefix = spi_text_or_null(row, desc, 3, cxt);
 		m->endpoint = spi_text_or_null(row, desc, 4, cxt);
 		m->region = spi_text_or_null(row, desc, 5, cxt);
-		m->access_key = spi_text_or_null(row, desc, 6, cxt);
-		m->secret = spi_text_or_null(row, desc, 7, cxt);
+		m->credential = spi_text_or_null(row, desc, 6, cxt);
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(row, desc, 7, &isnull);
+
+			m->owner = isnull ? InvalidOid : DatumGetObjectId(d);
+		}
 		m->sqs_name = spi_text_or_null(row, desc, 8, cxt);
 		m->sqs_endpoint = spi_text_or_null(row, desc, 9, cxt);
 		v = SPI_getvalue(row, desc, 10);
@@ -289,6 +297,19 @@ load_methods(void *arg)
 		MemoryContextSwitchTo(old);
 		old = MemoryContextSwitchTo(cxt);
 		methods = lappend(methods, m);
+		MemoryContextSwitchTo(old);
+	}
+
+	/* credentials as delivery reads them (after the rows: SPI nests) */
+	foreach(lc, methods)
+	{
+		Method	   *m = lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		char	   *region;
+
+		if (!definition_aws_credential(m->credential, m->owner,
+									   &m->access_key, &m->secret, &region))
+			m->access_key = m->secret = NULL;
 		MemoryContextSwitchTo(old);
 	}
 }
