@@ -26,6 +26,7 @@ OBJS = \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
 	src/definition/aws_credential.o \
+	src/definition/url_refusal.o \
 	src/capture/metadata_filter.o \
 	src/capture/kinds.o \
 	src/capture/capture.o \
