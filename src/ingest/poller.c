@@ -90,6 +90,8 @@
 #define BACKOFF_MAX_MS		60000
 #define IDLE_SLEEP_MS		10000	/* longest sleep without a queue */
 #define REQUEST_TIMEOUT_S	30	/* besides the long poll */
+#define RESTART_HOLD_MIN_MS	1000	/* after an unexpected exit */
+#define RESTART_HOLD_MAX_MS	60000
 
 /* A storage method as read at the start of a pass (loop context) */
 typedef struct Method
@@ -150,6 +152,7 @@ typedef struct PageWork
 } PageWork;
 
 static int	slotno;
+static TimestampTz poller_started = 0;
 static HTAB *memories = NULL;
 static List *methods = NIL;		/* Method *, this pass */
 static bool extension_gone = false;
@@ -983,12 +986,18 @@ poll_queues(List *ms)
 /*
  * poller_shmem_exit
  *		on_shmem_exit callback: give up the slot's poller fields; after an
- *		unexpected exit, ask the launcher for a new poller.
+ *		unexpected exit, ask the launcher for a new poller, but not before
+ *		a hold (RESTART_HOLD_MIN_MS doubling with each unexpected exit in a
+ *		row up to RESTART_HOLD_MAX_MS; a poller that ran RESTART_HOLD_MAX_MS
+ *		starts the count again), so that a poller failing at once is not
+ *		restarted in a tight loop.
  */
 static void
 poller_shmem_exit(int code, Datum arg)
 {
 	NotifyDbSlot *slot = &notify_shared->slots[slotno];
+	TimestampTz now = GetCurrentTimestamp();
+	int			hold_ms = 0;
 
 	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
 	if (slot->ingest_pid == MyProcPid)
@@ -996,9 +1005,23 @@ poller_shmem_exit(int code, Datum arg)
 		slot->ingest_pid = 0;
 		slot->ingest_latch = NULL;
 	}
+	if (code != 0)
+	{
+		if (TimestampDifferenceExceeds(poller_started, now, RESTART_HOLD_MAX_MS))
+			slot->ingest_failures = 0;
+		hold_ms = RESTART_HOLD_MIN_MS << Min(slot->ingest_failures, 6);
+		hold_ms = Min(hold_ms, RESTART_HOLD_MAX_MS);
+		slot->ingest_failures++;
+		slot->ingest_hold_until = TimestampTzPlusMilliseconds(now, hold_ms);
+	}
 	LWLockRelease(notify_shared->lock);
 	if (code != 0)
+	{
 		pg_atomic_write_u32(&slot->ingest_wanted, 1);
+		ereport(LOG,
+				(errmsg("notify_ext ingest poller exited unexpectedly; the next one starts in %d ms",
+						hold_ms)));
+	}
 }
 
 /*
@@ -1015,6 +1038,7 @@ poller_start(Datum main_arg)
 
 	slotno = DatumGetInt32(main_arg);
 	slot = &notify_shared->slots[slotno];
+	poller_started = GetCurrentTimestamp();
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();

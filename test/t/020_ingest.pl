@@ -17,7 +17,9 @@
 #	E. a wrong queue name shows in notify.storage_methods.failure_message
 #	   and does not stop the other method; a rescan on request;
 #	F. the SSRF guard: endpoints refused when set, a name refused at
-#	   connect time, the method going on once the host is allowed again.
+#	   connect time, the method going on once the host is allowed again;
+#	G. a poller terminated three times in a row is restarted after holds
+#	   of 1, 2 and 4 seconds, not at once.
 #
 # Every wait is bounded.
 #
@@ -312,6 +314,36 @@ $node->reload;
 is(s3('PUT', 'after-guard.txt', 'g'), '200', 'put after-guard.txt');
 ok(wait_for($node, $db, "SELECT count(*) FROM notify.file WHERE path = 'after-guard.txt'",
 		'1', $wait_s), 'with the host allowed again the method goes on');
+
+# G. a poller that exits unexpectedly is restarted after a hold that
+# doubles with each such exit in a row (1 s, 2 s, 4 s), not at once
+sub poller_pid
+{
+	return $node->safe_psql($db,
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'notify_ext ingest'");
+}
+my @restart_s;
+for my $round (1 .. 3)
+{
+	my $old = poller_pid();
+	my $t0 = Time::HiRes::time();
+	$node->safe_psql($db, "SELECT pg_terminate_backend($old)");
+	my $new = '';
+	while (Time::HiRes::time() - $t0 < $wait_s)
+	{
+		$new = poller_pid();
+		last if $new ne '' && $new ne $old;
+		usleep(50_000);
+	}
+	push @restart_s, Time::HiRes::time() - $t0;
+	ok($new ne '' && $new ne $old, "a poller terminated (round $round) is started again");
+}
+note(sprintf('restarted after %.2f, %.2f and %.2f s', @restart_s));
+ok($restart_s[0] >= 0.9 && $restart_s[1] >= 1.9 && $restart_s[2] >= 3.9,
+	'each restart after an unexpected exit waits longer (1 s, 2 s, 4 s)')
+  or diag(join(', ', @restart_s));
+ok($node->log_contains('notify_ext ingest poller exited unexpectedly; the next one starts in 4000 ms'),
+	'the hold is logged');
 
 # deleting the last methods stops the poller
 $node->safe_psql($db, "SELECT notify.delete_storage_method('$m1'); SELECT notify.delete_storage_method('$m2')");
