@@ -46,8 +46,13 @@
  * events are dropped by the sequencer and listing-time rules of
  * notify.ingest_event.
  *
- * Scans run to their end before the receives of the same pass, so a long
- * scan delays (never loses) the messages of the queues.
+ * A long scan does not hold the queues back: between two of its pages,
+ * once a second at most, every queue of the pass is read without a long
+ * poll and what came is applied and deleted as in 4 (scan_read_queues).
+ * An event applied during the scan is newer than the listing of its key
+ * or not, and notify.ingest_event and notify.ingest_scan_page keep the
+ * newest either way (sequencer and listing time), so the order in which
+ * pages and events are applied does not matter.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -90,6 +95,7 @@
 #define BACKOFF_MAX_MS		60000
 #define IDLE_SLEEP_MS		10000	/* longest sleep without a queue */
 #define REQUEST_TIMEOUT_S	30	/* besides the long poll */
+#define SCAN_QUEUE_EVERY_MS	1000	/* queue reads between scan pages */
 #define RESTART_HOLD_MIN_MS	1000	/* after an unexpected exit */
 #define RESTART_HOLD_MAX_MS	60000
 
@@ -112,6 +118,7 @@ typedef struct Method
 	bool		scan_requested;
 	TimestampTz last_scan_started;	/* 0: never */
 	struct MethodMemory *mem;
+	bool		is_new;			/* first seen in this pass */
 	/* this pass */
 	IngestHttp	req;
 	IngestMessage *msgs;
@@ -152,6 +159,10 @@ typedef struct PageWork
 } PageWork;
 
 static int	slotno;
+static List *scan_queues = NIL;	/* queues to read between scan pages */
+static TimestampTz scan_queues_read = 0;
+
+static int	poll_queues(List *ms, int wait_s);
 static TimestampTz poller_started = 0;
 static HTAB *memories = NULL;
 static List *methods = NIL;		/* Method *, this pass */
@@ -563,6 +574,29 @@ scan_due(Method *m, bool is_new, TimestampTz now)
 }
 
 /*
+ * scan_read_queues
+ *		Between two pages of a scan: read the queues of the pass once (no
+ *		long poll) when SCAN_QUEUE_EVERY_MS have passed since the last
+ *		read, so that a long scan does not hold back the events of the
+ *		queues for its whole duration.  Runs in cxt, reset after.
+ */
+static void
+scan_read_queues(MemoryContext cxt)
+{
+	MemoryContext old;
+
+	if (scan_queues == NIL ||
+		!TimestampDifferenceExceeds(scan_queues_read, GetCurrentTimestamp(),
+									SCAN_QUEUE_EVERY_MS))
+		return;
+	old = MemoryContextSwitchTo(cxt);
+	(void) poll_queues(scan_queues, 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cxt);
+	scan_queues_read = GetCurrentTimestamp();
+}
+
+/*
  * scan_method
  *		List m's bucket page by page, applying each page in a transaction
  *		of its own, then end the scan.  A failure is recorded on m's state
@@ -633,6 +667,7 @@ scan_method(Method *m)
 		MemoryContextReset(page_cxt);
 		if (token == NULL)
 			break;
+		scan_read_queues(page_cxt);
 	}
 	MemoryContextDelete(page_cxt);
 	if (failure == NULL && !poller_xact(scan_end_xact, &sw, &failure))
@@ -913,12 +948,12 @@ delete_messages(List *ms)
 
 /*
  * poll_queues
- *		One receive on the queue of every method of ms (concurrently), then
- *		apply and delete what came.  Returns the number of messages
- *		received.
+ *		One receive (long poll of wait_s seconds) on the queue of every
+ *		method of ms (concurrently), then apply and delete what came.
+ *		Returns the number of messages received.
  */
 static int
-poll_queues(List *ms)
+poll_queues(List *ms, int wait_s)
 {
 	IngestHttp **reqs = palloc(sizeof(IngestHttp *) * Max(list_length(ms), 1));
 	Method	  **who = palloc(sizeof(Method *) * Max(list_length(ms), 1));
@@ -938,8 +973,8 @@ poll_queues(List *ms)
 		prepare_sqs(m, &m->req, "AmazonSQS.ReceiveMessage",
 					ingest_sqs_receive_body(m->mem->queue_url,
 											notify_ext_ingest_batch_size,
-											notify_ext_ingest_poll_wait),
-					REQUEST_TIMEOUT_S + notify_ext_ingest_poll_wait);
+											wait_s),
+					REQUEST_TIMEOUT_S + wait_s);
 		reqs[n] = &m->req;
 		who[n++] = m;
 	}
@@ -1140,17 +1175,27 @@ notify_ext_ingest_main(Datum main_arg)
 		foreach(lc, methods)
 		{
 			Method	   *m = lfirst(lc);
-			bool		is_new;
 
-			m->mem = memory_of(m, &is_new);
+			m->mem = memory_of(m, &m->is_new);
 			m->mem->seen = true;
 			if (m->access_key == NULL)
 			{
-				if (is_new || m->scan_requested)
+				if (m->is_new || m->scan_requested)
 					record_failure(m, "the storage method's AWS credential is gone or may not be used by its owner");
 				continue;
 			}
-			if (scan_due(m, is_new, now))
+			if (m->sqs_name != NULL && now >= m->mem->sqs_retry_at)
+				scan_queues = lappend(scan_queues, m);
+		}
+		/* scans, with the queues read between their pages */
+		scan_queues_read = now;
+		foreach(lc, methods)
+		{
+			Method	   *m = lfirst(lc);
+
+			if (m->access_key == NULL)
+				continue;
+			if (scan_due(m, m->is_new, now))
 				scan_method(m);
 			if (m->mem->scan_failed)
 				wake_at = Min(wake_at, m->mem->scan_retry_at);
@@ -1158,7 +1203,13 @@ notify_ext_ingest_main(Datum main_arg)
 				wake_at = Min(wake_at,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  (int64) m->refresh_interval * 1000));
-			if (m->sqs_name == NULL)
+		}
+		scan_queues = NIL;
+		foreach(lc, methods)
+		{
+			Method	   *m = lfirst(lc);
+
+			if (m->access_key == NULL || m->sqs_name == NULL)
 				continue;
 			if (GetCurrentTimestamp() >= m->mem->sqs_retry_at)
 				queues = lappend(queues, m);
@@ -1167,7 +1218,7 @@ notify_ext_ingest_main(Datum main_arg)
 		}
 		forget_gone_methods();
 		if (queues != NIL)
-			received = poll_queues(queues);
+			received = poll_queues(queues, notify_ext_ingest_poll_wait);
 
 		/*
 		 * Sleep only when no queue was asked (a long poll is the wait), or
