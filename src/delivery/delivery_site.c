@@ -29,9 +29,11 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "delivery/delivery_site.h"
+#include "notify_ext.h"
 
 /* What the last check found, to log changes only */
 typedef enum SiteState
@@ -39,11 +41,17 @@ typedef enum SiteState
 	SITE_UNKNOWN,
 	SITE_DELIVERING,
 	SITE_FOREIGN,
-	SITE_PAUSED
+	SITE_PAUSED,
+	SITE_OLD_OBJECTS			/* the extension's objects are of another
+								 * version than the library */
 } SiteState;
 
 static SiteState last_state = SITE_UNKNOWN;
 static SPIPlanPtr site_plan = NULL;
+
+/* What delivery_objects_version found, by catalog generation */
+static uint64 version_generation = 0;
+static char *objects_version = NULL;
 
 /* The row that pauses delivery, if any: a foreign site first, then a pause */
 static const char *site_sql =
@@ -52,6 +60,42 @@ static const char *site_sql =
 "  FROM notify.delivery_site s "
 " WHERE s.paused OR (s.system_identifier, s.database_oid) IS DISTINCT FROM ($1, $2) "
 " ORDER BY 1 DESC, s.recorded_at LIMIT 1";
+
+/*
+ * delivery_objects_current
+ *		Are the extension's objects in this database of the library's
+ *		version (NOTIFY_EXT_VERSION)?  Between installing a new library,
+ *		restarting, and ALTER EXTENSION notify_ext UPDATE they are not, and
+ *		the worker must not write states or call functions the old objects
+ *		lack.  Read from pg_extension again only when the catalog
+ *		generation moved (ALTER EXTENSION ... UPDATE changes the
+ *		extension's tables, which moves it).  Needs an open transaction
+ *		and SPI connected; ERRORs on SPI failure.
+ */
+bool
+delivery_objects_current(void)
+{
+	uint64		generation = notify_catalog_generation();
+
+	if (objects_version == NULL || generation != version_generation)
+	{
+		int			ret = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension "
+									  "WHERE extname OPERATOR(pg_catalog.=) 'notify_ext'",
+									  true, 1);
+
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read pg_extension: %s",
+				 SPI_result_code_string(ret));
+		if (objects_version != NULL)
+			pfree(objects_version);
+		objects_version = MemoryContextStrdup(TopMemoryContext,
+											  SPI_processed > 0 ?
+											  SPI_getvalue(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 1) : "");
+		version_generation = generation;
+	}
+	return strcmp(objects_version, NOTIFY_EXT_VERSION) == 0;
+}
 
 /*
  * delivery_site_paused
@@ -92,7 +136,9 @@ delivery_site_paused(const char *database_name)
 		elog(ERROR, "could not read notify.delivery_site: %s",
 			 SPI_result_code_string(ret));
 
-	if (SPI_processed > 0)
+	if (!delivery_objects_current())
+		state = SITE_OLD_OBJECTS;
+	else if (SPI_processed > 0)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -124,6 +170,11 @@ delivery_site_paused(const char *database_name)
 					 errdetail("The database records the delivery site %s; this database is system identifier " UINT64_FORMAT ", database OID %u.",
 							   recorded, sysid, MyDatabaseId),
 					 errhint("Events are captured but not delivered.  If this database is to deliver them, run SELECT notify.resume_delivery(); in it.")));
+		else if (state == SITE_OLD_OBJECTS)
+			ereport(WARNING,
+					(errmsg("notify_ext delivery is paused in database \"%s\": its notify_ext objects are version %s, the library is version %s",
+							database_name, objects_version, NOTIFY_EXT_VERSION),
+					 errhint("Run ALTER EXTENSION notify_ext UPDATE; in the database.  Events are captured meanwhile and delivered after the update.")));
 		else if (state == SITE_PAUSED)
 			ereport(LOG,
 					(errmsg("notify_ext delivery is paused in database \"%s\"", database_name),

@@ -14,5 +14,6 @@
 #define NOTIFY_DELIVERY_SITE_H
 
 extern bool delivery_site_paused(const char *database_name);
+extern bool delivery_objects_current(void);
 
 #endif							/* NOTIFY_DELIVERY_SITE_H */

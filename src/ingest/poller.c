@@ -87,6 +87,7 @@
 #include "common/compat.h"
 #include "definition/definition_cache.h"
 #include "guc.h"
+#include "delivery/delivery_site.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_internal.h"
 #include "notify_ext.h"
@@ -261,6 +262,9 @@ load_methods(void *arg)
 		extension_gone = true;
 		return;
 	}
+	/* objects older than the library have no storage methods */
+	if (!delivery_objects_current())
+		return;
 	ret = SPI_execute("SELECT m.id, m.bucket, m.prefix, m.endpoint, m.region, "
 					  "m.credential, m.owner, m.sqs_name, m.sqs_endpoint, "
 					  "m.refresh_on_start, m.refresh_interval, "

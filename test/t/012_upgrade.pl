@@ -37,10 +37,33 @@ for my $from ('1.0')
 	$node->safe_psql($db,
 		"CREATE EXTENSION notify_ext VERSION '$from'; "
 		  . "CREATE EXTENSION notify_ext_assets VERSION '$from'");
-	# what a user of the old version has: a notification and a queued event
-	$node->safe_psql($db, "SELECT notify.pause_delivery()");
+	# what a user of the old version has: a notification and a queued event,
+	# captured and held by the new library (installed, server not yet
+	# updated: the worker runs but must not deliver into the old objects)
+	my $log_start = -s $node->logfile;
 	my $id = $node->safe_psql($db, "SELECT notify.create_notification('item', '$doc')");
 	$node->safe_psql($db, "INSERT INTO notify.item (title) VALUES ('before')");
+	# every shipped table of the old version still captures
+	$node->safe_psql($db, q{
+		INSERT INTO notify.storage (id, name) VALUES ('VX-S', 's');
+		INSERT INTO notify.file (storage_id, path) VALUES ('VX-S', 'a.mov');
+		UPDATE notify.file SET state = 'CLOSED', size = 10 WHERE path = 'a.mov';
+		INSERT INTO notify.collection (id, title) VALUES ('VX-C', 'c');
+		INSERT INTO notify.collection_item SELECT 'VX-C', id FROM notify.item;
+		UPDATE notify.item SET title = 'renamed';
+		DELETE FROM notify.file;
+	});
+	ok(wait_until(30, sub {
+			slurp_file($node->logfile, $log_start) =~
+			  /notify_ext delivery is paused in database "$db": its notify_ext objects are version $from, the library is version $current/;
+		}), "$from: the worker says the objects are older than the library");
+	sleep 2;
+	is($node->safe_psql($db,
+			"SELECT status || ':' || attempts FROM notify.outbox WHERE notification_id = '$id'"),
+		'pending:0', "$from: the worker delivers nothing into the old objects");
+	unlike(slurp_file($node->logfile, $log_start), qr/ERROR/,
+		"$from: no ERROR from the worker, the poller or capture meanwhile");
+	$node->safe_psql($db, "SELECT notify.pause_delivery()");
 
 	$node->safe_psql($db,
 		'ALTER EXTENSION notify_ext UPDATE; ALTER EXTENSION notify_ext_assets UPDATE');
@@ -57,6 +80,13 @@ for my $from ('1.0')
 	ok(!@missing && !@extra, "$from: the update gives the objects of a fresh $current")
 	  or diag("only in the fresh install:\n  " . join("\n  ", @missing)
 		  . "\nonly after the update:\n  " . join("\n  ", @extra));
+
+	# after the update the worker delivers (here: tries, the receiver is
+	# not there)
+	$node->safe_psql($db, "SELECT notify.resume_delivery()");
+	ok(wait_for($node, $db,
+			"SELECT attempts > 0 FROM notify.outbox WHERE notification_id = '$id' ORDER BY id LIMIT 1",
+			't', 30), "$from: after the update the worker delivers again");
 
 	like($node->safe_psql($db, "SELECT notify.get_notification('item', '$id')"),
 		qr/127\.0\.0\.1:9\/hook/, "$from: the notification survives the update");
