@@ -49,7 +49,9 @@ OBJS = \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
 	src/transport/indb.o \
-	src/transport/sqs.o
+	src/transport/sqs.o \
+	src/definition/s3_configuration.o \
+	src/encode/s3_event.o
 
 # sql/<ext>.sql is the current version, installed as <ext>--$(EXTVERSION).sql;
 # the scripts of released versions and the upgrade scripts are kept as they
@@ -69,7 +71,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings
+	ownership ssrf_hostcheck bad_input retry_policy settings s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent

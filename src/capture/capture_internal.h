@@ -48,6 +48,7 @@ typedef enum CaptureRole
 	CR_FIELDS,
 	CR_CHANGESET,
 	CR_IGNORE,
+	CR_SIZE,					/* a file's size in bytes (S3 event messages) */
 	CR_COUNT
 } CaptureRole;
 

@@ -93,6 +93,7 @@ static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID},
 	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid},
 	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
+	[CR_SIZE] = {"size", "size_column", false, InvalidOid},
 };
 
 static const NotifyEvent item_events[] = {
@@ -119,7 +120,7 @@ static const NotifyEvent change_set_events[] = {
 
 #define FILE_ROLES \
 	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
-	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH))
+	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH) | CR_BIT(CR_SIZE))
 
 /*
  * THE table of capture kinds, in the order notify.attach()'s hint lists

@@ -187,6 +187,11 @@ typedef struct CacheAddArgs
 	const char *ordering;
 	const char *url_password;
 	const char *sqs_secret;
+	const char *s3_configuration_id;	/* NULL: no bucket configuration */
+	const char *s3_bucket;
+	const char *s3_region;
+	const char *s3_prefix;
+	const char *s3_suffix;
 } CacheAddArgs;
 
 /* Parse one stored row into the cache; called inside a subtransaction */
@@ -209,6 +214,15 @@ cache_add_row(void *arg)
 							   a->document, strlen(a->document));
 	definition_set_secrets(cn->def, a->url_password, a->sqs_secret);
 	set_lane(cn);
+	if (a->s3_configuration_id != NULL)
+	{
+		cn->s3 = palloc0(sizeof(S3Target));
+		cn->s3->configuration_id = pstrdup(a->s3_configuration_id);
+		cn->s3->bucket = pstrdup(a->s3_bucket);
+		cn->s3->region = pstrdup(a->s3_region);
+		cn->s3->prefix = pstrdup(a->s3_prefix);
+		cn->s3->suffix = pstrdup(a->s3_suffix);
+	}
 
 	make_event_key(key, cn->def->resource, cn->def->trigger.event);
 	ev = hash_search(by_event, key, HASH_ENTER, &found);
@@ -268,6 +282,7 @@ cache_load(const NotifyCatalog *cat)
 	int			save_sec;
 	int			ret;
 	uint64		i;
+	bool		has_buckets;
 
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(CacheMemoryContext,
@@ -294,12 +309,24 @@ cache_load(const NotifyCatalog *cat)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
-					  "n.ordering, s.url_password, s.sqs_secret "
-					  "FROM notify.notification n "
-					  "LEFT JOIN notify.notification_secret s "
-					  "ON s.notification_id OPERATOR(pg_catalog.=) n.id "
-					  "ORDER BY n.created_at, n.id",
+	/*
+	 * The notifications of bucket configurations have a row in
+	 * notify.bucket_notification (a table since 1.1: a database still at
+	 * 1.0 has none).
+	 */
+	has_buckets = OidIsValid(get_relname_relid("bucket_notification", cat->schema));
+	ret = SPI_execute(psprintf("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
+							   "n.ordering, s.url_password, s.sqs_secret, %s "
+							   "FROM notify.notification n "
+							   "LEFT JOIN notify.notification_secret s "
+							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
+							   "ORDER BY n.created_at, n.id",
+							   has_buckets ?
+							   "b.configuration_id, b.bucket, b.region, b.prefix, b.suffix" :
+							   "NULL, NULL, NULL, NULL, NULL",
+							   has_buckets ?
+							   "LEFT JOIN notify.bucket_notification b "
+							   "ON b.notification_id OPERATOR(pg_catalog.=) n.id " : ""),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
@@ -322,6 +349,11 @@ cache_load(const NotifyCatalog *cat)
 		args.ordering = SPI_getvalue(tup, desc, 6);
 		args.url_password = SPI_getvalue(tup, desc, 7);
 		args.sqs_secret = SPI_getvalue(tup, desc, 8);
+		args.s3_configuration_id = SPI_getvalue(tup, desc, 9);
+		args.s3_bucket = SPI_getvalue(tup, desc, 10);
+		args.s3_region = SPI_getvalue(tup, desc, 11);
+		args.s3_prefix = SPI_getvalue(tup, desc, 12);
+		args.s3_suffix = SPI_getvalue(tup, desc, 13);
 		cache_add(&args);
 	}
 	SPI_finish();
