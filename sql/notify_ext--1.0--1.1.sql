@@ -362,6 +362,9 @@ SELECT notify.attach_shipped_assets()
  WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
 				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
 
+REVOKE ALL ON notify.bucket_destination, notify.bucket_configuration,
+	notify.bucket_notification FROM PUBLIC;
+REVOKE ALL ON SEQUENCE notify.s3_sequencer_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
 	notify.bucket_configuration_entries(text),
 	notify.bucket_configuration_xml(text),
