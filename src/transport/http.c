@@ -337,6 +337,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 			t->secret_decoded = MemoryContextStrdup(HttpContext,
 													u.password_decoded);
 		http_setup(t, action, body, len,
+				   /* S3 event messages are JSON to the receiver */
+				   NCT_IS_S3(action->content_type) ? "application/json" :
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
 		http_multi_add(t);
