@@ -313,6 +313,69 @@ $$;
 COMMENT ON FUNCTION notify.get_bucket_notification(text) IS
 	'API: public. The notification configuration of a storage (canonical S3 NotificationConfiguration XML; empty when none).';
 
+-- API: private.  ERROR unless notification id is not one of a bucket
+-- configuration (those change only with notify.put_bucket_notification).
+CREATE FUNCTION notify.refuse_bucket_notification(id text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text;
+BEGIN
+	SELECT b.storage_id INTO sid FROM notify.bucket_notification b
+	 WHERE b.notification_id OPERATOR(pg_catalog.=) refuse_bucket_notification.id;
+	IF FOUND THEN
+		RAISE EXCEPTION 'notification "%" belongs to the notification configuration of storage "%"',
+			id, sid
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Change that configuration with notify.put_bucket_notification.';
+	END IF;
+END
+$$;
+
+-- its notifications change only with notify.put_bucket_notification
+CREATE OR REPLACE FUNCTION notify.update_notification_impl(caller oid, resource text, id text,
+												document text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	n notify.notification;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	PERFORM notify.refuse_bucket_notification(n.id);
+	-- actions run as the owner: the owner must be able to use what it names
+	p := notify.parse_checked(n.owner, resource, document);
+	IF caller OPERATOR(pg_catalog.<>) n.owner THEN
+		PERFORM notify.parse_checked(caller, resource, document);
+	END IF;
+	UPDATE notify.notification x
+	   SET event = p.event, action_kind = p.action_kind, document = p.document_xml,
+		   summary = p.summary, updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+	PERFORM notify.store_secrets(n.id, n.owner, p.url_password, p.sqs_secret);
+	RETURN p.document_xml;
+END
+$$;
+
+-- its notifications change only with notify.put_bucket_notification
+CREATE OR REPLACE FUNCTION notify.delete_notification_impl(caller oid, resource text, id text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	PERFORM notify.refuse_bucket_notification(n.id);
+	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+
 -- file tables give their size column to capture (S3 event messages)
 -- API: private
 CREATE OR REPLACE FUNCTION notify.attach_shipped_assets()
@@ -377,7 +440,8 @@ REVOKE ALL ON FUNCTION
 	notify.list_bucket_destinations(),
 	notify.put_bucket_notification(text, text),
 	notify.put_bucket_notification_impl(oid, text, text),
-	notify.get_bucket_notification(text)
+	notify.get_bucket_notification(text),
+	notify.refuse_bucket_notification(text)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	notify.create_bucket_destination(text, text),

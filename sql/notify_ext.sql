@@ -626,6 +626,7 @@ DECLARE
 	n notify.notification;
 BEGIN
 	n := notify.find_owned_notification(caller, resource, id);
+	PERFORM notify.refuse_bucket_notification(n.id);
 	-- actions run as the owner: the owner must be able to use what it names
 	p := notify.parse_checked(n.owner, resource, document);
 	IF caller OPERATOR(pg_catalog.<>) n.owner THEN
@@ -658,6 +659,7 @@ DECLARE
 	n notify.notification;
 BEGIN
 	n := notify.find_owned_notification(caller, resource, id);
+	PERFORM notify.refuse_bucket_notification(n.id);
 	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
 END
 $$;
@@ -1335,6 +1337,27 @@ BEGIN
 			END IF;
 		END LOOP;
 	END LOOP;
+END
+$$;
+
+-- API: private.  ERROR unless notification id is not one of a bucket
+-- configuration (those change only with notify.put_bucket_notification).
+CREATE FUNCTION notify.refuse_bucket_notification(id text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text;
+BEGIN
+	SELECT b.storage_id INTO sid FROM notify.bucket_notification b
+	 WHERE b.notification_id OPERATOR(pg_catalog.=) refuse_bucket_notification.id;
+	IF FOUND THEN
+		RAISE EXCEPTION 'notification "%" belongs to the notification configuration of storage "%"',
+			id, sid
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Change that configuration with notify.put_bucket_notification.';
+	END IF;
 END
 $$;
 

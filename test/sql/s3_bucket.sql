@@ -133,6 +133,12 @@ SELECT convert_from(notify.encode_event(o.payload::text, 'application/x-s3-event
   FROM notify.outbox o WHERE o.event = 's3:TestEvent' LIMIT 1;
 -- a destination in use is not dropped
 SELECT s3t.try($$SELECT notify.drop_bucket_destination('arn:minio:sqs::1:webhook')$$);
+-- nor is one of its notifications changed on its own
+SELECT s3t.try(format('SELECT notify.delete_notification(%L, %L)', 'file',
+	(SELECT b.notification_id FROM notify.bucket_notification b WHERE b.configuration_id = 'images' ORDER BY 1 LIMIT 1)));
+SELECT s3t.try(format('SELECT notify.update_notification(%L, %L, %L)', 'file',
+	(SELECT b.notification_id FROM notify.bucket_notification b WHERE b.configuration_id = 'images' ORDER BY 1 LIMIT 1),
+	'<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http><url>http://127.0.0.1:1/</url></http></action><trigger><file><new/></file></trigger></NotificationDocument>'));
 DELETE FROM notify.outbox;
 
 -- S3 event messages of file events: keys with spaces, "+" and unicode
