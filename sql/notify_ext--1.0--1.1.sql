@@ -41,9 +41,13 @@ CREATE TABLE notify.bucket_configuration (
 COMMENT ON TABLE notify.bucket_configuration IS
 	'API: private. The NotificationConfiguration of each storage (bucket); set with notify.put_bucket_notification.';
 
+-- no foreign key to notify.notification: pg_dump orders the data of an
+-- extension's tables by their foreign keys, and notify.notification must
+-- keep being restored after the asset tables, whose capture would
+-- otherwise write outbox rows during the restore; put_bucket_notification
+-- deletes the notifications, and update/delete_notification refuse them
 CREATE TABLE notify.bucket_notification (
-	notification_id text PRIMARY KEY
-				REFERENCES notify.notification (id) ON DELETE CASCADE,
+	notification_id text PRIMARY KEY,
 	storage_id	text NOT NULL
 				REFERENCES notify.bucket_configuration (storage_id) ON DELETE CASCADE,
 	configuration_id text NOT NULL,
