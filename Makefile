@@ -74,7 +74,7 @@ REGRESS = install dump_members definitions definition_errors capture attach perm
 	ownership ssrf_hostcheck bad_input retry_policy settings s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent
+ISOLATION = capture_concurrent s3_sequencer
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 
