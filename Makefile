@@ -25,6 +25,7 @@ OBJS = \
 	src/definition/trigger.o \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
+	src/definition/aws_credential.o \
 	src/capture/metadata_filter.o \
 	src/capture/kinds.o \
 	src/capture/capture.o \
@@ -35,6 +36,12 @@ OBJS = \
 	src/capture/storage.o \
 	src/capture/file.o \
 	src/capture/changeset.o \
+	src/capture/job.o \
+	src/capture/access.o \
+	src/capture/shape.o \
+	src/capture/document.o \
+	src/capture/group.o \
+	src/capture/filename.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -48,6 +55,7 @@ OBJS = \
 	src/transport/curl_multi.o \
 	src/transport/http.o \
 	src/transport/hostcheck.o \
+	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o \
 	src/definition/s3_configuration.o \
@@ -61,7 +69,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/notify_ext--*.sql sql/notify_ex
 DATA_built = sql/notify_ext--$(EXTVERSION).sql sql/notify_ext_assets--$(EXTVERSION).sql
 
 PKGS = libcurl libxml-2.0 json-c
-PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS))
+PG_CPPFLAGS += -I$(srcdir)/src $(shell pkg-config --cflags $(PKGS)) \
+	-DNOTIFY_EXT_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK += $(shell pkg-config --libs $(PKGS))
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
@@ -71,10 +80,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings s3_bucket
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent s3_sequencer
+ISOLATION = capture_concurrent job_placeholder_race s3_sequencer
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 

@@ -295,6 +295,15 @@ for (const [n, d] of [['small', small], ['large', large]]) {
 	addInfoRow(`  CPU during ${n} drain`, `worker ${Math.round(100 * c.worker_s / c.interval_s)}%, nginx ${Math.round(100 * c.nginx_s / c.interval_s)}%`,
 		`of one core`, `machine busy ${Math.round(100 * c.machine_busy_s / c.interval_s)}% of 1 core (${raw['meta.cores']} cores)`);
 }
+for (const name of ['single', 'batched']) {
+	const delivered = num(`sqs.${name}.delivered`);
+	const span = num(`sqs.${name}.span_ms`);
+	const rate = span > 0 ? (delivered - num(`sqs.${name}.first_batch`)) / (span / 1000) : 0;
+	if (num(`sqs.${name}.failed`) > 0) problems.push(`sqs ${name}: ${num(`sqs.${name}.failed`)} failed`);
+	addInfoRow(`  sqs ${name === 'single' ? 'SendMessage' : 'SendMessageBatch'} (local-aws-sqs)`,
+		`${fmtInt(rate)} events/s`, `${fmtInt(delivered)} of ${fmtInt(num(`sqs.${name}.events`))}`,
+		name === 'single' ? 'one event per lane, in parallel' : 'one lane, batches of 10');
+}
 addInfoRow('  worker start -> first delivery', `${fmtInt(small.worker_start_to_first_ms)} ms`, '',
 	`${fmtInt(small.wall_rate_from_worker_start)}/s incl. start`);
 const scaleRatio = large.rate / small.rate;

@@ -16,6 +16,9 @@
 #	  scale     a 10x larger backlog, then retention and the outbox size
 #	  memory    the worker's private memory (RssAnon) during the drains
 #	  latency   commit -> receipt at 1,000 events/s offered
+#	  sqs       a backlog delivered to local-aws-sqs (events/s): one
+#	            SendMessage per event (an event per lane, in parallel), and
+#	            SendMessageBatch (one thread group: batches of ten, in turn)
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -27,6 +30,9 @@
 #	met, 3 when the scenarios ran but a target was not met.  Any other
 #	non-zero exit means something broke.
 #
+#	--only=sqs	run the sqs scenario alone and print its figures (no
+#			table, no targets).
+#
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
 set -euo pipefail
@@ -34,14 +40,21 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
+# the server and pgbench of the installation PG_CONFIG names (the one built
+# and installed into below)
+if [[ -x $NX_PG_CONFIG ]]; then
+	NX_PG_BIN=$("$NX_PG_CONFIG" --bindir)
+fi
 
 T_START=$(date +%s%3N)
 MODE=full
+ONLY=
 for a in "$@"; do
 	case $a in
 		--quick) MODE=quick ;;
+		--only=sqs) ONLY=sqs ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs])" ;;
 	esac
 done
 
@@ -56,6 +69,7 @@ if [[ $MODE == quick ]]; then
 	KEEPUP_SETTLE=1			# longest wait after a capture run for its events
 	VACUUM_WAIT=0			# no wait for autovacuum after the purge
 	REFERENCE_RUNS=0		# no trigger-only (worker paused) runs
+	SQS_EVENTS=2000			# sqs scenario backlog (each of two runs)
 else
 	CAPTURE_SECONDS=20
 	UPDATE_ROWS=100000
@@ -66,6 +80,7 @@ else
 	KEEPUP_SETTLE=30
 	VACUUM_WAIT=90
 	REFERENCE_RUNS=1
+	SQS_EVENTS=20000
 fi
 CLIENTS=4
 THREADS=2
@@ -152,23 +167,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 100); do
-		if [[ -z $(ss -Htln "sport = :$p" 2>/dev/null) ]]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 phase() { nx_log "[$(( ($(date +%s%3N) - T_START) / 1000 ))s] $*"; }
 raw() { printf '%s\t%s\n' "$1" "$2" >>"$RAW"; }
 now_ms() { date +%s%3N; }
 
 # --- the cluster ---------------------------------------------------------------
-PGPORT=$(free_port) || nx_die "no free port"
+PGPORT=$(nx_free_port) || nx_die "no free port"
 phase "initdb $DATA (port $PGPORT)"
 nx_as_owner "$NX_PG_BIN/initdb" -D "$DATA" --auth-local=trust --auth-host=reject \
 	-E UTF8 --no-instructions >"$WORK/initdb.log" 2>&1 ||
@@ -203,7 +207,7 @@ sqlq() { nx_as_owner "${PSQL[@]}" -d bench -c "$1"; }
 nx_as_owner "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
 
 # --- the nginx sink ------------------------------------------------------------
-NGPORT=$(free_port) || nx_die "no free port"
+NGPORT=$(nx_free_port) || nx_die "no free port"
 mkdir -p "$WORK/nginx/tmp"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 # loopback sink: 1 worker, every request answered 204, no access log
@@ -534,6 +538,71 @@ capture_run() {
 	fi
 }
 
+# --- sqs -----------------------------------------------------------------------------
+# local-aws-sqs (test/peers/local-sqs.js, node modules from test/peers) on a
+# free port; it checks no signature, so any key does.
+sqs_start_peer() {
+	if [[ ! -d $ROOT/test/peers/node_modules/local-aws-sqs ]]; then
+		(cd "$ROOT/test/peers" && npm ci --no-audit --no-fund --loglevel=error) >&2
+	fi
+	spawn node "$ROOT/test/peers/local-sqs.js" 0 >"$WORK/sqs.out" 2>&1
+	for _ in $(seq 1 100); do
+		grep -q '^ready' "$WORK/sqs.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	SQSPORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$WORK/sqs.out")
+	[[ -n $SQSPORT ]] || { cat "$WORK/sqs.out" >&2; nx_die "local-aws-sqs did not start"; }
+	curl -sf -X POST "http://127.0.0.1:$SQSPORT/" -d Action=CreateQueue -d QueueName=bench >/dev/null ||
+		nx_die "could not create the bench queue"
+	phase "local-aws-sqs on 127.0.0.1:$SQSPORT"
+}
+
+# sqs_run NAME GROUP: a backlog of SQS_EVENTS item.create events built with
+# the worker paused, then delivered to queue "bench"; GROUP empty: one lane
+# per item (SendMessage, in parallel), else that thread group (one lane:
+# SendMessageBatch of ten, one batch at a time).  Rate: events delivered
+# after the first recorded ones, over first to last delivery.
+sqs_run() {
+	local name=$1 group=$2 attr='' pid
+	phase "sqs: $name ($SQS_EVENTS events to local-aws-sqs)"
+	[[ -n $group ]] && attr=" group=\"$group\""
+	fresh_state none yes off
+	sqlq "SELECT notify.create_notification('item', '<NotificationDocument xmlns=\"http://xml.vidispine.com/schema/vidispine\"><action><sqs synchronous=\"false\"$attr><endpoint>http://127.0.0.1:$SQSPORT</endpoint><queue>bench</queue><accessKey>AKIDBENCH</accessKey><secret>bench</secret><retry>3</retry><contentType>application/json</contentType></sqs></action><trigger>$T_CREATE</trigger></NotificationDocument>')" >/dev/null
+	sqlq "INSERT INTO bench.item (title, n) SELECT 'sqs ' || g, g FROM generate_series(1, $SQS_EVENTS) g" >/dev/null
+	curl -sf -X POST "http://127.0.0.1:$SQSPORT/" -d Action=PurgeQueue \
+		-d "QueueUrl=http://127.0.0.1:$SQSPORT/123456789012/bench" >/dev/null || true
+	pid=$(worker_resume)
+	raw "sqs.$name.wait_ms" "$(wait_delivered "$SETTLE_TIMEOUT")"
+	raw "sqs.$name.events" "$SQS_EVENTS"
+	sqlq "
+	WITH d AS (SELECT delivered_at FROM notify.outbox WHERE status = 'delivered'),
+	     m AS (SELECT min(delivered_at) AS first, max(delivered_at) AS last FROM d)
+	SELECT 'delivered', count(*) FROM d
+	UNION ALL SELECT 'first_batch', count(*) FROM d, m WHERE d.delivered_at = m.first
+	UNION ALL SELECT 'span_ms', round(extract(epoch FROM last - first) * 1000, 1) FROM m
+	UNION ALL SELECT 'failed', count(*) FROM notify.outbox WHERE status = 'failed'
+	UNION ALL SELECT 'max_attempts', max(attempts) FROM notify.outbox
+	" | while IFS='|' read -r k v; do raw "sqs.$name.$k" "$v"; done
+	raw "sqs.$name.worker_pid" "$pid"
+	raw "sqs.$name.sample_error" "$(sqlq "SELECT coalesce(min(last_error), '') FROM notify.outbox WHERE status = 'failed'")"
+}
+
+sqs_scenario() {
+	sqs_start_peer
+	sqs_run single ''
+	sqs_run batched bench
+}
+
+if [[ $ONLY == sqs ]]; then
+	wait_worker present >/dev/null
+	sqs_scenario
+	awk -F'\t' '$1 ~ /^sqs\./ { v[$1] = $2 }
+		END { for (n in v) if (n ~ /\.span_ms$/) { r = substr(n, 1, length(n) - 8)
+			d = v[r ".delivered"] - v[r ".first_batch"]
+			printf "%-12s %6d of %6d delivered, %d failed, max attempts %d: %.0f events/s %s\n", r, v[r ".delivered"], v[r ".events"], v[r ".failed"], v[r ".max_attempts"], (v[n] > 0 ? d / (v[n] / 1000) : 0), v[r ".sample_error"] } }' "$RAW"
+	exit 0
+fi
+
 wait_worker present >/dev/null
 capture_run insert_base insert none on
 capture_run insert_1 insert match-create on
@@ -763,6 +832,8 @@ sqlq "SELECT round((committed - min(committed) OVER ())::numeric, 3) || ',' || r
         FROM bench.lat ORDER BY committed" >"$OUT/latency.csv"
 
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+sqs_scenario
 
 # --- report ---------------------------------------------------------------------------
 set +e

@@ -118,6 +118,18 @@ nx_as_owner() {
 	fi
 }
 
+# nx_free_port: print a TCP port of 20000-60000 nothing listens on.
+nx_free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 100); do
+		if [[ -z $(ss -Htln "sport = :$p" 2>/dev/null) ]]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # nx_make_var VAR: print the value of a Makefile variable (after PGXS).
 nx_make_var() {
 	# shellcheck disable=SC2016  # $(VAR) is make syntax

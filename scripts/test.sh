@@ -9,8 +9,10 @@
 #	   TAP tests (prove) through `make installcheck`, each suite on its own
 #	   so one failing suite does not hide the others,
 #	4. prints the diffs and TAP logs of failures,
-#	5. runs the benchmark's smoke run (bench/run.sh --quick; NX_SKIP_BENCH=1
-#	   skips it),
+#	5. runs the quick start as a user would (scripts/quickstart.sh in a
+#	   directory and on ports of its own; it fails unless every event it
+#	   shows was delivered and received) and the benchmark's smoke run
+#	   (bench/run.sh --quick); NX_SKIP_BENCH=1 skips both,
 #	6. ends with one line "N passed, N failed" (tests of the three suites,
 #	   TAP counted per file, the smoke run as one, the source checks of
 #	   test/include_layers.pl and test/contract_comments.pl as one) and
@@ -217,6 +219,25 @@ if [[ $N_TAP -gt 0 ]]; then
 		for f in tmp_check/log/regress_log_* tmp_check/log/*.log; do
 			show_file "$f" 400
 		done
+	fi
+fi
+
+# The quick start, as the README shows it (one test).
+if [[ -z ${NX_SKIP_BENCH:-} ]]; then
+	nx_log "quick start: scripts/quickstart.sh, then its stop command"
+	QS_TMP=$(mktemp -d /tmp/notify_ext_qs.XXXXXX)
+	chmod 755 "$QS_TMP"
+	rc=0
+	(cd "$ROOT" && NX_QS_DIR=$QS_TMP/qs NX_QS_PORT=$(nx_free_port) bash scripts/quickstart.sh 9>&-) \
+		>"$LOGDIR/suite_quickstart.log" 2>&1 || rc=$?
+	(cd "$ROOT" && NX_QS_DIR=$QS_TMP/qs bash scripts/quickstart.sh stop 9>&-) >>"$LOGDIR/suite_quickstart.log" 2>&1 || rc=$?
+	if [[ $rc -eq 0 ]] && grep -q '^It worked: ' "$LOGDIR/suite_quickstart.log"; then
+		PASSED=$((PASSED + 1))
+		rm -rf "$QS_TMP"
+	else
+		FAILED=$((FAILED + 1))
+		STATUS=1
+		show_file "$LOGDIR/suite_quickstart.log" 200
 	fi
 fi
 

@@ -64,7 +64,8 @@ CREATE TABLE notify.notification (
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	owner		oid NOT NULL,	-- the role that created it; actions run as it
-	ordering	text NOT NULL DEFAULT 'entity' CHECK (ordering IN ('entity', 'endpoint'))
+	ordering	text NOT NULL DEFAULT 'entity' CHECK (ordering IN ('entity', 'endpoint')),
+	signing_alias text		-- notify.signing_secret signing its requests, or NULL
 );
 CREATE INDEX ON notify.notification (resource, entity_id);
 COMMENT ON TABLE notify.notification IS
@@ -112,6 +113,27 @@ ALTER TABLE notify.aws_credential ENABLE ROW LEVEL SECURITY;
 CREATE POLICY aws_credential_owner ON notify.aws_credential FOR SELECT
 	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
 SELECT pg_catalog.pg_extension_config_dump('notify.aws_credential', '');
+
+/*
+ * Signing secrets of <http> actions (Standard Webhooks), referenced by
+ * alias from notify.notification.signing_alias (notify.set_signing).  Kept
+ * like notify.aws_credential: an alias belongs to the role that stored it
+ * first, each role reads only its own rows, and no view shows them.
+ * previous_secret is the secret being rotated out: requests carry a
+ * signature with each while it is set.
+ */
+CREATE TABLE notify.signing_secret (
+	alias		text PRIMARY KEY,
+	secret		text NOT NULL,	-- "whsec_" and the base64 of the key
+	previous_secret text,
+	owner		oid NOT NULL
+);
+COMMENT ON TABLE notify.signing_secret IS
+	'API: private. Standard Webhooks signing secrets referenced by alias from notify.set_signing; each role reads only its own.';
+ALTER TABLE notify.signing_secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY signing_secret_owner ON notify.signing_secret FOR SELECT
+	USING (pg_catalog.pg_has_role(owner, 'USAGE'));
+SELECT pg_catalog.pg_extension_config_dump('notify.signing_secret', '');
 
 /* ------------------------------------------------------------------------
  * C entry points
@@ -209,7 +231,7 @@ CREATE TABLE notify.outbox (
 	entity_id		text,
 	payload			json NOT NULL,
 	status			text NOT NULL DEFAULT 'pending'
-					CHECK (status IN ('pending', 'in_flight', 'delivered', 'failed')),
+					CHECK (status IN ('pending', 'in_flight', 'retrying', 'delivered', 'failed', 'discarded')),
 	queued			boolean NOT NULL DEFAULT true,	-- waiting to be claimed
 	attempts		integer NOT NULL DEFAULT 0,
 	attempts_base	integer NOT NULL DEFAULT 0,	-- attempts before the last redeliver
@@ -226,7 +248,7 @@ CREATE TABLE notify.outbox (
 -- nothing else is indexed, so that recording an outcome is a HOT update
 CREATE INDEX outbox_queued ON notify.outbox (id) WHERE queued;
 COMMENT ON TABLE notify.outbox IS
-	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state. in_flight means claimed by the delivery worker (being sent or waiting for its next attempt).';
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending, in_flight (claimed by the delivery worker, being sent or next in its lane), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered).';
 SELECT pg_catalog.pg_extension_config_dump('notify.outbox', '');
 
 /* Every attempt that did not deliver; the last attempt is also on the outbox row. */
@@ -247,9 +269,11 @@ COMMENT ON TABLE notify.attempt IS
  * ------------------------------------------------------------------------ */
 
 -- API: private.  The options notify.attach() takes for a kind of table, from
--- the table of capture kinds (src/capture/kinds.c).
+-- the table of capture kinds (src/capture/kinds.c), with the column each
+-- defaults to.
 CREATE FUNCTION notify.capture_kind_options(kind text,
-		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean)
+		OUT option text, OUT role text, OUT multiple boolean, OUT required boolean,
+		OUT default_column text)
 RETURNS SETOF record
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_options';
@@ -260,9 +284,17 @@ RETURNS void
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_check_args';
 
+-- API: private.  The name, timing and events of a kind's capture trigger,
+-- from the table of capture kinds (src/capture/kinds.c).
+CREATE FUNCTION notify.capture_kind_trigger(kind text,
+		OUT name text, OUT timing text, OUT events text)
+RETURNS record
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_trigger';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.attach(relation regclass, resource text, id_column name,
-							  options jsonb DEFAULT '{}')
+							  options jsonb DEFAULT '{}', replace boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -274,19 +306,22 @@ DECLARE
 	roles text[];
 	multiple boolean[];
 	required text[];
+	defaults text[];
 	i integer;
 	col text;
-	trigname text := 'notify_capture';
+	trig record;
+	attached boolean;
 BEGIN
 	-- the kind's options come from the table of capture kinds
 	-- (src/capture/kinds.c), which refuses an unknown kind
 	SELECT COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n), '{}'::text[]),
 		   COALESCE(pg_catalog.array_agg(k.role ORDER BY k.n), '{}'::text[]),
 		   COALESCE(pg_catalog.array_agg(k.multiple ORDER BY k.n), '{}'::boolean[]),
-		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[])
-	  INTO allowed, roles, multiple, required
+		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[]),
+		   COALESCE(pg_catalog.array_agg(k.default_column ORDER BY k.n), '{}'::text[])
+	  INTO allowed, roles, multiple, required, defaults
 	  FROM notify.capture_kind_options(resource) WITH ORDINALITY
-		   AS k(option, role, multiple, required, n);
+		   AS k(option, role, multiple, required, default_column, n);
 	PERFORM notify.check_column(relation, id_column);
 	args := ARRAY[resource, 'id=' || id_column];
 
@@ -313,24 +348,47 @@ BEGIN
 			args := args || (roles[i] || '=' || opt.value);
 		END IF;
 	END LOOP;
-	FOREACH col IN ARRAY required LOOP
-		IF NOT options OPERATOR(pg_catalog.?) col THEN
-			RAISE EXCEPTION 'attach option "%" is required for resource "%"', col, resource
-				USING ERRCODE = 'invalid_parameter_value';
+	-- an option not given takes the column of the shipped table's name when
+	-- the table has one; a required one must be given otherwise
+	FOR i IN 1 .. pg_catalog.cardinality(allowed) LOOP
+		CONTINUE WHEN options OPERATOR(pg_catalog.?) allowed[i];
+		IF defaults[i] IS NOT NULL AND EXISTS (
+			SELECT 1 FROM pg_catalog.pg_attribute a
+			 WHERE a.attrelid OPERATOR(pg_catalog.=) relation
+			   AND a.attname OPERATOR(pg_catalog.=) defaults[i]
+			   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+			args := args || (roles[i] || '=' || defaults[i]);
+		ELSIF allowed[i] OPERATOR(pg_catalog.=) ANY (required) THEN
+			RAISE EXCEPTION 'attach option "%" is required for resource "%"', allowed[i], resource
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = CASE WHEN defaults[i] IS NOT NULL THEN
+						pg_catalog.format('Table %s has no column "%s", the column it names by default.',
+										  relation, defaults[i]) END,
+					  HINT = pg_catalog.format('Name the column that holds the %s: "%s": "column".',
+											   roles[i], allowed[i]);
 		END IF;
 	END LOOP;
 	-- the trigger would resolve these arguments the same way when it fires
 	PERFORM notify.capture_check_args(relation, args);
 
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigname, relation);
+	-- the trigger's name, timing and events: the kind's (kinds.c)
+	trig := notify.capture_kind_trigger(resource);
+	attached := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+						 WHERE t.tgrelid OPERATOR(pg_catalog.=) relation
+						   AND t.tgname OPERATOR(pg_catalog.=) trig.name);
+	IF attached AND NOT attach.replace THEN
+		RAISE EXCEPTION 'table % is attached already', relation
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Give replace => true to replace its capture trigger, or call notify.detach first.';
+	END IF;
 	EXECUTE pg_catalog.format(
-		'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-		trigname, relation,
+		'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trig.name, trig.timing, trig.events, relation,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
 END
 $$;
-COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb) IS
-	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds and which column is the entity id.';
+COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean) IS
+	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds, which column is the entity id and which columns hold the rest (defaulting to the shipped tables'' column names); an attached table is changed only with replace => true.';
 
 -- API: private
 CREATE FUNCTION notify.check_column(relation regclass, col text)
@@ -355,11 +413,19 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t name;
 BEGIN
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS notify_capture ON %s', relation);
+	-- every capture trigger: a table may hold two kinds (file, filename)
+	FOR t IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+			  WHERE g.tgrelid OPERATOR(pg_catalog.=) relation
+				AND g.tgfoid OPERATOR(pg_catalog.=) 'notify.capture()'::pg_catalog.regprocedure
+			  ORDER BY g.tgname LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t, relation);
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture trigger from a table.';
+COMMENT ON FUNCTION notify.detach(regclass) IS 'API: public. Removes the capture triggers from a table.';
 
 /* ------------------------------------------------------------------------
  * Definition API
@@ -647,7 +713,7 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION notify.delete_notification(text, text) IS
-	'API: public. Deletes a notification the caller owns; its undelivered events are marked failed by the worker (the action is gone) and kept for inspection.';
+	'API: public. Deletes a notification the caller owns; its undelivered events fail at once with last_error ''notification <id> was deleted'' and are kept for inspection.';
 
 -- API: private
 CREATE FUNCTION notify.delete_notification_impl(caller oid, resource text, id text)
@@ -661,6 +727,14 @@ BEGIN
 	n := notify.find_owned_notification(caller, resource, id);
 	PERFORM notify.refuse_bucket_notification(n.id);
 	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
+	-- the worker drops what it holds of them (the delete invalidates its
+	-- definitions); an attempt being sent keeps this status unless it delivers
+	UPDATE notify.outbox o
+	   SET status = 'failed', queued = false, lease_until = NULL,
+		   last_error = pg_catalog.format('notification %s was deleted', n.id)
+	 WHERE o.notification_id OPERATOR(pg_catalog.=) n.id
+	   AND o.status IN ('pending', 'in_flight', 'retrying');
+	PERFORM notify.wake();
 END
 $$;
 
@@ -787,6 +861,130 @@ BEGIN
 END
 $$;
 
+/* ------------------------------------------------------------------------
+ * Signing (Standard Webhooks): secrets stored by alias, named per
+ * notification; the HTTP transport signs each request when it sends it.
+ * ------------------------------------------------------------------------ */
+
+-- API: private.  A signing secret as stored ("whsec_" and its base64, the
+-- prefix added when missing), or ERROR 22023 naming what (never the value):
+-- the base64 of 24 to 64 bytes, as the Standard Webhooks specification has
+-- it.
+CREATE FUNCTION notify.check_signing_secret(secret text, alias text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b64 text := pg_catalog.regexp_replace(secret, '^whsec_', '');
+BEGIN
+	IF b64 !~ '^[A-Za-z0-9+/]+={0,2}$'
+	   OR pg_catalog.length(b64) OPERATOR(pg_catalog.%) 4 OPERATOR(pg_catalog.<>) 0
+	   OR pg_catalog.length(pg_catalog.decode(b64, 'base64')) NOT BETWEEN 24 AND 64 THEN
+		RAISE EXCEPTION 'invalid % for signing secret "%"', what, alias
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A signing secret is "whsec_" followed by the base64 of 24 to 64 random bytes, as in the Standard Webhooks specification.',
+				  HINT = 'Make one with: echo "whsec_$(openssl rand -base64 32)".';
+	END IF;
+	RETURN 'whsec_' OPERATOR(pg_catalog.||) b64;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_signing_secret(alias text, secret text,
+										  previous_secret text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_signing_secret(text, text, text) IS
+	'API: public. Stores a Standard Webhooks signing secret (whsec_...) under an alias, with the secret being rotated out (signed with too) as previous_secret; an alias belongs to the role that stored it first.';
+
+-- API: private.  Arguments are checked before anything is written, so that
+-- no constraint violation can echo a secret in its detail.
+CREATE FUNCTION notify.set_signing_secret_impl(caller oid, alias text, secret text,
+											   previous_secret text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	secret_owner oid;
+BEGIN
+	PERFORM notify.require_arg(alias, 'alias');
+	PERFORM notify.require_arg(secret, 'secret');
+	IF alias !~ '^[A-Za-z0-9_.-]{1,63}$' THEN
+		RAISE EXCEPTION 'invalid signing secret alias "%"', notify.quote_value(alias)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An alias has 1 to 63 letters, digits, "_", "." or "-".';
+	END IF;
+	secret := notify.check_signing_secret(secret, alias, 'secret');
+	IF previous_secret IS NOT NULL THEN
+		previous_secret := notify.check_signing_secret(previous_secret, alias, 'previous secret');
+	END IF;
+	SELECT s.owner INTO secret_owner FROM notify.signing_secret s
+	 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias FOR UPDATE;
+	IF FOUND THEN
+		PERFORM notify.require_owner(caller, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+		UPDATE notify.signing_secret s
+		   SET secret = set_signing_secret_impl.secret,
+			   previous_secret = set_signing_secret_impl.previous_secret
+		 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias;
+		-- the notifications signing with it are loaded again (the statement
+		-- trigger on notify.notification tells every backend)
+		UPDATE notify.notification n SET signing_alias = n.signing_alias
+		 WHERE n.signing_alias OPERATOR(pg_catalog.=) set_signing_secret_impl.alias;
+	ELSE
+		INSERT INTO notify.signing_secret (alias, secret, previous_secret, owner)
+			VALUES (alias, secret, previous_secret, caller);
+	END IF;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_signing(resource text, id text, alias text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_signing(text, text, text) IS
+	'API: public. Signs the requests of an <http> notification the caller owns with the signing secret of an alias (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature); NULL stops signing.';
+
+-- API: private
+CREATE FUNCTION notify.set_signing_impl(caller oid, resource text, id text, alias text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n notify.notification;
+	secret_owner oid;
+BEGIN
+	n := notify.find_owned_notification(caller, resource, id);
+	IF alias IS NOT NULL THEN
+		IF n.action_kind IS DISTINCT FROM 'http' THEN
+			RAISE EXCEPTION 'notification "%" has no <http> action', n.id
+				USING ERRCODE = 'wrong_object_type',
+					  DETAIL = 'Only the requests of <http> actions are signed.';
+		END IF;
+		SELECT s.owner INTO secret_owner FROM notify.signing_secret s
+		 WHERE s.alias OPERATOR(pg_catalog.=) set_signing_impl.alias;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'signing secret "%" does not exist', notify.quote_value(alias)
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_signing_secret.';
+		END IF;
+		-- requests are sent for the owner: the owner must be able to use it
+		PERFORM notify.require_owner(caller, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+		PERFORM notify.require_owner(n.owner, secret_owner,
+			pg_catalog.format('signing secret "%s"', alias));
+	END IF;
+	UPDATE notify.notification x SET signing_alias = set_signing_impl.alias,
+		   updated_at = pg_catalog.now()
+	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
+END
+$$;
+
 -- API: private.  Queue failed events again: the one place that does it.
 CREATE FUNCTION notify.requeue_failed(ids bigint[])
 RETURNS bigint
@@ -877,13 +1075,259 @@ BEGIN
 END
 $$;
 
+-- API: private.  Queue failed events again, returning the ids it queued.
+CREATE FUNCTION notify.requeue_failed_ids(ids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	done bigint[];
+BEGIN
+	WITH q AS (
+		UPDATE notify.outbox o
+		   SET status = 'pending', queued = true, attempts_base = o.attempts,
+			   next_attempt_at = pg_catalog.now(), lease_until = NULL
+		 WHERE o.id OPERATOR(pg_catalog.=) ANY (ids) AND o.status OPERATOR(pg_catalog.=) 'failed'
+		RETURNING o.id)
+	SELECT COALESCE(pg_catalog.array_agg(q.id ORDER BY q.id), '{}') INTO done FROM q;
+	PERFORM notify.wake();
+	RETURN done;
+END
+$$;
+
+-- API: private.  ERROR 22004/22023 unless [from, until) is a time window.
+CREATE FUNCTION notify.require_window(created_from timestamptz, created_until timestamptz)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM notify.require_arg(created_from, 'created_from');
+	PERFORM notify.require_arg(created_until, 'created_until');
+	IF created_from OPERATOR(pg_catalog.>) created_until THEN
+		RAISE EXCEPTION 'invalid time window'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('created_from (%s) is after created_until (%s).',
+											 created_from, created_until);
+	END IF;
+END
+$$;
+
+-- API: private.  The events created in [from, until) of notifications
+-- caller may act for, of one notification when notification_id is given
+-- (ERROR unless it exists and caller owns it).  Events of a deleted
+-- notification are included for superusers only.
+CREATE FUNCTION notify.events_in_window(caller oid, created_from timestamptz,
+										created_until timestamptz, notification_id text)
+RETURNS SETOF notify.outbox
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner oid;
+	is_super boolean;
+BEGIN
+	PERFORM notify.require_window(created_from, created_until);
+	IF notification_id IS NOT NULL THEN
+		SELECT n.owner INTO owner FROM notify.notification n
+		 WHERE n.id OPERATOR(pg_catalog.=) events_in_window.notification_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'notification "%" does not exist', notify.quote_value(notification_id)
+				USING ERRCODE = 'undefined_object';
+		END IF;
+		PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', notification_id));
+	END IF;
+	SELECT r.rolsuper INTO is_super FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) caller;
+	RETURN QUERY
+		SELECT o.* FROM notify.outbox o
+		  LEFT JOIN notify.notification n ON n.id OPERATOR(pg_catalog.=) o.notification_id
+		 WHERE o.created_at OPERATOR(pg_catalog.>=) created_from
+		   AND o.created_at OPERATOR(pg_catalog.<) created_until
+		   AND (events_in_window.notification_id IS NULL
+				OR o.notification_id OPERATOR(pg_catalog.=) events_in_window.notification_id)
+		   AND CASE WHEN n.id IS NULL THEN coalesce(is_super, false)
+					ELSE pg_catalog.pg_has_role(caller, n.owner, 'USAGE') END;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.redeliver(created_from timestamptz, created_until timestamptz,
+								 notification_id text DEFAULT NULL,
+								 last_status integer DEFAULT NULL,
+								 error_pattern text DEFAULT NULL)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.redeliver(timestamptz, timestamptz, text, integer, text) IS
+	'API: public. Queues again the failed events created in [created_from, created_until) of the notifications the caller owns (or of one), optionally only those whose last attempt had HTTP status last_status or a last_error matching the regular expression error_pattern; returns the outbox ids queued.';
+
+-- API: private
+CREATE FUNCTION notify.redeliver_impl(caller oid, created_from timestamptz,
+									  created_until timestamptz, notification_id text,
+									  last_status integer, error_pattern text)
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF last_status IS NOT NULL AND (last_status OPERATOR(pg_catalog.<) 100
+									OR last_status OPERATOR(pg_catalog.>) 599) THEN
+		RAISE EXCEPTION 'invalid HTTP status %', last_status
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An HTTP status is between 100 and 599.';
+	END IF;
+	RETURN notify.requeue_failed_ids(ARRAY(
+		SELECT w.id FROM notify.events_in_window(caller, created_from, created_until,
+												 notification_id) w
+		 WHERE w.status OPERATOR(pg_catalog.=) 'failed'
+		   AND (redeliver_impl.last_status IS NULL
+				OR w.last_status OPERATOR(pg_catalog.=) redeliver_impl.last_status)
+		   AND (error_pattern IS NULL OR w.last_error OPERATOR(pg_catalog.~) error_pattern)
+		 ORDER BY w.id));
+END
+$$;
+
+-- API: private.  Tell the delivery worker that events changed under it
+-- (it drops those it holds that are no longer in_flight or retrying), at
+-- commit.
+CREATE FUNCTION notify.events_changed()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_events_changed'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: private.  Discard events: the one place that does it.  Only events
+-- not yet delivered (pending, in_flight, retrying, failed); returns the ids.
+CREATE FUNCTION notify.discard_events(ids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	done bigint[];
+BEGIN
+	WITH d AS (
+		UPDATE notify.outbox o
+		   SET status = 'discarded', queued = false, lease_until = NULL
+		 WHERE o.id OPERATOR(pg_catalog.=) ANY (ids)
+		   AND o.status IN ('pending', 'in_flight', 'retrying', 'failed')
+		RETURNING o.id)
+	SELECT COALESCE(pg_catalog.array_agg(d.id ORDER BY d.id), '{}') INTO done FROM d;
+	IF pg_catalog.cardinality(done) OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM notify.events_changed();
+	END IF;
+	RETURN done;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.discard(outbox_id bigint)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.discard(bigint) IS
+	'API: public. Discards one undelivered event (by outbox id) of a notification the caller owns: it is never delivered; returns its id.';
+
+-- API: private
+CREATE FUNCTION notify.discard_impl(caller oid, outbox_id bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	o notify.outbox;
+	owner oid;
+BEGIN
+	PERFORM notify.require_arg(outbox_id, 'outbox_id');
+	SELECT * INTO o FROM notify.outbox x WHERE x.id OPERATOR(pg_catalog.=) discard_impl.outbox_id
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'event % does not exist', outbox_id USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) o.notification_id;
+	IF NOT FOUND THEN
+		-- a deleted notification's events: superusers only
+		IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+						  WHERE r.oid OPERATOR(pg_catalog.=) caller), false) THEN
+			RAISE EXCEPTION 'notification "%" of event % does not exist', o.notification_id, outbox_id
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Only a superuser may discard the events of a deleted notification.';
+		END IF;
+	ELSE
+		PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', o.notification_id));
+	END IF;
+	IF o.status NOT IN ('pending', 'in_flight', 'retrying', 'failed') THEN
+		RAISE EXCEPTION 'event % cannot be discarded', outbox_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = pg_catalog.format('It is %s already.', o.status);
+	END IF;
+	RETURN notify.discard_events(ARRAY[outbox_id]);
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.discard(notification_id text)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.discard(text) IS
+	'API: public. Discards every undelivered event of a notification the caller owns; returns the outbox ids discarded.';
+
+-- API: private
+CREATE FUNCTION notify.discard_impl(caller oid, notification_id text)
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner oid;
+BEGIN
+	PERFORM notify.require_arg(notification_id, 'notification_id');
+	SELECT n.owner INTO owner FROM notify.notification n
+	 WHERE n.id OPERATOR(pg_catalog.=) discard_impl.notification_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'notification "%" does not exist', notify.quote_value(notification_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, owner, pg_catalog.format('notification "%s"', notification_id));
+	RETURN notify.discard_events(ARRAY(
+		SELECT o.id FROM notify.outbox o
+		 WHERE o.notification_id OPERATOR(pg_catalog.=) discard_impl.notification_id
+		   AND o.status IN ('pending', 'in_flight', 'retrying', 'failed')));
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.discard(created_from timestamptz, created_until timestamptz,
+							   notification_id text DEFAULT NULL)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.discard(timestamptz, timestamptz, text) IS
+	'API: public. Discards the undelivered events created in [created_from, created_until) of the notifications the caller owns (or of one); returns the outbox ids discarded.';
+
+-- API: private
+CREATE FUNCTION notify.discard_impl(caller oid, created_from timestamptz,
+									created_until timestamptz, notification_id text)
+RETURNS bigint[]
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT notify.discard_events(ARRAY(
+		SELECT w.id FROM notify.events_in_window(caller, created_from, created_until,
+												 notification_id) w
+		 WHERE w.status IN ('pending', 'in_flight', 'retrying', 'failed')))
+$$;
+
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.delivery_status AS
 	SELECT coalesce(n.id, o.notification_id) AS notification_id,
 		   n.resource, n.event AS trigger, n.action_kind AS action,
 		   coalesce(o.pending, 0) AS pending, coalesce(o.in_flight, 0) AS in_flight,
 		   coalesce(o.delivered, 0) AS delivered, coalesce(o.failed, 0) AS failed,
-		   o.oldest_pending_age, o.last_attempt_at, o.last_error
+		   o.oldest_pending_age, o.last_attempt_at, o.last_error,
+		   coalesce(o.retrying, 0) AS retrying, coalesce(o.discarded, 0) AS discarded
 	  FROM notify.notification n
 	  FULL JOIN (
 		SELECT x.notification_id,
@@ -891,15 +1335,17 @@ CREATE VIEW notify.delivery_status AS
 			   pg_catalog.count(*) FILTER (WHERE x.status = 'in_flight') AS in_flight,
 			   pg_catalog.count(*) FILTER (WHERE x.status = 'delivered') AS delivered,
 			   pg_catalog.count(*) FILTER (WHERE x.status = 'failed') AS failed,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'retrying') AS retrying,
+			   pg_catalog.count(*) FILTER (WHERE x.status = 'discarded') AS discarded,
 			   pg_catalog.now() OPERATOR(pg_catalog.-)
-				 pg_catalog.min(x.created_at) FILTER (WHERE x.status IN ('pending', 'in_flight')) AS oldest_pending_age,
+				 pg_catalog.min(x.created_at) FILTER (WHERE x.status IN ('pending', 'in_flight', 'retrying')) AS oldest_pending_age,
 			   pg_catalog.max(x.last_attempt_at) AS last_attempt_at,
 			   (pg_catalog.array_agg(x.last_error ORDER BY x.last_attempt_at DESC)
 				 FILTER (WHERE x.last_error IS NOT NULL))[1] AS last_error
 		  FROM notify.outbox x GROUP BY x.notification_id) o
 	  ON o.notification_id = n.id;
 COMMENT ON VIEW notify.delivery_status IS
-	'API: public. Per notification: events pending, in flight, delivered and failed, age of the oldest undelivered event, last error.';
+	'API: public. Per notification: events pending, in flight, retrying (waiting for their next attempt), delivered, failed and discarded, age of the oldest undelivered event, last error.';
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.delivery_attempts AS
@@ -967,6 +1413,28 @@ CREATE VIEW notify.delivery_state AS
 COMMENT ON VIEW notify.delivery_state IS
 	'API: public. Whether this database''s delivery worker is paused, and why: restored or copied from another database (resume with notify.resume_delivery()) or paused by notify.pause_delivery().';
 
+-- API: private.  The launcher's worker slots in use (shared memory):
+-- database, worker pid (0 while starting), when it started.  No rows
+-- when the library is not preloaded.
+CREATE FUNCTION notify.worker_slots(OUT database_oid oid, OUT pid integer,
+	OUT started_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'notify_ext_worker_slots'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.worker_status AS
+	SELECT d.datname AS database, coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
+		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.pid END AS pid,
+		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.started_at END AS started_at,
+		   d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AS current
+	  FROM pg_catalog.pg_database d
+	  LEFT JOIN notify.worker_slots() s ON s.database_oid OPERATOR(pg_catalog.=) d.oid
+	 WHERE s.database_oid IS NOT NULL
+		OR d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+COMMENT ON VIEW notify.worker_status IS
+	'API: public. Delivery workers from the launcher''s shared memory: one row per database with a worker slot, and one for this database in any case; running, pid and start time of its worker.';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.resume_delivery()
 RETURNS void
@@ -1017,6 +1485,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t record;
+	k record;
 BEGIN
 	-- each trigger's arguments are checked against the table of capture
 	-- kinds (src/capture/kinds.c) before the trigger is created
@@ -1034,12 +1503,38 @@ BEGIN
 			   'state=state', 'hash=hash', 'size=size', 'ignore=updated_at']),
 		('notify.metadata_change_set'::regclass, 'INSERT',
 		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
-			   'fields=fields', 'changeset=id'])) AS v(rel, events, args)
+			   'fields=fields', 'changeset=id']),
+		-- the tables of notify_ext_assets 1.1: NULL while it is older
+		(pg_catalog.to_regclass('notify.job'), 'INSERT OR UPDATE',
+		 ARRAY['job', 'id=id', 'state=status', 'type=type', 'step=current_step',
+			   'step_status=step_status', 'total_steps=total_steps', 'item=item_id',
+			   'data=data', 'error=error_message', 'notification=notification_id',
+			   'notification_data=notification_data', 'user=started_by',
+			   'start_time=started_at']),
+		(pg_catalog.to_regclass('notify.item_access'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['access', 'id=id', 'item=item_id', 'permission=permission',
+			   'user=user_name', 'group=group_name', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.shape'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['shape', 'id=id', 'item=item_id', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.document'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['document', 'id=name', 'ignore=created_at', 'ignore=created_by']),
+		(pg_catalog.to_regclass('notify.user_group'), 'INSERT OR DELETE',
+		 ARRAY['group', 'id=name']),
+		(pg_catalog.to_regclass('notify.user_group_member'), 'INSERT OR DELETE',
+		 ARRAY['group-member', 'id=group_name', 'user=member_user', 'group=member_group']),
+		-- notify.file has shape_id and component_id from 1.1 on, as notify.shape
+		(CASE WHEN pg_catalog.to_regclass('notify.shape') IS NOT NULL THEN 'notify.file'::regclass END,
+		 'INSERT',
+		 ARRAY['filename', 'id=id', 'storage=storage_id', 'item=item_id',
+			   'shape=shape_id', 'component=component_id'])) AS v(rel, events, args)
 	LOOP
+		CONTINUE WHEN t.rel IS NULL;
 		PERFORM notify.capture_check_args(t.rel, t.args);
+		-- the trigger's name and timing: its kind's (kinds.c)
+		k := notify.capture_kind_trigger(t.args[1]);
 		EXECUTE pg_catalog.format(
-			'CREATE OR REPLACE TRIGGER notify_capture AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-			t.events, t.rel,
+			'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			k.name, k.timing, t.events, t.rel,
 			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
 	END LOOP;
 	-- change set ids come from capture's sequence, so the two never collide
@@ -1410,17 +1905,27 @@ GRANT EXECUTE ON FUNCTION
 	notify.list_notifications(text),
 	notify.set_aws_credential(text, text, text, text),
 	notify.set_ordering(text, text, text),
+	notify.set_signing_secret(text, text, text),
+	notify.set_signing(text, text, text),
 	notify.redeliver(bigint),
 	notify.redeliver(text),
+	notify.redeliver(timestamptz, timestamptz, text, integer, text),
+	notify.discard(bigint),
+	notify.discard(text),
+	notify.discard(timestamptz, timestamptz, text),
 	notify.resume_delivery(),
 	notify.pause_delivery()
 	TO notify_admin;
 GRANT EXECUTE ON FUNCTION notify.list_notifications(text) TO notify_monitor;
+-- notify.worker_status calls it as the reader
+GRANT EXECUTE ON FUNCTION notify.worker_slots() TO notify_admin, notify_monitor;
 -- each role reads its own credentials (row security)
-GRANT SELECT ON notify.notification_secret, notify.aws_credential TO notify_admin;
+GRANT SELECT ON notify.notification_secret, notify.aws_credential, notify.signing_secret
+	TO notify_admin;
 GRANT USAGE ON SEQUENCE notify.change_set_id_seq TO notify_admin;
 GRANT SELECT ON notify.notifications, notify.outbox, notify.delivery_status,
-	notify.delivery_attempts, notify.delivery_state TO notify_admin, notify_monitor;
+	notify.delivery_attempts, notify.delivery_state, notify.worker_status
+	TO notify_admin, notify_monitor;
 
 GRANT EXECUTE ON FUNCTION
 	notify.create_bucket_destination(text, text),

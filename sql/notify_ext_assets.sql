@@ -71,6 +71,18 @@ CREATE TABLE notify.collection_item (
 COMMENT ON TABLE notify.collection_item IS
 	'API: public. Collection membership; adding or removing a member raises collection modify.';
 
+/* Shapes of items (sub-resource of /item): INSERT, UPDATE, DELETE raise shape create, modify, delete. */
+CREATE TABLE notify.shape (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	item_id		text NOT NULL REFERENCES notify.item (id) ON DELETE CASCADE,
+	tags		text[] NOT NULL DEFAULT '{}',
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX ON notify.shape (item_id);
+COMMENT ON TABLE notify.shape IS
+	'API: public. Shapes of items; INSERT, UPDATE and DELETE raise shape create, modify and delete.';
+
 CREATE TABLE notify.file (
 	id			text PRIMARY KEY
 				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
@@ -83,11 +95,13 @@ CREATE TABLE notify.file (
 	size		bigint,
 	hash		text,
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	shape_id	text REFERENCES notify.shape (id) ON DELETE SET NULL,
+	component_id text,
 	UNIQUE (storage_id, path)
 );
 CREATE INDEX ON notify.file (item_id);
 COMMENT ON TABLE notify.file IS
-	'API: public. Files on storages; INSERT, UPDATE and DELETE raise file new/change/close/hash/lost/delete events.';
+	'API: public. Files on storages; INSERT, UPDATE and DELETE raise file new/change/close/hash/lost/delete events, and an INSERT storage filename before the row is written.';
 
 /*
  * Metadata change sets: the way to change timed, per-language, per-track or
@@ -96,7 +110,7 @@ COMMENT ON TABLE notify.file IS
  */
 CREATE TABLE notify.metadata_change_set (
 	id			text PRIMARY KEY,	-- default: notify_ext's change set ids (notify.attach_shipped_assets())
-	resource	text NOT NULL CHECK (resource IN ('item', 'collection')),
+	resource	text NOT NULL CHECK (resource IN ('item', 'collection', 'document')),
 	entity_id	text NOT NULL,
 	fields		jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(fields) OPERATOR(pg_catalog.=) 'array'),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -104,7 +118,50 @@ CREATE TABLE notify.metadata_change_set (
 );
 CREATE INDEX ON notify.metadata_change_set (resource, entity_id);
 COMMENT ON TABLE notify.metadata_change_set IS
-	'API: public. Metadata change sets of items and collections; each INSERT raises one metadata modify event.';
+	'API: public. Metadata change sets of items, collections and documents; each INSERT raises one metadata modify event.';
+
+/* Access controls of items: a permission on an item for a user or a group. */
+CREATE TABLE notify.item_access (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	item_id		text NOT NULL REFERENCES notify.item (id) ON DELETE CASCADE,
+	permission	text NOT NULL,
+	user_name	text,
+	group_name	text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK ((user_name IS NULL) OPERATOR(pg_catalog.<>) (group_name IS NULL))
+);
+CREATE INDEX ON notify.item_access (item_id);
+COMMENT ON TABLE notify.item_access IS
+	'API: public. Access controls of items (a user or a group); INSERT, UPDATE and DELETE raise access create, change and delete.';
+
+/* Metadata documents, identified by name; their metadata changes through change sets. */
+CREATE TABLE notify.document (
+	name		text PRIMARY KEY,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE notify.document IS
+	'API: public. Metadata documents; INSERT and DELETE raise document create and delete, change sets with resource document raise document modify.';
+
+/* Groups of users, identified by name, and their members (users and groups). */
+CREATE TABLE notify.user_group (
+	name		text PRIMARY KEY,
+	description	text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE notify.user_group IS
+	'API: public. Groups; INSERT and DELETE raise group create and delete.';
+
+CREATE TABLE notify.user_group_member (
+	group_name	text NOT NULL REFERENCES notify.user_group (name) ON DELETE CASCADE,
+	member_user	text,
+	member_group text REFERENCES notify.user_group (name) ON DELETE CASCADE,
+	CHECK ((member_user IS NULL) OPERATOR(pg_catalog.<>) (member_group IS NULL)),
+	UNIQUE NULLS NOT DISTINCT (group_name, member_user, member_group)
+);
+COMMENT ON TABLE notify.user_group_member IS
+	'API: public. Members of groups (a user or a group); adding or removing one raises group modify (ADD, REMOVE).';
 
 /* Every row travels with pg_dump (test/sql/dump_members.sql lists them). */
 SELECT pg_catalog.pg_extension_config_dump('notify.storage', '');
@@ -114,6 +171,11 @@ SELECT pg_catalog.pg_extension_config_dump('notify.collection_item', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.file', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.metadata_change_set', '');
 SELECT pg_catalog.pg_extension_config_dump('notify.entity_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.shape', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.item_access', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.document', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.user_group', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.user_group_member', '');
 
 /* Privileges: nothing for PUBLIC; the tables are the application's. */
 REVOKE ALL ON notify.storage, notify.item, notify.collection, notify.collection_item,
@@ -122,6 +184,45 @@ REVOKE ALL ON SEQUENCE notify.entity_id_seq FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON notify.item, notify.collection, notify.collection_item,
 	notify.storage, notify.file, notify.metadata_change_set TO notify_admin;
 GRANT USAGE ON SEQUENCE notify.entity_id_seq TO notify_admin;
+REVOKE ALL ON notify.shape, notify.item_access, notify.document, notify.user_group,
+	notify.user_group_member FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON notify.shape, notify.item_access, notify.document,
+	notify.user_group, notify.user_group_member TO notify_admin;
+
+/*
+ * Jobs.  A job has a type (IMPORT, TRANSCODE, ...), a status (READY,
+ * STARTED, ..., FINISHED, FINISHED_WARNING, FAILED_TOTAL, ABORTED), a current
+ * step with its status, and job data (a JSON object of key/value pairs, such
+ * as {"itemId": "VX-12"}; item_id is the item the job works on).  A job
+ * started with a placeholder job notification names it in notification_id
+ * (with notification_data, extra data for that job's notifications):
+ * that notification then fires for this job.  INSERT raises job create, a
+ * change of status job update, and stop, finished or fail when the job
+ * stops running.
+ */
+CREATE TABLE notify.job (
+	id			text PRIMARY KEY
+				DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.entity_id_seq'::pg_catalog.regclass)::text,
+	type		text NOT NULL,
+	status		text NOT NULL DEFAULT 'READY',
+	current_step integer NOT NULL DEFAULT 0,
+	step_status	text,
+	total_steps	integer,
+	item_id		text REFERENCES notify.item (id) ON DELETE SET NULL,
+	data		jsonb NOT NULL DEFAULT '{}'
+				CHECK (pg_catalog.jsonb_typeof(data) OPERATOR(pg_catalog.=) 'object'),
+	error_message text,
+	notification_id text,
+	notification_data text,
+	started_by	name NOT NULL DEFAULT CURRENT_USER,
+	started_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX ON notify.job (status);
+COMMENT ON TABLE notify.job IS
+	'API: public. Jobs; INSERT raises job create, a status change job update, and job stop, finished or fail when the job stops running.  notification_id names a placeholder job notification that fires for this job.';
+SELECT pg_catalog.pg_extension_config_dump('notify.job', '');
+REVOKE ALL ON notify.job FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON notify.job TO notify_admin;
 
 /* Capture, when notify_ext is installed already. */
 DO $attach$

@@ -33,6 +33,8 @@
 #include "guc.h"
 #include "bgw/shmem.h"
 #include "bgw/launcher.h"
+#include "definition/definition.h"
+#include "transport/transport.h"
 
 PG_MODULE_MAGIC;
 
@@ -105,6 +107,8 @@ void
 _PG_init(void)
 {
 	notify_ext_guc_init();
+	/* create and update refuse the hosts delivery would refuse */
+	definition_url_check_hook = http_url_refusal;
 
 	/* the worker and its settings exist only when preloaded */
 	if (process_shared_preload_libraries_in_progress)

@@ -26,9 +26,11 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "utils/tuplestore.h"
 
 #include "guc.h"
 #include "bgw/shmem.h"
@@ -191,4 +193,41 @@ notify_ext_wake(PG_FUNCTION_ARGS)
 {
 	notify_wake_at_commit();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(notify_ext_worker_slots);
+
+/*
+ * notify_ext_worker_slots
+ *		SQL notify.worker_slots(): one row per worker slot in use (database
+ *		oid, worker pid or 0 while it starts, when the worker took the
+ *		slot), read under the slots' lock.  No rows when the library is not
+ *		preloaded (no shared memory).
+ */
+Datum
+notify_ext_worker_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (notify_shared == NULL)
+		return (Datum) 0;
+	LWLockAcquire(notify_shared->lock, LW_SHARED);
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (!OidIsValid(slot->dboid))
+			continue;
+		values[0] = ObjectIdGetDatum(slot->dboid);
+		values[1] = Int32GetDatum((int32) slot->pid);
+		values[2] = TimestampTzGetDatum(slot->started);
+		nulls[2] = (slot->pid == 0 || slot->started == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(notify_shared->lock);
+	return (Datum) 0;
 }

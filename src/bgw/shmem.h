@@ -30,6 +30,7 @@ typedef struct NotifyDbSlot
 	pid_t		pid;			/* 0 while not running */
 	Latch	   *latch;			/* the worker's latch while running */
 	TimestampTz hold_until;		/* no new worker for dboid before this */
+	TimestampTz started;		/* when the worker in pid took the slot */
 } NotifyDbSlot;
 
 typedef struct NotifyShared

@@ -22,6 +22,12 @@
  *	storage				storage.c
  *	file				file.c
  *	metadata-change-set	changeset.c
+ *	job					job.c
+ *	access				access.c
+ *	shape				shape.c
+ *	document			document.c
+ *	group, group-member	group.c
+ *	filename			filename.c (BEFORE INSERT on a table of files)
  *
  * which emit events through emit.c (match, scope, outbox row, wake) with
  * payloads built by payload.c.  The trigger never does network I/O;
@@ -41,9 +47,12 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -317,6 +326,85 @@ capture_role_text(const CaptureRow *row, HeapTuple tuple, CaptureRole role)
 	return capture_column_text(tuple, row->desc, row->ct->att[role]);
 }
 
+/*
+ * capture_role_values
+ *		The values of the column of role in tuple as a list of strings: the
+ *		elements of a text[] column (NULL elements left out), the text of
+ *		any other; NIL for SQL NULL or no such role.
+ */
+List *
+capture_role_values(const CaptureRow *row, HeapTuple tuple, CaptureRole role)
+{
+	AttrNumber	att = row->ct->att[role];
+	Datum		d;
+	bool		isnull;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *result = NIL;
+
+	if (att == InvalidAttrNumber || tuple == NULL)
+		return NIL;
+	if (TupleDescAttr(row->desc, att - 1)->atttypid != TEXTARRAYOID)
+	{
+		char	   *s = capture_column_text(tuple, row->desc, att);
+
+		return s ? list_make1(s) : NIL;
+	}
+	d = heap_getattr(tuple, att, row->desc, &isnull);
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (!nulls[i])
+			result = lappend(result, TextDatumGetCString(elems[i]));
+	}
+	return result;
+}
+
+/*
+ * capture_row_changed
+ *		Does an UPDATE change a column that is not ignored (the id column is
+ *		always ignored)?
+ */
+bool
+capture_row_changed(const CaptureRow *row)
+{
+	int			i;
+
+	for (i = 0; i < row->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+		if (att->attisdropped || bms_is_member(att->attnum, row->ct->ignore))
+			continue;
+		if (capture_column_changed(row->tuple, row->newtuple, row->desc,
+								   att->attnum))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * capture_acting_user
+ *		The name of the user a change is made by: the setting notify.acting_user
+ *		when it is set and not empty (an application that connects as one
+ *		role for many users sets it, e.g. SET LOCAL notify.acting_user = 'alice'),
+ *		else the current role (current_user).  Returns a palloc'd string.
+ */
+char *
+capture_acting_user(void)
+{
+	const char *setting = GetConfigOption("notify.acting_user", true, false);
+
+	if (setting != NULL && setting[0] != '\0')
+		return pstrdup(setting);
+	return GetUserNameFromId(GetUserId(), false);
+}
+
 /* ----------------------------------------------------------------
  *		the trigger
  * ----------------------------------------------------------------
@@ -324,11 +412,13 @@ capture_role_text(const CaptureRow *row, HeapTuple tuple, CaptureRole role)
 
 /*
  * notify_ext_capture
- *		AFTER ... FOR EACH ROW trigger; see the file header.
+ *		AFTER ... FOR EACH ROW trigger (BEFORE INSERT for a kind whose row in
+ *		the kinds table says so); see the file header.
  *
  * Checks the trigger protocol, resolves the trigger's configuration and
  * calls its kind's handler (kinds.c).  Returns a null pointer datum (the
- * result of an AFTER trigger is ignored).  ERRORs on a misconfigured
+ * result of an AFTER trigger is ignored), or for a BEFORE trigger the row
+ * to write, unchanged.  ERRORs on a misconfigured
  * trigger or a malformed metadata change set, which aborts the change as it
  * should.
  */
@@ -342,7 +432,9 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" must be fired by a trigger", "notify.capture")));
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		(!TRIGGER_FIRED_AFTER(td->tg_event) &&
+		 !(TRIGGER_FIRED_BEFORE(td->tg_event) && TRIGGER_FIRED_BY_INSERT(td->tg_event))))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" must be fired AFTER ... FOR EACH ROW",
@@ -350,10 +442,21 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 
 	memset(&row, 0, sizeof(row));
 	row.cat = notify_catalog();
-	if (!OidIsValid(row.cat->schema))
-		return PointerGetDatum(NULL);	/* extension being dropped */
+	if (!OidIsValid(row.cat->schema))	/* extension being dropped */
+		return TRIGGER_FIRED_BEFORE(td->tg_event) ?
+			PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
 
 	row.ct = capture_table_get(td);
+	if (row.ct->kind->before != TRIGGER_FIRED_BEFORE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired %s",
+						"notify.capture",
+						row.ct->kind->before ? "BEFORE INSERT ... FOR EACH ROW"
+						: "AFTER ... FOR EACH ROW"),
+				 errdetail("Resource \"%s\" is captured by a trigger fired %s.",
+						   row.ct->kind->name,
+						   row.ct->kind->before ? "BEFORE INSERT" : "AFTER")));
 	row.desc = RelationGetDescr(td->tg_relation);
 	row.tuple = td->tg_trigtuple;
 	row.is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
@@ -364,5 +467,7 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 
 	row.ct->kind->handler(&row);
 
+	if (row.ct->kind->before)
+		return PointerGetDatum(row.tuple);
 	return PointerGetDatum(NULL);
 }

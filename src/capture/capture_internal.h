@@ -7,7 +7,7 @@
  *
  * The trigger (capture.c) resolves its arguments against the kinds table
  * (kinds.c), then calls the kind's handler (item.c, collection.c,
- * storage.c, file.c, changeset.c), which reads the row and emits events
+ * storage.c, file.c, changeset.c, job.c), which reads the row and emits events
  * through emit.c with payloads built by payload.c.
  *
  * Copyright (c) 2026, notify_ext developers
@@ -48,6 +48,22 @@ typedef enum CaptureRole
 	CR_FIELDS,
 	CR_CHANGESET,
 	CR_IGNORE,
+	CR_TYPE,
+	CR_STEP,
+	CR_STEP_STATUS,
+	CR_TOTAL_STEPS,
+	CR_USER,
+	CR_START_TIME,
+	CR_ERROR,
+	CR_DATA,
+	CR_NOTIFICATION,
+	CR_NOTIFICATION_DATA,
+	CR_PERMISSION,
+	CR_GROUP,
+	CR_SHAPE,
+	CR_COMPONENT,
+	CR_TAGS,
+	CR_METADATA,
 	CR_SIZE,					/* a file's size in bytes (S3 event messages) */
 	CR_COUNT
 } CaptureRole;
@@ -65,7 +81,36 @@ typedef struct CaptureEventInfo
 	const char *idkey;			/* payload key of the entity id; NULL: capture
 								 * does not raise the event */
 	const char *verb;			/* payload "action" value; NULL: none */
+	const char *const *keys;	/* every output key in order, NULL-ended, for
+								 * capture_emit_keyed; NULL: idkey, action */
 } CaptureEventInfo;
+
+/*
+ * Positions of the output keys of the events whose keys are a list of
+ * capture_events (the spellings are there, in kinds.c, and nowhere else).
+ */
+typedef enum AccessKey
+{
+	AK_TYPE, AK_ACTION, AK_ITEM, AK_ACCESS, AK_PERMISSION, AK_USER, AK_GROUP,
+	AK_COUNT
+} AccessKey;
+
+typedef enum ShapeKey
+{
+	SK_TYPE, SK_ACTION, SK_ITEM, SK_SHAPE, SK_COUNT
+} ShapeKey;
+
+typedef enum GroupKey
+{
+	GK_GROUP, GK_ACTION, GK_USER, GK_OPERATION, GK_GROUPS, GK_USERS, GK_COUNT
+} GroupKey;
+
+typedef enum FilenameKey
+{
+	FK_STORAGE, FK_ACTION, FK_ITEM, FK_SHAPE, FK_COMPONENT, FK_FILE, FK_USER,
+	FK_METADATA, FK_SHAPE_TAGS, FK_COUNT
+} FilenameKey;
+
 
 struct CaptureKindInfo;
 
@@ -108,6 +153,9 @@ typedef struct CaptureKindInfo
 	uint32		required;
 	const NotifyEvent *events; /* the events it can raise, NE_COUNT-ended */
 	CaptureHandler handler;
+	bool		before;			/* fires BEFORE INSERT (else AFTER INSERT OR
+								 * UPDATE OR DELETE) */
+	const char *trigger_name;	/* NULL: notify_capture */
 } CaptureKindInfo;
 
 /* kinds.c */
@@ -127,6 +175,10 @@ extern bool capture_column_changed(HeapTuple oldtup, HeapTuple newtup,
 								   TupleDesc desc, AttrNumber att);
 extern char *capture_role_text(const CaptureRow *row, HeapTuple tuple,
 							   CaptureRole role);
+extern List *capture_role_values(const CaptureRow *row, HeapTuple tuple,
+								 CaptureRole role);
+extern bool capture_row_changed(const CaptureRow *row);
+extern char *capture_acting_user(void);
 
 /* payload.c: the event's multi-map as a JSON object of string arrays */
 extern void payload_add(StringInfo buf, const char *key, const char *value);
@@ -147,6 +199,9 @@ extern void capture_emit_metadata(const CaptureRow *row, NotifyEvent event,
 								  List *changes);
 extern void capture_emit_entity(const CaptureRow *row, NotifyEvent create,
 								NotifyEvent delete, NotifyEvent modify);
+extern List *capture_value(const char *value);
+extern void capture_emit_keyed(const CaptureRow *row, NotifyEvent event,
+							   const char *entity_id, List **values);
 
 /* the handlers of the kinds table */
 extern void capture_item(const CaptureRow *row);
@@ -155,5 +210,12 @@ extern void capture_collection_member(const CaptureRow *row);
 extern void capture_storage(const CaptureRow *row);
 extern void capture_file(const CaptureRow *row);
 extern void capture_change_set(const CaptureRow *row);
+extern void capture_job(const CaptureRow *row);
+extern void capture_access(const CaptureRow *row);
+extern void capture_shape(const CaptureRow *row);
+extern void capture_document(const CaptureRow *row);
+extern void capture_group(const CaptureRow *row);
+extern void capture_group_member(const CaptureRow *row);
+extern void capture_filename(const CaptureRow *row);
 
 #endif							/* NOTIFY_CAPTURE_INTERNAL_H */

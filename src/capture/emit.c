@@ -220,3 +220,62 @@ capture_emit_entity(const CaptureRow *row, NotifyEvent create,
 							  capture_role_text(row, row->newtuple, CR_ID),
 							  NULL, changed_columns(row));
 }
+
+/*
+ * capture_value
+ *		A one-value list for a slot of capture_emit_keyed's values: NIL
+ *		(key left out) for NULL.
+ */
+List *
+capture_value(const char *value)
+{
+	return value ? list_make1(unconstify(char *, value)) : NIL;
+}
+
+/*
+ * capture_emit_keyed
+ *		Emit an event whose output keys are a list of capture_events: every
+ *		matching notification whose entity scope lets entity_id through
+ *		gets one outbox row with the payload {keys[i]: values[i]}, in the
+ *		list's order.  values[i] is a list of strings, NIL to leave the key
+ *		out; the "type" (the event's element) and "action" (its verb) slots
+ *		are filled here.  Nothing is built when nothing matches.
+ */
+void
+capture_emit_keyed(const CaptureRow *row, NotifyEvent event,
+				   const char *entity_id, List **values)
+{
+	const CaptureEventInfo *info = &capture_events[event];
+	List	   *matches = capture_matches(row, event);
+	ListCell   *lc;
+	char	   *payload = NULL;
+
+	Assert(info->keys != NULL);
+	foreach(lc, matches)
+	{
+		CachedNotification *cn = lfirst(lc);
+
+		if (!capture_scope_matches(cn, entity_id))
+			continue;
+		if (payload == NULL)
+		{
+			StringInfoData buf;
+			int			i;
+
+			initStringInfo(&buf);
+			for (i = 0; info->keys[i] != NULL; i++)
+			{
+				const char *key = info->keys[i];
+
+				if (strcmp(key, "type") == 0)
+					payload_add(&buf, key, notify_events[event].element);
+				else if (strcmp(key, "action") == 0)
+					payload_add(&buf, key, info->verb);
+				else if (values[i] != NIL)
+					payload_add_list(&buf, key, values[i]);
+			}
+			payload = payload_finish(&buf);
+		}
+		capture_emit(row, cn, event, entity_id, payload);
+	}
+}

@@ -5,7 +5,8 @@
  *	  raises.
  *
  * A capture kind is what an attached table holds: item, collection,
- * collection-member, storage, file or metadata-change-set.  Each row of
+ * collection-member, storage, file, metadata-change-set, job, access,
+ * shape, document, group, group-member or filename.  Each row of
  * capture_kinds names the column roles its trigger may give and must give,
  * the options notify.attach() offers, the events it can raise and its
  * handler.  Everything else derives from it:
@@ -30,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -44,11 +46,54 @@
 
 PG_FUNCTION_INFO_V1(notify_ext_capture_kind_options);
 PG_FUNCTION_INFO_V1(notify_ext_capture_check_args);
+PG_FUNCTION_INFO_V1(notify_ext_capture_kind_trigger);
+
+/*
+ * The output keys of the events whose payload is a list of keys, in output
+ * order (README.md, "Output keys", lists them).  Their positions are the
+ * enums of capture_internal.h; "type" is the event's element and "action"
+ * its verb.
+ */
+static const char *const access_keys[AK_COUNT + 1] = {
+	[AK_TYPE] = "type",
+	[AK_ACTION] = "action",
+	[AK_ITEM] = "itemId",
+	[AK_ACCESS] = "accessId",
+	[AK_PERMISSION] = "permission",
+	[AK_USER] = "user",
+	[AK_GROUP] = "group",
+};
+static const char *const shape_keys[SK_COUNT + 1] = {
+	[SK_TYPE] = "type",
+	[SK_ACTION] = "action",
+	[SK_ITEM] = "itemId",
+	[SK_SHAPE] = "shapeId",
+};
+static const char *const group_keys[GK_COUNT + 1] = {
+	[GK_GROUP] = "groupName",
+	[GK_ACTION] = "action",
+	[GK_USER] = "userName",
+	[GK_OPERATION] = "operation",
+	[GK_GROUPS] = "group",
+	[GK_USERS] = "user",
+};
+static const char *const filename_keys[FK_COUNT + 1] = {
+	[FK_STORAGE] = "storageId",
+	[FK_ACTION] = "action",
+	[FK_ITEM] = "itemId",
+	[FK_SHAPE] = "shapeId",
+	[FK_COMPONENT] = "componentId",
+	[FK_FILE] = "fileId",
+	[FK_USER] = "user",
+	[FK_METADATA] = "metadata",
+	[FK_SHAPE_TAGS] = "shapeTag",
+};
 
 /*
  * The payload facts of the events capture raises (their names and
  * resources are in notify_events[]): payload key of the entity id, payload
- * "action" verb.
+ * "action" verb, and the list of output keys of those built with
+ * capture_emit_keyed().
  */
 const CaptureEventInfo capture_events[NE_COUNT] = {
 	[NE_ITEM_CREATE] = {"itemId", "CREATE"},
@@ -67,12 +112,31 @@ const CaptureEventInfo capture_events[NE_COUNT] = {
 	[NE_FILE_CLOSE] = {"fileId", "CLOSE"},
 	[NE_FILE_LOST] = {"fileId", "LOST"},
 	[NE_FILE_HASH] = {"fileId", "HASH"},
+	[NE_JOB_CREATE] = {"jobId", "CREATE"},
+	[NE_JOB_STOP] = {"jobId", "STOP"},
+	[NE_JOB_UPDATE] = {"jobId", "UPDATE"},
+	[NE_JOB_FINISHED] = {"jobId", "FINISHED"},
+	[NE_JOB_FAIL] = {"jobId", "FAIL"},
+	[NE_ACCESS_CREATE] = {"itemId", "CREATE", access_keys},
+	[NE_ACCESS_DELETE] = {"itemId", "DELETE", access_keys},
+	[NE_ACCESS_CHANGE] = {"itemId", "CHANGE", access_keys},
+	[NE_SHAPE_CREATE] = {"itemId", "CREATE", shape_keys},
+	[NE_SHAPE_MODIFY] = {"itemId", "MODIFY", shape_keys},
+	[NE_SHAPE_DELETE] = {"itemId", "DELETE", shape_keys},
+	[NE_DOCUMENT_CREATE] = {"documentName", "CREATE"},
+	[NE_DOCUMENT_DELETE] = {"documentName", "DELETE"},
+	[NE_GROUP_CREATE] = {"groupName", "CREATE", group_keys},
+	[NE_GROUP_DELETE] = {"groupName", "DELETE", group_keys},
+	[NE_GROUP_MODIFY] = {"groupName", "MODIFY", group_keys},
+	[NE_STORAGE_FILENAME] = {"storageId", "FILENAME", filename_keys},
 };
 
 /*
  * The column roles: trigger argument name, notify.attach() option name
  * (NULL: attach gives it otherwise or not at all), whether it may be given
- * more than once, and the type its column must have (InvalidOid: any).
+ * more than once, the type its column must have (InvalidOid: any) and the
+ * column attach takes when the option is not given and the table has a
+ * column of that name (the shipped tables' name; NULL: none).
  */
 typedef struct CaptureRoleInfo
 {
@@ -80,20 +144,40 @@ typedef struct CaptureRoleInfo
 	const char *option;
 	bool		multiple;
 	Oid			typid;
+	const char *default_column;
 } CaptureRoleInfo;
 
+StaticAssertDecl(CR_COUNT <= 32,
+				 "column roles must fit the uint32 role masks of CaptureKindInfo");
+
 static const CaptureRoleInfo capture_roles[CR_COUNT] = {
-	[CR_ID] = {"id", NULL, false, InvalidOid},
-	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid},
-	[CR_ITEM] = {"item", "item_column", false, InvalidOid},
-	[CR_PATH] = {"path", "path_column", false, InvalidOid},
-	[CR_STATE] = {"state", "state_column", false, InvalidOid},
-	[CR_HASH] = {"hash", "hash_column", false, InvalidOid},
-	[CR_RESOURCE] = {"resource", "resource_column", false, InvalidOid},
-	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID},
-	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid},
-	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid},
-	[CR_SIZE] = {"size", "size_column", false, InvalidOid},
+	[CR_ID] = {"id", NULL, false, InvalidOid, NULL},
+	[CR_STORAGE] = {"storage", "storage_column", false, InvalidOid, "storage_id"},
+	[CR_ITEM] = {"item", "item_column", false, InvalidOid, "item_id"},
+	[CR_PATH] = {"path", "path_column", false, InvalidOid, "path"},
+	[CR_STATE] = {"state", "state_column", false, InvalidOid, "state"},
+	[CR_HASH] = {"hash", "hash_column", false, InvalidOid, "hash"},
+	[CR_RESOURCE] = {"resource", "resource_column", false, InvalidOid, "resource"},
+	[CR_FIELDS] = {"fields", "fields_column", false, JSONBOID, "fields"},
+	[CR_CHANGESET] = {"changeset", NULL, false, InvalidOid, NULL},
+	[CR_IGNORE] = {"ignore", "ignore_columns", true, InvalidOid, NULL},
+	[CR_TYPE] = {"type", "type_column", false, InvalidOid, "type"},
+	[CR_STEP] = {"step", "step_column", false, InvalidOid, "current_step"},
+	[CR_STEP_STATUS] = {"step_status", "step_status_column", false, InvalidOid, "step_status"},
+	[CR_TOTAL_STEPS] = {"total_steps", "total_steps_column", false, InvalidOid, "total_steps"},
+	[CR_USER] = {"user", "user_column", false, InvalidOid, NULL},
+	[CR_START_TIME] = {"start_time", "start_time_column", false, InvalidOid, "started_at"},
+	[CR_ERROR] = {"error", "error_column", false, InvalidOid, "error_message"},
+	[CR_DATA] = {"data", "data_column", false, JSONBOID, "data"},
+	[CR_NOTIFICATION] = {"notification", "notification_column", false, InvalidOid, "notification_id"},
+	[CR_NOTIFICATION_DATA] = {"notification_data", "notification_data_column", false, InvalidOid, "notification_data"},
+	[CR_PERMISSION] = {"permission", "permission_column", false, InvalidOid, "permission"},
+	[CR_GROUP] = {"group", "group_column", false, InvalidOid, NULL},
+	[CR_SHAPE] = {"shape", "shape_column", false, InvalidOid, "shape_id"},
+	[CR_COMPONENT] = {"component", "component_column", false, InvalidOid, "component_id"},
+	[CR_TAGS] = {"tags", "tags_column", false, TEXTARRAYOID, NULL},
+	[CR_METADATA] = {"metadata", "metadata_column", false, InvalidOid, NULL},
+	[CR_SIZE] = {"size", "size_column", false, InvalidOid, "size"},
 };
 
 static const NotifyEvent item_events[] = {
@@ -117,10 +201,39 @@ static const NotifyEvent change_set_events[] = {
 	NE_METADATA_MODIFY, NE_COLLECTION_METADATA_MODIFY, NE_DOCUMENT_MODIFY,
 	NE_COUNT
 };
+static const NotifyEvent job_events[] = {
+	NE_JOB_CREATE, NE_JOB_STOP, NE_JOB_UPDATE, NE_JOB_FINISHED, NE_JOB_FAIL,
+	NE_COUNT
+};
+static const NotifyEvent access_events[] = {
+	NE_ACCESS_CREATE, NE_ACCESS_DELETE, NE_ACCESS_CHANGE, NE_COUNT
+};
+static const NotifyEvent shape_events[] = {
+	NE_SHAPE_CREATE, NE_SHAPE_MODIFY, NE_SHAPE_DELETE, NE_COUNT
+};
+static const NotifyEvent document_events[] = {
+	NE_DOCUMENT_CREATE, NE_DOCUMENT_DELETE, NE_DOCUMENT_MODIFY, NE_COUNT
+};
+static const NotifyEvent group_events[] = {
+	NE_GROUP_CREATE, NE_GROUP_DELETE, NE_COUNT
+};
+static const NotifyEvent group_member_events[] = {
+	NE_GROUP_MODIFY, NE_COUNT
+};
+static const NotifyEvent filename_events[] = {
+	NE_STORAGE_FILENAME, NE_COUNT
+};
 
 #define FILE_ROLES \
 	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
 	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH) | CR_BIT(CR_SIZE))
+
+/* what a job table may tell besides id, state (its status) and type */
+#define JOB_ROLES \
+	(CR_BIT(CR_STEP) | CR_BIT(CR_STEP_STATUS) | CR_BIT(CR_TOTAL_STEPS) | \
+	 CR_BIT(CR_USER) | CR_BIT(CR_START_TIME) | CR_BIT(CR_ERROR) | \
+	 CR_BIT(CR_ITEM) | CR_BIT(CR_DATA) | CR_BIT(CR_NOTIFICATION) | \
+	 CR_BIT(CR_NOTIFICATION_DATA))
 
 /*
  * THE table of capture kinds, in the order notify.attach()'s hint lists
@@ -137,7 +250,8 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_ID), 0, CR_BIT(CR_ID),
 	member_events, capture_collection_member},
 	{"file",
-		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES, CR_BIT(CR_ID),
+		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES,
+		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE) | CR_BIT(CR_PATH) | CR_BIT(CR_STATE),
 	file_events, capture_file},
 	{"storage",
 		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
@@ -147,6 +261,41 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_RESOURCE) | CR_BIT(CR_FIELDS),
 		CR_BIT(CR_ID) | CR_BIT(CR_FIELDS),
 	change_set_events, capture_change_set},
+	{"job",
+		CR_BIT(CR_ID) | CR_BIT(CR_STATE) | CR_BIT(CR_TYPE) | JOB_ROLES,
+		CR_BIT(CR_STATE) | CR_BIT(CR_TYPE) | JOB_ROLES,
+		CR_BIT(CR_ID) | CR_BIT(CR_STATE) | CR_BIT(CR_TYPE),
+	job_events, capture_job},
+	{"access",
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM) | CR_BIT(CR_PERMISSION) | CR_BIT(CR_USER) |
+		CR_BIT(CR_GROUP) | CR_BIT(CR_IGNORE),
+		CR_BIT(CR_ITEM) | CR_BIT(CR_PERMISSION) | CR_BIT(CR_USER) |
+		CR_BIT(CR_GROUP) | CR_BIT(CR_IGNORE),
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM) | CR_BIT(CR_PERMISSION),
+	access_events, capture_access},
+	{"shape",
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM) | CR_BIT(CR_IGNORE),
+		CR_BIT(CR_ITEM) | CR_BIT(CR_IGNORE),
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM),
+	shape_events, capture_shape},
+	{"document",
+		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
+	document_events, capture_document},
+	{"group",
+		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
+	group_events, capture_group},
+	{"group-member",
+		CR_BIT(CR_ID) | CR_BIT(CR_USER) | CR_BIT(CR_GROUP),
+		CR_BIT(CR_USER) | CR_BIT(CR_GROUP), CR_BIT(CR_ID),
+	group_member_events, capture_group_member},
+	/* a second trigger on a table of files, BEFORE the file row is written */
+	{"filename",
+		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_SHAPE) |
+		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA),
+		CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_SHAPE) |
+		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA),
+		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE),
+	filename_events, capture_filename, true, "notify_capture_filename"},
 };
 
 #define NUM_CAPTURE_KINDS lengthof(capture_kinds)
@@ -255,12 +404,13 @@ unknown_kind_error(const char *name)
 /*
  * notify.capture_kind_options(kind text)
  *		RETURNS TABLE (option text, role text, multiple boolean,
- *					   required boolean)
+ *					   required boolean, default_column text)
  *
  * The options notify.attach() takes for kind, in the order its hint lists
  * them, each with the trigger role it gives a column to, whether it takes
- * an array of columns and whether attach must be given it.  ERRORs on an
- * unknown or NULL kind with attach's message.
+ * an array of columns, whether the trigger needs it and the column attach
+ * takes when it is not given (NULL: none).  ERRORs on an unknown or NULL
+ * kind with attach's message.
  */
 Datum
 notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
@@ -278,8 +428,8 @@ notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (r = 0; r < CR_COUNT; r++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, true};
 
 		if ((kind->attach_roles & CR_BIT(r)) == 0)
 			continue;
@@ -288,6 +438,11 @@ notify_ext_capture_kind_options(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(capture_roles[r].name);
 		values[2] = BoolGetDatum(capture_roles[r].multiple);
 		values[3] = BoolGetDatum((kind->required & CR_BIT(r)) != 0);
+		if (capture_roles[r].default_column != NULL)
+		{
+			values[4] = CStringGetTextDatum(capture_roles[r].default_column);
+			nulls[4] = false;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -334,4 +489,39 @@ notify_ext_capture_check_args(PG_FUNCTION_ARGS)
 	relation_close(rel, AccessShareLock);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * notify.capture_kind_trigger(kind text, OUT name text, OUT timing text,
+ *							   OUT events text)
+ *
+ * The capture trigger a kind's table gets from notify.attach() and
+ * notify.attach_shipped_assets(): its name ("notify_capture", or the
+ * kind's own so that two kinds can sit on one table), its timing (AFTER,
+ * or BEFORE for a kind that must see the row before it is written) and the
+ * events attach gives it.  ERRORs on an unknown or NULL kind with attach's
+ * message.
+ */
+Datum
+notify_ext_capture_kind_trigger(PG_FUNCTION_ARGS)
+{
+	const CaptureKindInfo *kind;
+	char	   *name;
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	kind = name ? capture_kind_lookup(name) : NULL;
+	if (kind == NULL)
+		unknown_kind_error(name);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = CStringGetTextDatum(kind->trigger_name ? kind->trigger_name
+									: "notify_capture");
+	values[1] = CStringGetTextDatum(kind->before ? "BEFORE" : "AFTER");
+	values[2] = CStringGetTextDatum(kind->before ? "INSERT"
+									: "INSERT OR UPDATE OR DELETE");
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
+													  values, nulls)));
 }

@@ -5,12 +5,12 @@
  *
  * defn_parse_action() is called by definition_parse() (parse.c)
  * with the document's <action> element.  It accepts exactly one of <http>,
- * <sqs>, <function> and <channel>, fills the NotifyAction and returns the
+ * <sqs>, <sns>, <function> and <channel>, fills the NotifyAction and returns the
  * canonical <action> element, built from scratch: the synchronous and
  * group attributes first, then the kind's elements in the order of its
  * slot table below, defaults made explicit (synchronous="false",
  * contentType text/plain) and values in one spelling.  Vidispine's <ejb>,
- * <jms>, <javascript> and <sns> are ERRCODE_FEATURE_NOT_SUPPORTED with a
+ * <jms> and <javascript> are ERRCODE_FEATURE_NOT_SUPPORTED with a
  * hint naming the replacement.
  *
  * Like the rest of the parser it is pure (no catalog access, no I/O):
@@ -44,6 +44,8 @@
 #define MAX_QUEUE_LEN		80
 #define MAX_ALIAS_LEN		63
 #define MAX_ACCESS_KEY_LEN	128
+#define MAX_QUEUE_URL_LEN	1024
+#define MAX_ROLE_LEN		2048
 
 /*---- Local helpers ----*/
 
@@ -54,8 +56,16 @@ static void parse_retry(const DocNode *kind, const Slot *slot,
 static void parse_content_type(const DocNode *kind, const Slot *slot,
 							   NotifyAction *act, DocNode *canon);
 static DocNode *parse_http(const DocNode *kind, NotifyAction *act);
-static char *sqs_region_of_host(const char *host);
+static char *aws_region_of_host(const char *host, const char *service);
+static char *parse_aws_endpoint(const DocNode *kind, const Slot *slot,
+								NotifyAction *act, DocNode *canon);
+static void parse_aws_region(const DocNode *kind, const Slot *slot,
+							 const char *derived, NotifyAction *act,
+							 DocNode *canon);
+static void parse_aws_credentials(const DocNode *kind, const Slot *slots,
+								  NotifyAction *act, DocNode *canon);
 static DocNode *parse_sqs(const DocNode *kind, NotifyAction *act);
+static DocNode *parse_sns(const DocNode *kind, NotifyAction *act);
 static DocNode *parse_function(const DocNode *kind, NotifyAction *act);
 static DocNode *parse_channel(const DocNode *kind, NotifyAction *act);
 
@@ -241,18 +251,19 @@ parse_http(const DocNode *kind, NotifyAction *act)
 }
 
 /*
- * sqs_region_of_host
- *		"eu-west-1" for sqs.eu-west-1.amazonaws.com (or .amazonaws.com.cn),
- *		otherwise NULL.
+ * aws_region_of_host
+ *		"eu-west-1" for <service>.eu-west-1.amazonaws.com (or
+ *		.amazonaws.com.cn), service being "sqs" or "sns"; otherwise NULL.
  */
 static char *
-sqs_region_of_host(const char *host)
+aws_region_of_host(const char *host, const char *service)
 {
 	char	   *h = asc_tolower(host, strlen(host));
 	const char *suffixes[] = {".amazonaws.com", ".amazonaws.com.cn"};
+	size_t		pl = strlen(service) + 1;
 	int			i;
 
-	if (strncmp(h, "sqs.", 4) != 0)
+	if (strncmp(h, service, pl - 1) != 0 || h[pl - 1] != '.')
 		return NULL;
 	for (i = 0; i < lengthof(suffixes); i++)
 	{
@@ -260,9 +271,9 @@ sqs_region_of_host(const char *host)
 		size_t		sl = strlen(suffixes[i]);
 		char	   *region;
 
-		if (hl <= 4 + sl || strcmp(h + hl - sl, suffixes[i]) != 0)
+		if (hl <= pl + sl || strcmp(h + hl - sl, suffixes[i]) != 0)
 			continue;
-		region = pnstrdup(h + 4, hl - 4 - sl);
+		region = pnstrdup(h + pl, hl - pl - sl);
 		if (defn_matches_charset(region, "-", true))
 			return region;
 	}
@@ -270,45 +281,24 @@ sqs_region_of_host(const char *host)
 }
 
 /*
- * parse_sqs
- *		<sqs synchronous group><endpoint/><queue/><region/><accessKey/>
- *		<secret/><retry/><contentType/></sqs>
- *
- * Without <accessKey>, <secret> is the alias of a row of
- * notify.aws_credential.  Secret values never appear in messages.
+ * parse_aws_endpoint
+ *		<endpoint> of <sqs> or <sns>: a host name, or an http(s)://host[:port]
+ *		URL.  Sets act->sqs_endpoint and returns the host (palloc'd).
  */
-static DocNode *
-parse_sqs(const DocNode *kind, NotifyAction *act)
+static char *
+parse_aws_endpoint(const DocNode *kind, const Slot *slot, NotifyAction *act,
+				   DocNode *canon)
 {
-	Slot		slots[] = {
-		{"synchronous", true, false, NULL},
-		{"group", true, false, NULL},
-		{"endpoint", false, false, NULL},
-		{"queue", false, false, NULL},
-		{"region", false, false, NULL},
-		{"accessKey", false, false, NULL},
-		{"secret", false, false, NULL},
-		{"retry", false, false, NULL},
-		{"contentType", false, false, NULL},
-	};
-	DocNode    *canon = defn_node_new("sqs", NULL, false);
 	char	   *endpoint;
 	char	   *host;
-	char	   *queue;
-	char	   *derived;
 
-	defn_match_slots(kind, slots, lengthof(slots));
-	act->kind = NA_SQS;
-	parse_common(kind, slots, act, canon);
-
-	/* endpoint: a host name, or an http(s)://host[:port] URL */
-	if (slots[2].node == NULL)
+	if (slot->node == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("missing element <endpoint> in <sqs>")));
-	endpoint = defn_leaf_text(slots[2].node);
+				 errmsg("missing element <endpoint> in <%s>", kind->name)));
+	endpoint = defn_leaf_text(slot->node);
 	if (strstr(endpoint, "://") != NULL)
-		host = defn_check_url(endpoint, slots[2].node, kind, true);
+		host = defn_check_url(endpoint, slot->node, kind, true);
 	else
 	{
 		const char *p;
@@ -324,20 +314,205 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid SQS endpoint \"%s\" for %s",
+					 errmsg("invalid %s endpoint \"%s\" for %s",
+							strcmp(kind->name, "sns") == 0 ? "SNS" : "SQS",
 							defn_show_url(endpoint),
-							defn_where(slots[2].node, kind)),
-					 errdetail("An endpoint is a host name such as sqs.eu-west-1.amazonaws.com or an http(s)://host[:port] URL.")));
+							defn_where(slot->node, kind)),
+					 errdetail("An endpoint is a host name such as %s.eu-west-1.amazonaws.com or an http(s)://host[:port] URL.",
+							   kind->name)));
 		host = endpoint;
 	}
 	act->sqs_endpoint = endpoint;
 	defn_node_add(canon, "endpoint", endpoint, false);
+	return host;
+}
+
+/*
+ * parse_aws_region
+ *		Optional <region>; must agree with the region derived from the
+ *		endpoint host or topic ARN (derived, or NULL).  Sets act->sqs_region.
+ */
+static void
+parse_aws_region(const DocNode *kind, const Slot *slot, const char *derived,
+				 NotifyAction *act, DocNode *canon)
+{
+	act->sqs_region = derived ? pstrdup(derived) : NULL;
+	if (slot->node != NULL)
+	{
+		char	   *region = defn_leaf_text(slot->node);
+
+		if (strlen(region) > 32 || !defn_matches_charset(region, "-", true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid region \"%s\" for %s",
+							notify_quote_value(region),
+							defn_where(slot->node, kind)),
+					 errdetail("A region name such as eu-west-1 has letters, digits and \"-\".")));
+		if (derived != NULL && strcmp(derived, region) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("region \"%s\" does not match %s endpoint \"%s\"",
+							notify_quote_value(region),
+							strcmp(kind->name, "sns") == 0 ? "SNS" : "SQS",
+							defn_show_url(act->sqs_endpoint)),
+					 errdetail("The endpoint is in region \"%s\".",
+							   notify_quote_value(derived))));
+		act->sqs_region = region;
+		defn_node_add(canon, "region", region, false);
+	}
+}
+
+/*
+ * parse_aws_credentials
+ *		<accessKey> and <secret> of <sqs> or <sns> (slots[0], slots[1]),
+ *		then the role elements <roleArn>, <roleSessionName>,
+ *		<roleExternalId> (slots[2..4]), which are kept but never used to
+ *		assume a role.  Without <accessKey>, <secret> is the alias of a row
+ *		of notify.aws_credential.  Secret values never appear in messages.
+ */
+static void
+parse_aws_credentials(const DocNode *kind, const Slot *slots,
+					  NotifyAction *act, DocNode *canon)
+{
+	const char *role_names[] = {"roleArn", "roleSessionName", "roleExternalId"};
+	char	  **role_fields[] = {&act->aws_role_arn, &act->aws_role_session,
+	&act->aws_role_external_id};
+	int			i;
+
+	act->sqs_access_key = NULL;
+	act->sqs_secret = NULL;
+	if (slots[0].node != NULL)
+	{
+		char	   *key = defn_leaf_text(slots[0].node);
+
+		if (strlen(key) > MAX_ACCESS_KEY_LEN || !defn_matches_charset(key, "", true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid access key \"%s\" for %s",
+							notify_quote_value(defn_mask_access_key(key)),
+							defn_where(slots[0].node, kind)),
+					 errdetail("An AWS access key id has 1 to %d letters and digits.",
+							   MAX_ACCESS_KEY_LEN)));
+		if (slots[1].node == NULL || defn_is_blank(slots[1].node->text))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("element <accessKey> in <%s> requires a <secret>",
+							kind->name),
+					 errdetail("With <accessKey>, <secret> holds the AWS secret access key.")));
+		act->sqs_access_key = key;
+		defn_node_add(canon, "accessKey", key, false);
+	}
+	if (slots[1].node != NULL)
+	{
+		char	   *secret = defn_leaf_text(slots[1].node);
+
+		if (act->sqs_access_key != NULL)
+		{
+			const char *p;
+
+			for (p = secret; *p; p++)
+			{
+				if ((unsigned char) *p <= ' ')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid secret key in <secret> of <%s>",
+									kind->name),
+							 errdetail("A secret access key contains no white space or control characters.")));
+			}
+		}
+		else if (strlen(secret) > MAX_ALIAS_LEN ||
+				 !defn_matches_charset(secret, "_.-", true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid credential alias in <secret> of <%s>",
+							kind->name),
+					 errdetail("Without <accessKey>, <secret> names a credential stored with notify.set_aws_credential: 1 to %d letters, digits, \"_\", \".\" or \"-\".",
+							   MAX_ALIAS_LEN)));
+		act->sqs_secret = secret;
+		/* a secret key is stored apart, like a URL password */
+		defn_node_add(canon, "secret",
+					  act->sqs_access_key != NULL ? NOTIFY_SECRET_MASK : secret,
+					  false);
+	}
+
+	for (i = 0; i < lengthof(role_names); i++)
+	{
+		char	   *v;
+
+		*role_fields[i] = NULL;
+		if (slots[2 + i].node == NULL)
+			continue;
+		v = defn_leaf_text(slots[2 + i].node);
+		if (strlen(v) > MAX_ROLE_LEN || !defn_matches_charset(v, "_.-:/+=,@", true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value \"%s\" for %s", notify_quote_value(v),
+							defn_where(slots[2 + i].node, kind)),
+					 errdetail("A role value has 1 to %d letters, digits or characters of \"_.-:/+=,@\".",
+							   MAX_ROLE_LEN)));
+		*role_fields[i] = v;
+		defn_node_add(canon, role_names[i], v, false);
+	}
+}
+
+/*
+ * parse_sqs
+ *		<sqs synchronous group><endpoint/><queue/><region/><accessKey/>
+ *		<secret/><roleArn/><roleSessionName/><roleExternalId/>
+ *		<messageGroupId/><retry/><contentType/></sqs>
+ *
+ * <queue> is a queue name or a queue URL (http(s)://host/account/name).
+ */
+static DocNode *
+parse_sqs(const DocNode *kind, NotifyAction *act)
+{
+	Slot		slots[] = {
+		{"synchronous", true, false, NULL},
+		{"group", true, false, NULL},
+		{"endpoint", false, false, NULL},
+		{"queue", false, false, NULL},
+		{"region", false, false, NULL},
+		{"accessKey", false, false, NULL},
+		{"secret", false, false, NULL},
+		{"roleArn", false, false, NULL},
+		{"roleSessionName", false, false, NULL},
+		{"roleExternalId", false, false, NULL},
+		{"messageGroupId", false, false, NULL},
+		{"retry", false, false, NULL},
+		{"contentType", false, false, NULL},
+	};
+	DocNode    *canon = defn_node_new("sqs", NULL, false);
+	char	   *host;
+	char	   *queue;
+
+	defn_match_slots(kind, slots, lengthof(slots));
+	act->kind = NA_SQS;
+	parse_common(kind, slots, act, canon);
+
+	host = parse_aws_endpoint(kind, &slots[2], act, canon);
 
 	if (slots[3].node == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("missing element <queue> in <sqs>")));
 	queue = defn_leaf_text(slots[3].node);
+	if (strstr(queue, "://") != NULL)
+	{
+		const char *name = strrchr(queue, '/');
+
+		(void) defn_check_url(queue, slots[3].node, kind, false);
+		if (strlen(queue) > MAX_QUEUE_URL_LEN || name == NULL || name[1] == '\0' ||
+			strchr(queue, '?') != NULL || strchr(queue, '#') != NULL ||
+			strchr(queue, '@') != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid queue URL \"%s\" for %s",
+							defn_show_url(queue),
+							defn_where(slots[3].node, kind)),
+					 errdetail("A queue URL is http(s)://host[:port]/account/name, with no user information, query or fragment, at most %d bytes.",
+							   MAX_QUEUE_URL_LEN)));
+	}
+	else
 	{
 		size_t		qlen = strlen(queue);
 		char	   *base = queue;
@@ -350,92 +525,116 @@ parse_sqs(const DocNode *kind, NotifyAction *act)
 					 errmsg("invalid queue name \"%s\" for %s",
 							notify_quote_value(queue),
 							defn_where(slots[3].node, kind)),
-					 errdetail("A queue name has 1 to %d letters, digits, \"_\" or \"-\", optionally ending in \".fifo\".",
+					 errdetail("A queue name has 1 to %d letters, digits, \"_\" or \"-\", optionally ending in \".fifo\"; a queue URL is http(s)://host[:port]/account/name.",
 							   MAX_QUEUE_LEN)));
 	}
 	act->sqs_queue = queue;
 	defn_node_add(canon, "queue", queue, false);
 
-	derived = sqs_region_of_host(host);
-	act->sqs_region = derived;
-	if (slots[4].node != NULL)
+	parse_aws_region(kind, &slots[4], aws_region_of_host(host, "sqs"), act,
+					 canon);
+	parse_aws_credentials(kind, &slots[5], act, canon);
+
+	act->sqs_group_id = NULL;
+	if (slots[10].node != NULL)
 	{
-		char	   *region = defn_leaf_text(slots[4].node);
+		char	   *g = defn_leaf_text(slots[10].node);
 
-		if (strlen(region) > 32 || !defn_matches_charset(region, "-", true))
+		if (strlen(g) > 128 || !defn_matches_charset(g, "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", true))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid region \"%s\" for %s",
-							notify_quote_value(region),
-							defn_where(slots[4].node, kind)),
-					 errdetail("A region name such as eu-west-1 has letters, digits and \"-\".")));
-		if (derived != NULL && strcmp(derived, region) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("region \"%s\" does not match SQS endpoint \"%s\"",
-							notify_quote_value(region), defn_show_url(endpoint)),
-					 errdetail("The endpoint is in region \"%s\".",
-							   notify_quote_value(derived))));
-		act->sqs_region = region;
-		defn_node_add(canon, "region", region, false);
-	}
-
-	act->sqs_access_key = NULL;
-	act->sqs_secret = NULL;
-	if (slots[5].node != NULL)
-	{
-		char	   *key = defn_leaf_text(slots[5].node);
-
-		if (strlen(key) > MAX_ACCESS_KEY_LEN || !defn_matches_charset(key, "", true))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid access key \"%s\" for %s",
-							notify_quote_value(defn_mask_access_key(key)),
-							defn_where(slots[5].node, kind)),
-					 errdetail("An AWS access key id has 1 to %d letters and digits.",
-							   MAX_ACCESS_KEY_LEN)));
-		if (slots[6].node == NULL || defn_is_blank(slots[6].node->text))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("element <accessKey> in <sqs> requires a <secret>"),
-					 errdetail("With <accessKey>, <secret> holds the AWS secret access key.")));
-		act->sqs_access_key = key;
-		defn_node_add(canon, "accessKey", key, false);
-	}
-	if (slots[6].node != NULL)
-	{
-		char	   *secret = defn_leaf_text(slots[6].node);
-
-		if (act->sqs_access_key != NULL)
-		{
-			const char *p;
-
-			for (p = secret; *p; p++)
-			{
-				if ((unsigned char) *p <= ' ')
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("invalid secret key in <secret> of <sqs>"),
-							 errdetail("A secret access key contains no white space or control characters.")));
-			}
-		}
-		else if (strlen(secret) > MAX_ALIAS_LEN ||
-				 !defn_matches_charset(secret, "_.-", true))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid credential alias in <secret> of <sqs>"),
-					 errdetail("Without <accessKey>, <secret> names a credential stored with notify.set_aws_credential: 1 to %d letters, digits, \"_\", \".\" or \"-\".",
-							   MAX_ALIAS_LEN)));
-		act->sqs_secret = secret;
-		/* a secret key is stored apart, like a URL password */
-		defn_node_add(canon, "secret",
-					  act->sqs_access_key != NULL ? NOTIFY_SECRET_MASK : secret,
-					  false);
+					 errmsg("invalid message group id \"%s\" for %s",
+							notify_quote_value(g),
+							defn_where(slots[10].node, kind)),
+					 errdetail("A message group id has 1 to 128 letters, digits or punctuation characters.")));
+		act->sqs_group_id = g;
+		defn_node_add(canon, "messageGroupId", g, false);
 	}
 
 	act->retry = DEFAULT_RETRY;
-	parse_retry(kind, &slots[7], act, canon);
-	parse_content_type(kind, &slots[8], act, canon);
+	parse_retry(kind, &slots[11], act, canon);
+	parse_content_type(kind, &slots[12], act, canon);
+	return canon;
+}
+
+/*
+ * parse_sns
+ *		<sns synchronous group><endpoint/><topic/><region/><accessKey/>
+ *		<secret/><roleArn/><roleSessionName/><roleExternalId/><retry/>
+ *		<contentType/></sns>
+ *
+ * <topic> is a topic ARN, arn:<partition>:sns:<region>:<account>:<name>;
+ * the region comes from the endpoint host, else from the ARN.
+ */
+static DocNode *
+parse_sns(const DocNode *kind, NotifyAction *act)
+{
+	Slot		slots[] = {
+		{"synchronous", true, false, NULL},
+		{"group", true, false, NULL},
+		{"endpoint", false, false, NULL},
+		{"topic", false, false, NULL},
+		{"region", false, false, NULL},
+		{"accessKey", false, false, NULL},
+		{"secret", false, false, NULL},
+		{"roleArn", false, false, NULL},
+		{"roleSessionName", false, false, NULL},
+		{"roleExternalId", false, false, NULL},
+		{"retry", false, false, NULL},
+		{"contentType", false, false, NULL},
+	};
+	DocNode    *canon = defn_node_new("sns", NULL, false);
+	char	   *host;
+	char	   *topic;
+	char	   *derived;
+	List	   *parts = NIL;
+	char	   *copy;
+	char	   *tok;
+	char	   *save = NULL;
+
+	defn_match_slots(kind, slots, lengthof(slots));
+	act->kind = NA_SNS;
+	parse_common(kind, slots, act, canon);
+
+	host = parse_aws_endpoint(kind, &slots[2], act, canon);
+
+	if (slots[3].node == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("missing element <topic> in <sns>")));
+	topic = defn_leaf_text(slots[3].node);
+	copy = pstrdup(topic);
+	for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+		parts = lappend(parts, tok);
+	if (strlen(topic) > 256 || strncmp(topic, "arn:", 4) != 0 ||
+		list_length(parts) != 6 || strcmp(list_nth(parts, 2), "sns") != 0 ||
+		!defn_matches_charset(list_nth(parts, 3), "-", true) ||
+		!defn_matches_charset(list_nth(parts, 5), "_-.", true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid topic ARN \"%s\" for %s",
+						notify_quote_value(topic),
+						defn_where(slots[3].node, kind)),
+				 errdetail("A topic ARN is arn:aws:sns:<region>:<account>:<topic name>.")));
+	act->sns_topic = topic;
+	defn_node_add(canon, "topic", topic, false);
+
+	derived = aws_region_of_host(host, "sns");
+	if (derived != NULL && strcmp(derived, list_nth(parts, 3)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("topic ARN \"%s\" does not match SNS endpoint \"%s\"",
+						notify_quote_value(topic), defn_show_url(act->sqs_endpoint)),
+				 errdetail("The endpoint is in region \"%s\".",
+						   notify_quote_value(derived))));
+	if (derived == NULL)
+		derived = list_nth(parts, 3);
+	parse_aws_region(kind, &slots[4], derived, act, canon);
+	parse_aws_credentials(kind, &slots[5], act, canon);
+
+	act->retry = DEFAULT_RETRY;
+	parse_retry(kind, &slots[10], act, canon);
+	parse_content_type(kind, &slots[11], act, canon);
 	return canon;
 }
 
@@ -535,8 +734,8 @@ parse_channel(const DocNode *kind, NotifyAction *act)
 
 /*
  * defn_parse_action
- *		<action> holds exactly one of http, sqs, function, channel.  Vidispine's
- *		ejb, jms, javascript and sns have no counterpart here and are
+ *		<action> holds exactly one of http, sqs, sns, function, channel.
+ *		Vidispine's ejb, jms and javascript have no counterpart here and are
  *		ERRCODE_FEATURE_NOT_SUPPORTED with a hint naming the replacement.
  *		Returns the canonical <action> element.
  */
@@ -569,14 +768,9 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 					 errmsg("action <jms> is not supported"),
 					 errdetail("notify_ext runs inside PostgreSQL, which has no JMS broker."),
 					 errhint("Use a <channel> action: it sends the event with NOTIFY on a PostgreSQL channel.")));
-		if (strcmp(child->name, "sns") == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("action <sns> is not supported"),
-					 errhint("Use an <sqs> or an <http> action.")));
 		if (action_kind_lookup(child->name) < 0)
 			defn_unexpected_child(action, child,
-							 "An action is one of http, sqs, function and channel.");
+							 "An action is one of http, sqs, sns, function and channel.");
 		if (kind != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -591,7 +785,7 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("missing action element in <action>"),
-				 errdetail("An action is one of http, sqs, function and channel.")));
+				 errdetail("An action is one of http, sqs, sns, function and channel.")));
 
 	switch ((NotifyActionKind) action_kind_lookup(kind->name))
 	{
@@ -606,6 +800,9 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 			break;
 		case NA_CHANNEL:
 			canon->children = lappend(canon->children, parse_channel(kind, act));
+			break;
+		case NA_SNS:
+			canon->children = lappend(canon->children, parse_sns(kind, act));
 			break;
 	}
 	return canon;

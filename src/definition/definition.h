@@ -48,11 +48,12 @@ typedef enum NotifyActionKind
 	NA_HTTP,
 	NA_SQS,
 	NA_FUNCTION,				/* PostgreSQL counterpart of <ejb> */
-	NA_CHANNEL					/* PostgreSQL counterpart of <jms> */
+	NA_CHANNEL,					/* PostgreSQL counterpart of <jms> */
+	NA_SNS						/* Amazon SNS Publish */
 } NotifyActionKind;
 
 /* outside the enum, so that switches need not name it */
-#define NA_COUNT	(NA_CHANNEL + 1)
+#define NA_COUNT	(NA_SNS + 1)
 
 typedef enum NotifyContentType
 {
@@ -155,13 +156,23 @@ typedef struct NotifyAction
 	char	   *url_password;	/* its password (URL-encoded), or NULL */
 	bool		put;			/* method PUT rather than POST */
 	int			timeout_s;		/* 0 = no timeout */
+	/* Standard Webhooks signing (notify.set_signing), not in the document */
+	char	   *signing_alias;	/* NULL: requests are not signed */
+	char	   *signing_secret; /* "whsec_<base64>" of the alias, or NULL
+								 * when it is gone */
+	char	   *signing_previous;	/* the secret being rotated out, or NULL */
 
-	/* sqs */
+	/* sqs and sns (the endpoint, credential and role fields serve both) */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
-	char	   *sqs_queue;
+	char	   *sqs_queue;		/* queue name, or queue URL (sqs) */
 	char	   *sqs_access_key; /* NULL: sqs_secret names a stored credential */
 	char	   *sqs_secret;		/* the secret key, or the alias */
 	char	   *sqs_region;		/* explicit <region>, or derived, or NULL */
+	char	   *sqs_group_id;	/* <messageGroupId> (FIFO queues), or NULL */
+	char	   *aws_role_arn;	/* <roleArn>, kept, not assumed; or NULL */
+	char	   *aws_role_session;	/* <roleSessionName>, or NULL */
+	char	   *aws_role_external_id;	/* <roleExternalId>, or NULL */
+	char	   *sns_topic;		/* topic ARN (sns) */
 
 	/* function / channel */
 	char	   *function_name;	/* possibly schema-qualified */
@@ -258,6 +269,18 @@ extern char *definition_url_set_password(const char *url, const char *password,
 										 char **old_password);
 extern void definition_set_secrets(NotifyDefinition *def, const char *url_password,
 								   const char *sqs_secret);
+
+/*
+ * definition_api.c: the check of an <http> URL's host against delivery's
+ * host rules (notify_ext.allowed_hosts, denied_hosts and the addresses
+ * never connected to), for notify.parse_document, that is at create and
+ * update time.  Returns the refusal, or NULL when the host may be
+ * contacted or only the connect-time check can tell (a name).  The rules
+ * live in the transport layer, so the library's initialization sets it;
+ * NULL: no check.
+ */
+typedef char *(*DefinitionUrlCheck) (const char *url);
+extern PGDLLIMPORT DefinitionUrlCheck definition_url_check_hook;
 
 /*
  * What a stored document holds in place of a credential.  Given back in an

@@ -49,11 +49,14 @@
 #include "definition/definition.h"
 #include "notify_ext.h"
 #include "common/text_escape.h"
+#include "common/url.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_parse_document);
 PG_FUNCTION_INFO_V1(notify_ext_render_document);
 PG_FUNCTION_INFO_V1(notify_ext_definition_api);
 PG_FUNCTION_INFO_V1(notify_ext_is_resource);
+
+DefinitionUrlCheck definition_url_check_hook = NULL;
 
 static void check_event_function(const char *name, Oid run_as);
 
@@ -123,10 +126,12 @@ check_event_function(const char *name, Oid run_as)
  *			OUT credential_alias text)
  *
  * Validates a NotificationDocument (XML or JSON) for a resource, whose
- * action will run as role run_as, and returns its canonical XML with
+ * action will run as role run_as, and whose <http> URL's host delivery
+ * may reach (definition_url_check_hook; ERRCODE_INSUFFICIENT_PRIVILEGE
+ * when refused), and returns its canonical XML with
  * credentials masked, canonical event name, action kind, credential-free
  * summary, the credentials taken out of it (NULL when absent) and the AWS
- * credential alias its <sqs> action names (NULL when none).  Any invalid
+ * credential alias its <sqs> or <sns> action names (NULL when none).  Any invalid
  * input is an ERROR.  Declared STRICT, so no argument is NULL.
  */
 Datum
@@ -150,6 +155,19 @@ notify_ext_parse_document(PG_FUNCTION_ARGS)
 	a = &def->action;
 	if (a->kind == NA_FUNCTION)
 		check_event_function(a->function_name, run_as);
+	if (a->kind == NA_HTTP && definition_url_check_hook != NULL)
+	{
+		char	   *refusal = definition_url_check_hook(a->url);
+
+		if (refusal != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("the host of URL \"%s\" for <url> in <http> is not allowed",
+							notify_quote_value(notify_url_mask(a->url,
+															   NOTIFY_MASK_AUTHORITY))),
+					 errdetail("The %s.", refusal),
+					 errhint("Delivery connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; the worker checks every address again when it connects.")));
+	}
 
 	values[0] = CStringGetTextDatum(document_to_xml(def->doc));
 	values[1] = CStringGetTextDatum(def->trigger.event);
@@ -160,7 +178,7 @@ notify_ext_parse_document(PG_FUNCTION_ARGS)
 		values[4] = CStringGetTextDatum(a->url_password);
 		nulls[4] = false;
 	}
-	if (a->kind == NA_SQS && a->sqs_secret != NULL)
+	if ((a->kind == NA_SQS || a->kind == NA_SNS) && a->sqs_secret != NULL)
 	{
 		int			i = (a->sqs_access_key != NULL) ? 5 : 6;
 

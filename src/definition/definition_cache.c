@@ -134,6 +134,8 @@ action_endpoint(const NotifyAction *a)
 			return notify_url_mask(a->url, NOTIFY_MASK_AUTHORITY);
 		case NA_SQS:
 			return psprintf("sqs:%s/%s", a->sqs_endpoint, a->sqs_queue);
+		case NA_SNS:
+			return psprintf("sns:%s/%s", a->sqs_endpoint, a->sns_topic);
 		case NA_FUNCTION:
 			return psprintf("function:%s", a->function_name);
 		case NA_CHANNEL:
@@ -187,6 +189,9 @@ typedef struct CacheAddArgs
 	const char *ordering;
 	const char *url_password;
 	const char *sqs_secret;
+	const char *signing_alias;
+	const char *signing_secret;
+	const char *signing_previous;
 	const char *s3_configuration_id;	/* NULL: no bucket configuration */
 	const char *s3_bucket;
 	const char *s3_region;
@@ -213,6 +218,14 @@ cache_add_row(void *arg)
 	cn->def = definition_parse(resource_from_name(a->resource),
 							   a->document, strlen(a->document));
 	definition_set_secrets(cn->def, a->url_password, a->sqs_secret);
+	if (cn->def->action.kind == NA_HTTP && a->signing_alias != NULL)
+	{
+		cn->def->action.signing_alias = pstrdup(a->signing_alias);
+		if (a->signing_secret != NULL)
+			cn->def->action.signing_secret = pstrdup(a->signing_secret);
+		if (a->signing_previous != NULL)
+			cn->def->action.signing_previous = pstrdup(a->signing_previous);
+	}
 	set_lane(cn);
 	if (a->s3_configuration_id != NULL)
 	{
@@ -282,6 +295,7 @@ cache_load(const NotifyCatalog *cat)
 	int			save_sec;
 	int			ret;
 	uint64		i;
+	bool		signing;
 	bool		has_buckets;
 
 	if (cache_context == NULL)
@@ -310,20 +324,27 @@ cache_load(const NotifyCatalog *cat)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/*
-	 * The notifications of bucket configurations have a row in
-	 * notify.bucket_notification (a table since 1.1: a database still at
-	 * 1.0 has none).
+	 * Signing secrets came with version 1.1: until ALTER EXTENSION UPDATE,
+	 * a 1.0 schema has none (and no notification signs).  So did the
+	 * notifications of bucket configurations (notify.bucket_notification).
 	 */
+	signing = OidIsValid(get_relname_relid("signing_secret", cat->schema));
 	has_buckets = OidIsValid(get_relname_relid("bucket_notification", cat->schema));
 	ret = SPI_execute(psprintf("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
-							   "n.ordering, s.url_password, s.sqs_secret, %s "
+							   "n.ordering, s.url_password, s.sqs_secret, %s, %s "
 							   "FROM notify.notification n "
 							   "LEFT JOIN notify.notification_secret s "
-							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
+							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s%s"
 							   "ORDER BY n.created_at, n.id",
+							   signing ?
+							   "n.signing_alias, g.secret, g.previous_secret" :
+							   "NULL::text, NULL::text, NULL::text",
 							   has_buckets ?
 							   "b.configuration_id, b.bucket, b.region, b.prefix, b.suffix" :
-							   "NULL, NULL, NULL, NULL, NULL",
+							   "NULL::text, NULL::text, NULL::text, NULL::text, NULL::text",
+							   signing ?
+							   "LEFT JOIN notify.signing_secret g "
+							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias " : "",
 							   has_buckets ?
 							   "LEFT JOIN notify.bucket_notification b "
 							   "ON b.notification_id OPERATOR(pg_catalog.=) n.id " : ""),
@@ -349,11 +370,14 @@ cache_load(const NotifyCatalog *cat)
 		args.ordering = SPI_getvalue(tup, desc, 6);
 		args.url_password = SPI_getvalue(tup, desc, 7);
 		args.sqs_secret = SPI_getvalue(tup, desc, 8);
-		args.s3_configuration_id = SPI_getvalue(tup, desc, 9);
-		args.s3_bucket = SPI_getvalue(tup, desc, 10);
-		args.s3_region = SPI_getvalue(tup, desc, 11);
-		args.s3_prefix = SPI_getvalue(tup, desc, 12);
-		args.s3_suffix = SPI_getvalue(tup, desc, 13);
+		args.signing_alias = SPI_getvalue(tup, desc, 9);
+		args.signing_secret = SPI_getvalue(tup, desc, 10);
+		args.signing_previous = SPI_getvalue(tup, desc, 11);
+		args.s3_configuration_id = SPI_getvalue(tup, desc, 12);
+		args.s3_bucket = SPI_getvalue(tup, desc, 13);
+		args.s3_region = SPI_getvalue(tup, desc, 14);
+		args.s3_prefix = SPI_getvalue(tup, desc, 15);
+		args.s3_suffix = SPI_getvalue(tup, desc, 16);
 		cache_add(&args);
 	}
 	SPI_finish();

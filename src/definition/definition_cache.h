@@ -53,4 +53,9 @@ extern CachedNotification *definition_cache_get(const char *id);
 extern uint64 definition_cache_generation(void);
 extern CachedNotification *definition_cache_refresh(const char *id);
 
+/* aws_credential.c */
+extern bool definition_aws_credential(const char *alias, Oid owner,
+									  char **access_key, char **secret_key,
+									  char **region);
+
 #endif							/* NOTIFY_DEFINITION_CACHE_H */

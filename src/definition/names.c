@@ -53,6 +53,7 @@ static const char *const action_kind_names[NA_COUNT] = {
 	[NA_SQS] = "sqs",
 	[NA_FUNCTION] = "function",
 	[NA_CHANNEL] = "channel",
+	[NA_SNS] = "sns",
 };
 
 /* MIME types of the body formats */
@@ -138,7 +139,8 @@ resource_lookup(const char *name)
  * resource_from_name
  *		Map 'item', 'collection', ... 'deletion-lock' to a NotifyResource.
  *		Unknown names are an ERROR (ERRCODE_INVALID_PARAMETER_VALUE) whose
- *		hint lists the valid ones.
+ *		hint lists the valid ones; a name that looks like a document (the
+ *		arguments swapped) is said to be one, not echoed.
  */
 NotifyResource
 resource_from_name(const char *name)
@@ -157,6 +159,14 @@ resource_from_name(const char *name)
 			appendStringInfoString(&valid, i == NR_COUNT - 1 ? " and " : ", ");
 		appendStringInfoString(&valid, resource_names[i]);
 	}
+	/* a document given as the resource (arguments swapped): not echoed */
+	name += strspn(name, " \t\r\n");
+	if (name[0] == '<' || name[0] == '{')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid notification resource: the value looks like a NotificationDocument"),
+				 errdetail("The resource comes first, as in notify.create_notification('item', document)."),
+				 errhint("Valid resources are %s.", valid.data)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid notification resource \"%s\"",

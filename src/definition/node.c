@@ -429,6 +429,19 @@ defn_check_url(const char *url, const DocNode *node, const DocNode *parent,
 	rc = notify_url_parse_with(url, NOTIFY_URL_ANY_SCHEME | NOTIFY_URL_PASSWORD, &u);
 	has_password = (u.password != NULL);
 	notify_url_wipe(&u);
+
+	/*
+	 * "host:8080/hook" or "host/hook": libcurl reads a scheme where there
+	 * is none, or none at all, and its message does not say so.
+	 */
+	if (strstr(url, "://") == NULL &&
+		(rc != CURLUE_OK ||
+		 (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL \"%s\" for %s has no scheme",
+						defn_show_url(url), defn_where(node, parent)),
+				 errdetail("A URL starts with http:// or https://, as in http://host[:port]/path.")));
 	if (rc == CURLUE_BAD_PORT_NUMBER)
 		report_bad_port(url, node, parent);
 	if (rc != CURLUE_OK)

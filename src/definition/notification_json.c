@@ -54,7 +54,41 @@ static DocNode *json_value_to_node(const char *key, struct json_object *value,
 static void json_check_key(const char *key);
 static void json_check_string(const char *key, const char *s, size_t len);
 static void json_write_object(StringInfo buf, const DocNode *node);
-static void json_write_value(StringInfo buf, const DocNode *node);
+static void json_write_value(StringInfo buf, const DocNode *parent,
+							 const DocNode *node);
+
+/*
+ * Vidispine's JSON binding (the NotificationDocument types of npm
+ * @vidispine/types): the elements whose JSON value is not a string.  A
+ * list element is written as an array even when it occurs once; a boolean
+ * or number is written bare when its text is one.  parent NULL: under any
+ * element.  The reader accepts either spelling of each (a lone value or an
+ * array, a bare or a quoted scalar).
+ */
+typedef enum JsonBindingType
+{
+	JB_LIST,
+	JB_BOOLEAN,
+	JB_NUMBER
+} JsonBindingType;
+
+typedef struct JsonBinding
+{
+	const char *parent;
+	const char *name;
+	JsonBindingType type;
+} JsonBinding;
+
+static const JsonBinding json_bindings[] = {
+	{"contentFilters", "contentFilter", JB_LIST},	/* Array<...> */
+	{NULL, "synchronous", JB_BOOLEAN},	/* NotificationActionType */
+	{"job", "placeholder", JB_BOOLEAN},
+	{NULL, "retry", JB_NUMBER}, /* NotificationActionType */
+	{"filter", "step", JB_NUMBER},
+};
+
+static const JsonBinding *json_binding_of(const DocNode *parent,
+										  const DocNode *node);
 
 
 /*---- Reading ----*/
@@ -648,9 +682,10 @@ json_check_string(const char *key, const char *s, size_t len)
  *		Serialize a DocNode tree in the JSON form of a NotificationDocument.
  *
  * The root's name is dropped; attributes are plain keys; elements sharing
- * a name become one array at the position of the first of them; an empty
- * element is "".  synchronous and placeholder are written as JSON
- * booleans and retry and step as numbers when their text allows it;
+ * a name become one array at the position of the first of them, as does
+ * a single element that is a list in Vidispine's binding (json_bindings);
+ * an empty element is "".  synchronous and placeholder are written as
+ * JSON booleans and retry and step as numbers when their text allows it;
  * every other value is a string.  One line, ", " and ": " separators.
  * Returns a palloc'd string.  Errors out if an element has text as well as
  * attributes or elements, which JSON cannot express.
@@ -713,8 +748,10 @@ json_write_object(StringInfo buf, const DocNode *node)
 		escape_json(buf, child->name);
 		appendStringInfoString(buf, ": ");
 
-		if (count == 1)
-			json_write_value(buf, child);
+		if (count == 1 &&
+			(json_binding_of(node, child) == NULL ||
+			 json_binding_of(node, child)->type != JB_LIST))
+			json_write_value(buf, node, child);
 		else
 		{
 			bool		first_elem = true;
@@ -729,7 +766,7 @@ json_write_object(StringInfo buf, const DocNode *node)
 				if (!first_elem)
 					appendStringInfoString(buf, ", ");
 				first_elem = false;
-				json_write_value(buf, other);
+				json_write_value(buf, node, other);
 			}
 			appendStringInfoChar(buf, ']');
 		}
@@ -738,13 +775,36 @@ json_write_object(StringInfo buf, const DocNode *node)
 }
 
 /*
+ * json_binding_of
+ *		The row of json_bindings for element node under parent, or NULL
+ *		(a string).
+ */
+static const JsonBinding *
+json_binding_of(const DocNode *parent, const DocNode *node)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(json_bindings); i++)
+	{
+		const JsonBinding *b = &json_bindings[i];
+
+		if (strcmp(b->name, node->name) == 0 &&
+			(b->parent == NULL ||
+			 (parent != NULL && strcmp(b->parent, parent->name) == 0)))
+			return b;
+	}
+	return NULL;
+}
+
+/*
  * json_write_value
- *		Append the JSON value of one element or attribute.
+ *		Append the JSON value of one element or attribute node of parent.
  */
 static void
-json_write_value(StringInfo buf, const DocNode *node)
+json_write_value(StringInfo buf, const DocNode *parent, const DocNode *node)
 {
 	const char *t = node->text;
+	const JsonBinding *binding;
 
 	if (node->children != NIL)
 	{
@@ -761,14 +821,14 @@ json_write_value(StringInfo buf, const DocNode *node)
 		appendStringInfoString(buf, "\"\"");
 		return;
 	}
-	if ((strcmp(node->name, "synchronous") == 0 ||
-		 strcmp(node->name, "placeholder") == 0) &&
+	binding = json_binding_of(parent, node);
+	if (binding != NULL && binding->type == JB_BOOLEAN &&
 		(strcmp(t, "true") == 0 || strcmp(t, "false") == 0))
 	{
 		appendStringInfoString(buf, t);
 		return;
 	}
-	if (strcmp(node->name, "retry") == 0 || strcmp(node->name, "step") == 0)
+	if (binding != NULL && binding->type == JB_NUMBER)
 	{
 		const char *p = t;
 		bool		number = (*p >= '0' && *p <= '9') &&

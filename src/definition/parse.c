@@ -76,7 +76,7 @@ static void append_list(StringInfo buf, List *strings, const char *sep);
  * definition_set_secrets
  *		Put the credentials stored apart back into a definition parsed from
  *		its stored (masked) document: the URL password of an <http> action,
- *		the secret key of an <sqs> action with <accessKey>.  NULL leaves a
+ *		the secret key of an <sqs> or <sns> action with <accessKey>.  NULL leaves a
  *		value as it is.
  */
 void
@@ -90,7 +90,8 @@ definition_set_secrets(NotifyDefinition *def, const char *url_password,
 		a->url = definition_url_set_password(a->url, url_password, NULL);
 		a->url_password = pstrdup(url_password);
 	}
-	if (a->kind == NA_SQS && sqs_secret != NULL && a->sqs_access_key != NULL)
+	if ((a->kind == NA_SQS || a->kind == NA_SNS) && sqs_secret != NULL &&
+		a->sqs_access_key != NULL)
 		a->sqs_secret = pstrdup(sqs_secret);
 }
 
@@ -336,8 +337,17 @@ definition_summary(const NotifyDefinition *def)
 							 notify_url_mask(a->url, NOTIFY_MASK_AUTHORITY));
 			break;
 		case NA_SQS:
-			appendStringInfo(&buf, "sqs %s at %s", a->sqs_queue,
-							 notify_url_mask(a->sqs_endpoint, NOTIFY_MASK_AUTHORITY));
+		case NA_SNS:
+			if (a->kind == NA_SQS)
+				appendStringInfo(&buf, "sqs %s at %s", a->sqs_queue,
+								 notify_url_mask(a->sqs_endpoint, NOTIFY_MASK_AUTHORITY));
+			else
+				appendStringInfo(&buf, "sns %s at %s", a->sns_topic,
+								 notify_url_mask(a->sqs_endpoint, NOTIFY_MASK_AUTHORITY));
+			if (a->sqs_group_id != NULL)
+				extras = lappend(extras, psprintf("message group %s", a->sqs_group_id));
+			if (a->aws_role_arn != NULL)
+				extras = lappend(extras, psprintf("role %s (not assumed)", a->aws_role_arn));
 			if (a->sqs_region != NULL)
 				extras = lappend(extras, psprintf("region %s", a->sqs_region));
 			if (a->sqs_access_key != NULL)

@@ -43,6 +43,8 @@ typedef struct ActionRef
 	Oid			owner;
 	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
 	bool		per_entity;		/* lane_prefix is completed by the entity */
+	char	   *cred_alias;		/* <sqs>/<sns> credential alias, or NULL */
+	uint64		cred_claim;		/* the claim transaction that resolved it */
 } ActionRef;
 
 /* One claimed event, held until it is delivered or has failed for good */
@@ -53,13 +55,16 @@ typedef struct Event
 	OutboxRow  *row;
 	ActionRef  *ref;
 	TimestampTz started;
+	bool		stale;			/* ref predates a change of definitions */
+	bool		cancelled;		/* row taken away while being sent */
 } Event;
 
 struct Lane
 {
 	uint64		key;			/* hash key */
 	dlist_head	queue;			/* Event */
-	bool		busy;			/* its head is being sent */
+	int			busy;			/* its events being sent: the head, or the
+								 * first few of a batch (dispatch.c) */
 	bool		listed;			/* in ready or waiting */
 	dlist_node	lnode;
 };
@@ -74,6 +79,8 @@ extern void lanes_new_transaction(void);
 extern void event_enqueue(OutboxRow *row);
 extern void event_attempt_done(Event *ev, bool finished);
 extern void lanes_promote_waiting(TimestampTz now, long *sleep_ms);
+extern void lanes_revalidate(void);
+extern void lanes_refresh_stale(void);
 
 /* dispatch.c */
 extern List *outcomes;

@@ -6,7 +6,9 @@
  * Each action kind has its transport (transport/transport.h): <http> the
  * webhook transport, <function> and <channel> the in-database one, <sqs>
  * the SQS one.  dispatch_start() starts the head event of ready lanes, up
- * to notify_ext.max_inflight attempts over all transports; dispatch_drive()
+ * to notify_ext.max_inflight attempts over all transports (a transport
+ * that sends batches gets the due events behind the head as well, see
+ * lane_batch); dispatch_drive()
  * makes the transports progress and hands every finished attempt to
  * event_finish(), which asks the retry policy (retry.c) what it means and
  * queues the outcome for the next recording transaction.  Nothing here
@@ -31,6 +33,8 @@
 #include "guc.h"
 #include "transport/transport.h"
 
+#define DISPATCH_BATCH_MAX	10	/* most events of a lane started at once */
+
 List	   *outcomes = NIL;		/* OutboxOutcome *, in event_context */
 TimestampTz outcomes_since = 0; /* when the oldest was added */
 
@@ -38,7 +42,8 @@ TimestampTz outcomes_since = 0; /* when the oldest was added */
 static const TransportOps *const all_transports[] = {
 	&http_transport,
 	&indb_transport,
-	&sqs_transport
+	&sqs_transport,
+	&sns_transport
 };
 
 #define NUM_TRANSPORTS lengthof(all_transports)
@@ -59,7 +64,11 @@ transport_for(NotifyActionKind kind, bool *wants_body)
 			*wants_body = true;
 			return &http_transport;
 		case NA_SQS:
+			*wants_body = true;
 			return &sqs_transport;
+		case NA_SNS:
+			*wants_body = true;
+			return &sns_transport;
 		case NA_FUNCTION:
 		case NA_CHANNEL:
 			return &indb_transport;
@@ -154,11 +163,19 @@ event_finish(Event *ev, const TransportResult *res)
 	budget.backoff_max_ms = notify_ext_backoff_max;
 	d = retry_decide(res, &budget, now, pg_prng_double(&pg_global_prng_state));
 
+	/*
+	 * The row was taken out of our hands while the attempt ran (the
+	 * notification was deleted, the event discarded): no retry.  The
+	 * recording step keeps the row's status unless this attempt delivered.
+	 */
+	if (ev->cancelled && d.verdict == RETRY_AGAIN)
+		d.verdict = RETRY_FAILED;
+
 	if (d.verdict == RETRY_DELIVERED)
 		o->status = "delivered";
 	else if (d.verdict == RETRY_AGAIN)
 	{
-		o->status = "in_flight";
+		o->status = "retrying";
 		o->next_attempt_at = d.next_attempt_at;
 		ev->row->attempts = o->attempt;
 		ev->row->next_attempt_at = o->next_attempt_at;
@@ -226,11 +243,13 @@ encode_payload(const char *payload, NotifyContentType ct, size_t *len,
 /*
  * event_start
  *		Start an attempt on ev, the head of a lane just taken off
- *		ready_lanes.  A refusal (unknown notification, body that cannot be
- *		encoded, refused by the transport) is finished at once.
+ *		ready_lanes or one of the events right behind it in a batch (more:
+ *		another of the batch follows).  A refusal (unknown notification,
+ *		body that cannot be encoded, refused by the transport) is finished
+ *		at once.
  */
 static void
-event_start(Event *ev)
+event_start(Event *ev, bool more)
 {
 	const NotifyAction *action = &ev->ref->action;
 	const TransportOps *ops;
@@ -257,6 +276,8 @@ event_start(Event *ev)
 	req.notification_id = ev->row->notification_id;
 	req.event_id = ev->row->event_id;
 	req.payload = ev->row->payload;
+	req.lane_key = ev->lane->key;
+	req.more = more;
 	if (wants_body)
 	{
 		body = encode_payload(ev->row->payload, action->content_type,
@@ -276,6 +297,40 @@ event_start(Event *ev)
 }
 
 /*
+ * lane_batch
+ *		The events of a ready lane to start in this round, in lane order,
+ *		into batch: its head, followed (when the head's transport sends
+ *		batches) by the events right behind it that belong to the same
+ *		action and are due, up to the transport's batch_max.  Returns how
+ *		many.
+ */
+static int
+lane_batch(Lane *lane, Event **batch)
+{
+	Event	   *head = dlist_head_element(Event, node, &lane->queue);
+	TimestampTz now = GetCurrentTimestamp();
+	dlist_iter	it;
+	bool		wants_body;
+	int			max = 1;
+	int			n = 0;
+
+	if (head->ref->known)
+		max = Min(transport_for(head->ref->action.kind, &wants_body)->batch_max,
+				  DISPATCH_BATCH_MAX);
+	dlist_foreach(it, &lane->queue)
+	{
+		Event	   *ev = dlist_container(Event, node, it.cur);
+
+		if (n > 0 && (ev->ref != head->ref || ev->row->next_attempt_at > now))
+			break;
+		batch[n++] = ev;
+		if (n >= max)
+			break;
+	}
+	return n;
+}
+
+/*
  * dispatch_start
  *		Start the head event of ready lanes while fewer than
  *		notify_ext.max_inflight attempts run.  Runs in the loop's
@@ -289,11 +344,15 @@ dispatch_start(void)
 		   dispatch_inflight() < notify_ext_max_inflight)
 	{
 		Lane	   *lane = dlist_container(Lane, lnode, dlist_pop_head_node(&ready_lanes));
-		Event	   *ev = dlist_head_element(Event, node, &lane->queue);
+		Event	   *batch[DISPATCH_BATCH_MAX];
+		int			n = lane_batch(lane, batch);
+		int			i;
 
 		lane->listed = false;
-		lane->busy = true;
-		event_start(ev);
+		/* busy for all first, so that a refusal does not free the lane */
+		lane->busy += n;
+		for (i = 0; i < n; i++)
+			event_start(batch[i], i < n - 1);
 	}
 }
 

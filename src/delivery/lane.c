@@ -6,9 +6,24 @@
  * A lane is a strict FIFO of claimed events (see worker.c for what makes
  * a lane): its head is started when the lane is idle and its next attempt
  * is due, and the next event starts only when the head is delivered or
- * has failed for good; a retry keeps its place at the head.  Idle lanes
+ * has failed for good; a retry keeps its place at the head.  A transport
+ * that sends batches (TransportOps.batch_max > 1, SQS) is handed the head
+ * and the due events right behind it at once (dispatch.c); the lane stays
+ * busy until every one of them has its result, and those to be retried
+ * keep their places in front of the events not sent yet.  Idle lanes
  * whose head is due are on ready_lanes, the others with a head on
  * waiting_lanes; lanes_promote_waiting() moves them as their time comes.
+ *
+ * Changes under held events.  Events are held from their claim until they
+ * are done, through retry waits.  When the catalog generation moves (a
+ * definition was created, updated or deleted; notify.discard sent an
+ * invalidation of the outbox), lanes_revalidate() asks the outbox which
+ * held rows are no longer in_flight or retrying and drops them (an event
+ * being sent is only marked cancelled: its attempt ends without a retry),
+ * and marks every other event stale; lanes_refresh_stale() then points
+ * each stale event that is not being sent at the current copy of its
+ * action, so that an update applies from the next attempt on.  An event
+ * keeps the lane it was claimed into.
  *
  * Memory: events, their outbox rows, the lanes and the shared copies of
  * notification actions (ActionRef) live in event_context, a child of
@@ -46,8 +61,10 @@ static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static HTAB *lanes;
 static HTAB *action_map;
 static uint64 action_generation = 0;
+static uint64 claim_count = 0;	/* claim transactions so far */
 static bool cache_refreshed = false;	/* definition_cache_refresh done in
 										 * this transaction */
+static int	stale_events = 0;	/* held events with stale set */
 
 /*
  * lanes_init
@@ -80,11 +97,13 @@ lanes_init(void)
 /*
  * lanes_new_transaction
  *		Called at the start of every transaction that claims: a missing
- *		notification may be looked up again once in it (see action_get).
+ *		notification may be looked up again once in it (see action_get),
+ *		and stored credentials are read again once in it.
  */
 void
 lanes_new_transaction(void)
 {
+	claim_count++;
 	cache_refreshed = false;
 }
 
@@ -157,6 +176,52 @@ copy_str(const char *s)
 }
 
 /*
+ * wipe_free
+ *		Overwrite and free a string that may hold a secret (NULL is fine).
+ */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	pfree(s);
+}
+
+/*
+ * action_resolve_alias
+ *		Put the stored AWS credential named by ref->cred_alias into
+ *		ref->action (access key, secret key, and region when the action has
+ *		none), read in the current transaction.  When the alias is gone or
+ *		the owner may no longer use it, the access key stays NULL and the
+ *		secret keeps the alias: the transport refuses the attempt, naming
+ *		the alias.  Allocates in ref->context.
+ */
+static void
+action_resolve_alias(ActionRef *ref)
+{
+	MemoryContext old = MemoryContextSwitchTo(ref->context);
+	char	   *ak;
+	char	   *sk;
+	char	   *region;
+
+	wipe_free(ref->action.sqs_access_key);
+	wipe_free(ref->action.sqs_secret);
+	ref->action.sqs_access_key = NULL;
+	ref->action.sqs_secret = pstrdup(ref->cred_alias);
+	if (definition_aws_credential(ref->cred_alias, ref->owner, &ak, &sk, &region))
+	{
+		pfree(ref->action.sqs_secret);
+		ref->action.sqs_access_key = ak;
+		ref->action.sqs_secret = sk;
+		if (ref->action.sqs_region == NULL)
+			ref->action.sqs_region = region;
+	}
+	ref->cred_claim = claim_count;
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * action_get
  *		The shared copy of a notification's action, with one more reference.
  *		Runs in a transaction (reads the definition cache).
@@ -215,15 +280,29 @@ action_get(const char *id)
 		ref->action = *a;
 		ref->action.group = copy_str(a->group);
 		ref->action.url = copy_str(a->url);
+		ref->action.signing_alias = copy_str(a->signing_alias);
+		ref->action.signing_secret = copy_str(a->signing_secret);
+		ref->action.signing_previous = copy_str(a->signing_previous);
 		ref->action.sqs_endpoint = copy_str(a->sqs_endpoint);
 		ref->action.sqs_queue = copy_str(a->sqs_queue);
 		ref->action.sqs_access_key = copy_str(a->sqs_access_key);
 		ref->action.sqs_secret = copy_str(a->sqs_secret);
 		ref->action.sqs_region = copy_str(a->sqs_region);
+		ref->action.sqs_group_id = copy_str(a->sqs_group_id);
+		ref->action.aws_role_arn = copy_str(a->aws_role_arn);
+		ref->action.aws_role_session = copy_str(a->aws_role_session);
+		ref->action.aws_role_external_id = copy_str(a->aws_role_external_id);
+		ref->action.sns_topic = copy_str(a->sns_topic);
 		ref->action.function_name = copy_str(a->function_name);
 		ref->action.channel = copy_str(a->channel);
 		ref->lane_prefix = pstrdup(cn->lane_prefix);
 		ref->per_entity = cn->lane_per_entity;
+		if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
+			a->sqs_access_key == NULL && a->sqs_secret != NULL)
+		{
+			ref->cred_alias = pstrdup(a->sqs_secret);
+			action_resolve_alias(ref);
+		}
 	}
 	else
 		ref->lane_prefix = psprintf("n:%s", id);
@@ -271,12 +350,15 @@ event_enqueue(OutboxRow *row)
 	ev = palloc0(sizeof(Event));
 	ev->row = row;
 	ev->ref = action_get(row->notification_id);
+	/* a stored credential may have been replaced: read it once per claim */
+	if (ev->ref->cred_alias != NULL && ev->ref->cred_claim != claim_count)
+		action_resolve_alias(ev->ref);
 	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);
 	if (!found)
 	{
 		dlist_init(&lane->queue);
-		lane->busy = false;
+		lane->busy = 0;
 		lane->listed = false;
 	}
 	ev->lane = lane;
@@ -316,25 +398,174 @@ event_free(Event *ev)
 }
 
 /*
+ * lane_forget_if_empty
+ *		Forget an idle, empty lane; list a lane that still has events.
+ */
+static void
+lane_forget_if_empty(Lane *lane)
+{
+	if (dlist_is_empty(&lane->queue) && !lane->busy)
+	{
+		if (lane->listed)
+			dlist_delete(&lane->lnode);
+		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
+	}
+	else
+		lane_list(lane);
+}
+
+/* bsearch comparator of int64 */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * lanes_revalidate
+ *		The catalog generation moved: drop the held events whose outbox row
+ *		is no longer in_flight or retrying (mark one being sent cancelled),
+ *		and mark the others stale (lanes_refresh_stale).  Runs in the
+ *		worker's transaction with SPI connected; ERRORs on SPI failure
+ *		(nothing is changed then).
+ */
+void
+lanes_revalidate(void)
+{
+	HASH_SEQ_STATUS status;
+	Lane	   *lane;
+	int64	   *ids;
+	int64	   *released;
+	int			n = 0;
+	int			nreleased;
+
+	if (buffered == 0)
+		return;
+	ids = palloc(sizeof(int64) * buffered);
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+
+			if (n < buffered)
+				ids[n++] = ev->row->id;
+		}
+	}
+	released = outbox_released(ids, n, &nreleased);
+
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_mutable_iter it;
+
+		dlist_foreach_modify(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+			bool		sending = lane->busy &&
+				ev == dlist_head_element(Event, node, &lane->queue);
+
+			if (nreleased > 0 &&
+				bsearch(&ev->row->id, released, nreleased, sizeof(int64),
+						cmp_int64) != NULL)
+			{
+				if (sending)
+					ev->cancelled = true;
+				else
+				{
+					dlist_delete(&ev->node);
+					buffered--;
+					if (ev->stale)
+						stale_events--;
+					event_free(ev);
+				}
+				continue;
+			}
+			if (!ev->stale)
+			{
+				ev->stale = true;
+				stale_events++;
+			}
+		}
+		/* deleting the entry just returned is allowed during a scan */
+		lane_forget_if_empty(lane);
+	}
+	pfree(ids);
+	if (released)
+		pfree(released);
+}
+
+/*
+ * lanes_refresh_stale
+ *		Point every stale event that is not being sent at the current copy
+ *		of its notification's action.  Runs in a transaction (reads the
+ *		definition cache); cheap when nothing is stale.
+ */
+void
+lanes_refresh_stale(void)
+{
+	HASH_SEQ_STATUS status;
+	Lane	   *lane;
+	MemoryContext old;
+
+	if (stale_events == 0)
+		return;
+	old = MemoryContextSwitchTo(event_context);
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+			ActionRef  *ref;
+
+			if (!ev->stale ||
+				(lane->busy && ev == dlist_head_element(Event, node, &lane->queue)))
+				continue;
+			ref = action_get(ev->row->notification_id);
+			action_release(ev->ref);
+			ev->ref = ref;
+			ev->stale = false;
+			stale_events--;
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * event_attempt_done
- *		The attempt on a lane's head is over: free the lane for its next
- *		attempt.  finished: the event is delivered or failed for good, so
- *		it leaves its lane and is freed (ev is gone on return); otherwise
- *		it stays at the head and waits for row->next_attempt_at.  An empty
- *		lane is forgotten.
+ *		The attempt on one of a lane's events being sent is over.
+ *		finished: the event is delivered or failed for good, so it leaves
+ *		its lane and is freed (ev is gone on return); otherwise it keeps its
+ *		place and waits for row->next_attempt_at.  When it was the last of
+ *		the lane's events being sent, the lane is free for its next attempt
+ *		(an empty lane is forgotten).
  */
 void
 event_attempt_done(Event *ev, bool finished)
 {
 	Lane	   *lane = ev->lane;
 
-	lane->busy = false;
+	Assert(lane->busy > 0);
+	lane->busy--;
 	if (finished)
 	{
 		dlist_delete(&ev->node);
 		buffered--;
+		if (ev->stale)
+			stale_events--;
 		event_free(ev);
 	}
+	if (lane->busy > 0)
+		return;					/* the rest of a batch is still being sent */
 	if (dlist_is_empty(&lane->queue))
 	{
 		if (lane->listed)

@@ -7,7 +7,8 @@
  * named step each (see notify_ext_worker_main):
  *
  *	1. In one short transaction: record the outcomes of finished attempts
- *	   (outbox_record) and claim the next pending rows in id order
+ *	   (outbox_record), drop or update held events when definitions or
+ *	   events changed (lane.c), and claim the next pending rows in id order
  *	   (outbox_claim: status in_flight, with a lease).  Claimed rows are
  *	   appended to in-memory lanes (lane.c).
  *	2. With no transaction open: start an attempt for the head event of
@@ -110,6 +111,8 @@ static bool delivery_paused = true; /* until the first check says otherwise */
 static bool claim_more = true;	/* pending rows may be waiting */
 static TimestampTz next_timer = 0;	/* next naptime backstop */
 static TimestampTz next_purge = 0;	/* next retention run */
+static uint64 held_generation = 0;	/* catalog generation the held events
+									 * were last checked in */
 
 /* ----------------------------------------------------------------
  *		transactions
@@ -224,6 +227,20 @@ sync_transaction(void *arg)
 	 */
 	LockRelationOid(notify_catalog()->outbox, RowExclusiveLock);
 	outbox_record(outcomes);
+
+	/*
+	 * Definitions changed or events were taken away (the catalog generation
+	 * moved): drop what is no longer ours, follow updated actions
+	 */
+	if (notify_catalog_generation() != held_generation)
+	{
+		MemoryContext old = MemoryContextSwitchTo(event_context);
+
+		lanes_revalidate();
+		MemoryContextSwitchTo(old);
+		held_generation = notify_catalog_generation();
+	}
+	lanes_refresh_stale();
 	/* a restored or copied database, or a pause: claim nothing */
 	delivery_paused = delivery_site_paused(database_name);
 	if (work->claim_limit > 0 && !delivery_paused)
@@ -284,6 +301,7 @@ worker_attach(void)
 	{
 		slot->pid = MyProcPid;
 		slot->latch = MyLatch;
+		slot->started = GetCurrentTimestamp();
 	}
 	LWLockRelease(notify_shared->lock);
 	if (taken)

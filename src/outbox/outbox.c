@@ -41,14 +41,16 @@
 #include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "bgw/shmem.h"
 #include "guc.h"
-
+#include "notify_ext.h"
 #include "outbox/outbox.h"
 
 /* ----------------------------------------------------------------
@@ -302,6 +304,7 @@ static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr reclaim_plan = NULL;
 static SPIPlanPtr purge_plan = NULL;
+static SPIPlanPtr released_plan = NULL;
 
 /*
  * keep_plan
@@ -429,7 +432,7 @@ outbox_claim(int limit, int64 after)
 
 /*
  * outbox_reclaim_all
- *		Return every in_flight row to pending.  Only the single worker that
+ *		Return every in_flight or retrying row to pending.  Only the single worker that
  *		owns the database calls this, at start, when every in_flight row
  *		belongs to a worker that is gone.  Returns the number of rows.
  */
@@ -440,7 +443,7 @@ outbox_reclaim_all(void)
 
 	keep_plan(&reclaim_plan,
 			  "UPDATE notify.outbox SET status = 'pending', queued = true, lease_until = NULL "
-			  " WHERE status = 'in_flight'", 0, NULL);
+			  " WHERE status IN ('in_flight', 'retrying')", 0, NULL);
 	ret = SPI_execute_plan(reclaim_plan, NULL, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not reclaim outbox rows: %s", SPI_result_code_string(ret));
@@ -466,7 +469,12 @@ make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
  * outbox_record
  *		Write a batch of attempt outcomes (OutboxOutcome *): one UPDATE of the
  *		outbox rows and one INSERT of the attempts that did not deliver.
- *		Needs an open transaction; ERRORs on SPI failure.
+ *
+ * A row that left the worker's hands while its attempt ran (failed by
+ * notify.delete_notification, discarded by notify.discard) keeps its status
+ * and last_error unless the attempt delivered; its attempt count and last
+ * attempt are recorded all the same.  Needs an open transaction; ERRORs on
+ * SPI failure.
  */
 void
 outbox_record(List *outcomes)
@@ -492,12 +500,17 @@ outbox_record(List *outcomes)
 			  "     a AS (INSERT INTO notify.attempt "
 			  "            SELECT id, attempt, at, dur, code, err FROM u "
 			  "             WHERE status <> 'delivered') "
-			  "UPDATE notify.outbox o SET status = u.status, attempts = u.attempt, "
-			  "       last_attempt_at = u.at, last_duration_ms = u.dur, "
-			  "       last_status = u.code, last_error = u.err, "
+			  "UPDATE notify.outbox o SET "
+			  "       status = CASE WHEN o.status IN ('in_flight', 'retrying') "
+			  "                       OR u.status = 'delivered' THEN u.status ELSE o.status END, "
+			  "       attempts = u.attempt, "
+			  "       last_attempt_at = u.at, last_duration_ms = u.dur, last_status = u.code, "
+			  "       last_error = CASE WHEN o.status IN ('in_flight', 'retrying') "
+			  "                           OR u.status = 'delivered' THEN u.err ELSE o.last_error END, "
 			  "       delivered_at = CASE WHEN u.status = 'delivered' THEN pg_catalog.now() END, "
 			  "       next_attempt_at = COALESCE(u.next, o.next_attempt_at), "
-			  "       lease_until = CASE WHEN u.status = 'in_flight' "
+			  "       lease_until = CASE WHEN u.status = 'retrying' "
+			  "                           AND o.status IN ('in_flight', 'retrying') "
 			  "                     THEN u.next + pg_catalog.make_interval(secs => $9) END "
 			  "  FROM u WHERE o.id = u.id AND o.id = ANY ($1)",
 			  9, types);
@@ -523,7 +536,7 @@ outbox_record(List *outcomes)
 		else
 			nulls[6][i] = true;
 		cols[7][i] = TimestampTzGetDatum(o->next_attempt_at);
-		nulls[7][i] = (strcmp(o->status, "in_flight") != 0);
+		nulls[7][i] = (strcmp(o->status, "retrying") != 0);
 		i++;
 	}
 	args[0] = make_array(cols[0], nulls[0], n, INT8OID);
@@ -560,7 +573,8 @@ outbox_purge(void)
 			  "WITH d AS (DELETE FROM notify.outbox "
 			  "            WHERE (status = 'delivered' AND delivered_at < "
 			  "                   pg_catalog.now() - pg_catalog.make_interval(secs => $1)) "
-			  "               OR (status = 'failed' AND last_attempt_at < "
+			  "               OR (status IN ('failed', 'discarded') "
+			  "                   AND COALESCE(last_attempt_at, created_at) < "
 			  "                   pg_catalog.now() - pg_catalog.make_interval(secs => $2)) "
 			  "           RETURNING id) "
 			  "DELETE FROM notify.attempt a USING d WHERE a.outbox_id = d.id "
@@ -572,4 +586,72 @@ outbox_purge(void)
 	if (ret != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "could not purge the outbox: %s", SPI_result_code_string(ret));
 	return SPI_processed;
+}
+
+/*
+ * outbox_released
+ *		Of the `n` outbox ids in `ids` (events the worker holds), those whose
+ *		row is no longer in_flight or retrying (failed by a delete,
+ *		discarded, or gone): returned as a palloc'd array sorted by id, its
+ *		length in *nreleased.  Needs an open transaction; ERRORs on SPI
+ *		failure.
+ */
+int64 *
+outbox_released(const int64 *ids, int n, int *nreleased)
+{
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	Datum	   *elems;
+	MemoryContext outer = CurrentMemoryContext;
+	int64	   *out;
+	uint64		i;
+	int			ret;
+
+	*nreleased = 0;
+	if (n == 0)
+		return NULL;
+	keep_plan(&released_plan,
+			  "SELECT u.id FROM pg_catalog.unnest($1) AS u(id) "
+			  " WHERE NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.id = u.id "
+			  "                      AND o.status IN ('in_flight', 'retrying')) "
+			  " ORDER BY u.id",
+			  1, types);
+	elems = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	values[0] = make_array(elems, NULL, n, INT8OID);
+	ret = SPI_execute_plan(released_plan, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not look at held outbox rows: %s", SPI_result_code_string(ret));
+	out = MemoryContextAlloc(outer, sizeof(int64) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		out[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	*nreleased = (int) SPI_processed;
+	pfree(elems);
+	return out;
+}
+
+PG_FUNCTION_INFO_V1(notify_ext_events_changed);
+
+/*
+ * notify_ext_events_changed
+ *		SQL notify.events_changed(): outbox rows were taken out of the
+ *		delivery worker's hands (notify.discard).  Sends a relcache
+ *		invalidation of notify.outbox, which makes the worker look at the
+ *		events it holds again (see lanes_revalidate), and wakes it at commit.
+ */
+Datum
+notify_ext_events_changed(PG_FUNCTION_ARGS)
+{
+	const NotifyCatalog *cat = notify_catalog();
+
+	if (OidIsValid(cat->outbox))
+		CacheInvalidateRelcacheByRelid(cat->outbox);
+	notify_wake_at_commit();
+	PG_RETURN_VOID();
 }

@@ -40,7 +40,7 @@ typedef struct OutboxRow
 typedef struct OutboxOutcome
 {
 	int64		id;
-	const char *status;			/* "delivered", "failed", or "in_flight" (retry) */
+	const char *status;			/* "delivered", "failed", or "retrying" */
 	int			attempt;		/* attempt number just made */
 	TimestampTz attempted_at;
 	int			duration_ms;
@@ -53,4 +53,5 @@ extern List *outbox_claim(int limit, int64 after);
 extern uint64 outbox_reclaim_all(void);
 extern void outbox_record(List *outcomes);
 extern uint64 outbox_purge(void);
+extern int64 *outbox_released(const int64 *ids, int n, int *nreleased);
 #endif							/* NOTIFY_OUTBOX_H */

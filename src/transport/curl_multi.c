@@ -63,6 +63,7 @@ static dlist_head http_done = DLIST_STATIC_INIT(http_done);
 static dlist_head http_idle = DLIST_STATIC_INIT(http_idle);
 static int	http_nactive = 0;
 static int	http_ndone = 0;
+static int	http_family_count[HTTP_FAMILY_COUNT];	/* running + done */
 
 static bool http_fresh_pending = false;
 
@@ -297,20 +298,25 @@ http_multi_fresh(void)
 
 /*
  * http_get_transfer
- *		A transfer with an easy handle, from the free list or new.
+ *		A transfer of family with an easy handle, from the free list or new.
  *
  * The transfer is in no list.  ERRORs when out of memory.
  */
 HttpTransfer *
-http_get_transfer(void)
+http_get_transfer(HttpFamily family)
 {
 	HttpTransfer *t;
 
 	if (!dlist_is_empty(&http_idle))
-		return dlist_container(HttpTransfer, node,
-							   dlist_pop_head_node(&http_idle));
+	{
+		t = dlist_container(HttpTransfer, node,
+							dlist_pop_head_node(&http_idle));
+		t->family = family;
+		return t;
+	}
 
 	t = MemoryContextAllocZero(HttpContext, sizeof(HttpTransfer));
+	t->family = family;
 	t->easy = curl_easy_init();
 	if (t->easy == NULL)
 	{
@@ -339,19 +345,27 @@ http_multi_add(HttpTransfer *t)
 			 curl_multi_strerror(mc));
 	dlist_push_tail(&http_active, &t->node);
 	http_nactive++;
+	http_family_count[t->family]++;
 }
 
 /*
  * http_done_head
- *		The oldest finished transfer whose result was not popped yet, or
- *		NULL when none waits.  It stays in the done list.
+ *		The oldest finished transfer of family whose result was not popped
+ *		yet, or NULL when none waits.  It stays in the done list.
  */
 HttpTransfer *
-http_done_head(void)
+http_done_head(HttpFamily family)
 {
-	if (dlist_is_empty(&http_done))
-		return NULL;
-	return dlist_head_element(HttpTransfer, node, &http_done);
+	dlist_iter	it;
+
+	dlist_foreach(it, &http_done)
+	{
+		HttpTransfer *t = dlist_container(HttpTransfer, node, it.cur);
+
+		if (t->family == family)
+			return t;
+	}
+	return NULL;
 }
 
 /*
@@ -365,6 +379,7 @@ http_done_finish(HttpTransfer *t)
 {
 	dlist_delete(&t->node);
 	http_ndone--;
+	http_family_count[t->family]--;
 	http_release(t);
 
 	if (http_fresh_pending && http_nactive == 0)
@@ -375,7 +390,8 @@ http_done_finish(HttpTransfer *t)
 /*
  * http_clear
  *		Free what a transfer owns for one request (header list, body copy,
- *		host, URL password, wiped first) and forget the caller's pointer.
+ *		host, URL password, wiped first, whole response) and forget the
+ *		caller's pointer.
  *		The easy handle stays.
  */
 static void
@@ -402,6 +418,9 @@ http_clear(HttpTransfer *t)
 		pfree(t->secret_decoded);
 	}
 	t->secret_decoded = NULL;
+	if (t->resp_all != NULL)
+		pfree(t->resp_all);
+	t->resp_all = NULL;
 	t->arg = NULL;
 }
 
@@ -444,21 +463,33 @@ http_destroy(HttpTransfer *t, bool attached)
 
 /*
  * http_inflight
- *		Number of transfers started whose result has not been popped yet
- *		(running, waiting for a connection, or finished but not popped).
+ *		Number of webhook transfers started whose result has not been
+ *		popped yet (running, waiting for a connection, or finished but not
+ *		popped).
  */
 int
 http_inflight(void)
 {
-	return http_nactive + http_ndone;
+	return http_family_count[HTTP_FAMILY_WEBHOOK];
+}
+
+/*
+ * http_family_inflight
+ *		The same count for the transfers of one family.
+ */
+int
+http_family_inflight(HttpFamily family)
+{
+	return http_family_count[family];
 }
 
 /*
  * http_poll
  *		Run the transfers for at most timeout_ms milliseconds.
  *
- * Returns as soon as at least one finished transfer waits to be popped
- * (at once if one already does), when none is running, or when the time
+ * Returns as soon as at least one finished transfer (of any family) waits
+ * to be popped (at once if one already does), when none is running, or
+ * when the time
  * is up; it never waits longer than timeout_ms (0: just make progress).
  * Waits in slices of at most HTTP_POLL_SLICE_MS with CHECK_FOR_INTERRUPTS
  * in between, so a pending die() ends the process here; the module's
@@ -614,4 +645,5 @@ http_destroy_all(void)
 	}
 	http_nactive = 0;
 	http_ndone = 0;
+	memset(http_family_count, 0, sizeof(http_family_count));
 }

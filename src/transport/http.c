@@ -11,7 +11,11 @@
  * Request: the action's URL (basic credentials from its user info, basic
  * authentication only), method POST or PUT, the body as given, headers
  * Content-Type, X-Notify-Event-Id, X-Notify-Notification-Id, User-Agent
- * notify_ext/1.0 and an empty Expect (no 100-continue round trip).
+ * notify_ext/<version> and an empty Expect (no 100-continue round trip);
+ * when the notification signs its requests (notify.set_signing), the
+ * Standard Webhooks headers webhook-id, webhook-timestamp and
+ * webhook-signature (transport/signing.c), signed when the transfer is
+ * started.
  * Protocols http and https only; redirects are not followed (a 3xx is
  * just a status); proxies from the environment are ignored (the SSRF guard
  * must see the receiver's own address).  Timeouts: the action's timeout as
@@ -73,14 +77,14 @@
 #include "common/url.h"
 #include "guc.h"
 #include "transport/http_internal.h"
+#include "transport/signing.h"
 #include "transport/transport.h"
 
 /* curl_easy_header appeared in 7.83.0, CURLOPT_PROTOCOLS_STR in 7.85.0 */
 StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 				 "notify_ext requires libcurl 7.85.0 or later");
 
-#define HTTP_USER_AGENT			"notify_ext/1.0"
-#define HTTP_RESPONSE_MAX		65536	/* response body bytes read at most */
+#define HTTP_USER_AGENT			"notify_ext/" NOTIFY_EXT_VERSION
 
 /*---- Checked setopt ----*/
 
@@ -98,15 +102,6 @@ static bool http_start(const TransportRequest *req, TransportResult *refusal);
 static bool http_next_result(TransportResult *res);
 static void http_refuse(const TransportRequest *req, char *error,
 						TransportResult *refusal);
-static bool http_parse_url(const char *url, NotifyUrl *u, char **error);
-static void http_setup(HttpTransfer *t, const NotifyAction *action,
-					   const char *body, size_t len, const char *content_type,
-					   const char *event_id, const char *notification_id);
-static void http_add_header(HttpTransfer *t, const char *name,
-							const char *value);
-static char *http_result_error(HttpTransfer *t);
-static void http_append_clean(StringInfo buf, const char *s, size_t len);
-static char *http_mask(char *msg, const char *secret);
 static size_t http_write_body(char *ptr, size_t size, size_t nmemb,
 							  void *userdata);
 static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
@@ -244,7 +239,7 @@ notify_ext_check_url_host(PG_FUNCTION_ARGS)
  * never contains the URL.  Schemes libcurl cannot send to are refused by
  * the parse itself.
  */
-static bool
+bool
 http_parse_url(const char *url, NotifyUrl *u, char **error)
 {
 	CURLUcode	uc;
@@ -284,8 +279,9 @@ http_parse_url(const char *url, NotifyUrl *u, char **error)
  * header out).  Returns true when the transfer was added (its result
  * arrives through http_next_result), false with *refusal filled (error
  * palloc'd in CurrentMemoryContext) when it was refused before any
- * transfer: invalid URL, scheme other than http(s), or host refused by
- * notify_ext.denied_hosts/allowed_hosts.  ERRORs only when out of memory or
+ * transfer: invalid URL, scheme other than http(s), host refused by
+ * notify_ext.denied_hosts/allowed_hosts, or a signing secret that is gone
+ * or cannot be used.  ERRORs only when out of memory or
  * on libcurl misuse (bugs); nothing is leaked then.
  */
 static bool
@@ -296,8 +292,9 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	size_t		len = req->len;
 	char	   *error;
 	NotifyUrl	u;
-	HostVerdict verdict;
 	HttpTransfer *volatile t;
+	char	   *volatile signature = NULL;
+	volatile int64 timestamp = 0;
 
 	if (action == NULL || action->kind != NA_HTTP || action->url == NULL)
 		elog(ERROR, "HTTP transport called for an action that is not HTTP");
@@ -312,21 +309,39 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 		return false;
 	}
 
-	verdict = http_check_host(u.host);
-	if (verdict != HOST_PERMITTED && verdict != HOST_UNDECIDED)
+	error = http_host_refusal(u.host);
+	if (error != NULL)
 	{
-		StringInfoData buf;
-		char	   *raw = http_refusal_message(u.host, NULL, verdict);
-
-		initStringInfo(&buf);
-		http_append_clean(&buf, raw, strlen(raw));
-		pfree(raw);
 		notify_url_free(&u);
-		http_refuse(req, buf.data, refusal);
+		http_refuse(req, error, refusal);
 		return false;
 	}
 
-	t = http_get_transfer();
+	/* Standard Webhooks: signed now, as the request is about to be sent */
+	if (action->signing_alias != NULL)
+	{
+		if (action->signing_secret == NULL)
+			error = psprintf("signing secret \"%s\" does not exist",
+							 action->signing_alias);
+		else if (req->event_id == NULL)
+			error = pstrdup("cannot sign a request without an event id");
+		else
+		{
+			timestamp = (int64) time(NULL);
+			signature = webhook_signature(action->signing_secret,
+										  action->signing_previous,
+										  req->event_id, timestamp,
+										  body, len, &error);
+		}
+		if (signature == NULL)
+		{
+			notify_url_free(&u);
+			http_refuse(req, error, refusal);
+			return false;
+		}
+	}
+
+	t = http_get_transfer(HTTP_FAMILY_WEBHOOK);
 	PG_TRY();
 	{
 		t->arg = req->arg;
@@ -336,11 +351,20 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 		if (u.password_decoded)
 			t->secret_decoded = MemoryContextStrdup(HttpContext,
 													u.password_decoded);
-		http_setup(t, action, body, len,
+		http_setup(t, action->url, action->put, action->timeout_s, body, len,
 				   /* S3 event messages are JSON to the receiver */
 				   NCT_IS_S3(action->content_type) ? "application/json" :
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
+		if (signature != NULL)
+		{
+			char		ts[32];
+
+			snprintf(ts, sizeof(ts), INT64_FORMAT, (int64) timestamp);
+			http_add_header(t, "webhook-id", req->event_id);
+			http_add_header(t, "webhook-timestamp", ts);
+			http_add_header(t, "webhook-signature", signature);
+		}
 		http_multi_add(t);
 	}
 	PG_CATCH();
@@ -351,21 +375,80 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_END_TRY();
 
 	notify_url_free(&u);
+	if (signature != NULL)
+		pfree(signature);
 	return true;
 }
 
 
 /*
+ * http_url_refusal
+ *		The refusal of url's host by the rules that need no name lookup
+ *		(denied_hosts, allowed_hosts, the addresses never connected to)
+ *		under the current settings, or NULL when the host passes them or
+ *		only the connect-time check can decide (a name).  NULL as well for
+ *		a URL http_start() could not read: the definition layer reports
+ *		those itself.  The definition layer's definition_url_check_hook,
+ *		set by _PG_init: create and update refuse what delivery would.
+ *		The message (palloc'd) names the host, never the URL or its
+ *		password.  ERRORs only when out of memory.
+ */
+char *
+http_url_refusal(const char *url)
+{
+	NotifyUrl	u;
+	char	   *error;
+
+	http_create_contexts();
+	(void) http_host_lists_load(notify_ext_allowed_hosts,
+								notify_ext_denied_hosts, HttpHostsContext);
+	if (!http_parse_url(url, &u, &error))
+	{
+		pfree(error);
+		return NULL;
+	}
+	error = http_host_refusal(u.host);
+	notify_url_free(&u);
+	return error;
+}
+
+/*
+ * http_host_refusal
+ *		The SSRF guard's first check on a (normalized) host before any
+ *		transfer: NULL when it may be tried, else the cleaned message of the
+ *		refusal, palloc'd in CurrentMemoryContext.
+ */
+char *
+http_host_refusal(const char *host)
+{
+	HostVerdict verdict = http_check_host(host);
+	StringInfoData buf;
+	char	   *raw;
+
+	if (verdict == HOST_PERMITTED || verdict == HOST_UNDECIDED)
+		return NULL;
+	raw = http_refusal_message(host, NULL, verdict);
+	initStringInfo(&buf);
+	http_append_clean(&buf, raw, strlen(raw));
+	pfree(raw);
+	return buf.data;
+}
+
+/*
  * http_setup
- *		Fill a transfer's state and set every option of its easy handle.
+ *		Fill a transfer's state and set every option of its easy handle for
+ *		a POST (or PUT) of body to url, with the headers of http_start (a
+ *		NULL content type, event id or notification id leaves its header
+ *		out) and the connect-time SSRF check on t->host, which the caller
+ *		has set.  The caller may add headers and options afterwards.
  *
  * ERRORs when out of memory or when libcurl refuses an option (a bug); the
  * caller then releases the transfer, which frees what was set up.
  */
-static void
-http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
-		   size_t len, const char *content_type, const char *event_id,
-		   const char *notification_id)
+void
+http_setup(HttpTransfer *t, const char *url, bool put, int timeout_s,
+		   const char *body, size_t len, const char *content_type,
+		   const char *event_id, const char *notification_id)
 {
 	CURL	   *e = t->easy;
 
@@ -397,7 +480,7 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 	http_add_header(t, "Expect", NULL);
 
 	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);
-	HTTP_SETOPT(e, CURLOPT_URL, action->url);
+	HTTP_SETOPT(e, CURLOPT_URL, url);
 	HTTP_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
 	HTTP_SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	HTTP_SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -406,9 +489,9 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
 	HTTP_SETOPT(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 	HTTP_SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
 	HTTP_SETOPT(e, CURLOPT_POSTFIELDS, t->body);
-	if (action->put)
+	if (put)
 		HTTP_SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
-	HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(action->timeout_s, 0));
+	HTTP_SETOPT(e, CURLOPT_TIMEOUT, (long) Max(timeout_s, 0));
 	HTTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long) Max(notify_ext_connect_timeout, 1));
 	HTTP_SETOPT(e, CURLOPT_USERAGENT, HTTP_USER_AGENT);
 	HTTP_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
@@ -429,7 +512,7 @@ http_setup(HttpTransfer *t, const NotifyAction *action, const char *body,
  * Control characters in value become spaces (no header injection).
  * ERRORs when out of memory; the list built so far stays owned by t.
  */
-static void
+void
 http_add_header(HttpTransfer *t, const char *name, const char *value)
 {
 	StringInfoData line;
@@ -527,7 +610,7 @@ http_next_result(TransportResult *res)
 	HttpTransfer *t;
 	char	   *error;
 
-	t = http_done_head();
+	t = http_done_head(HTTP_FAMILY_WEBHOOK);
 	if (t == NULL)
 		return false;
 
@@ -563,7 +646,7 @@ http_next_result(TransportResult *res)
  * characters, valid in the database encoding) and with the URL password
  * masked.  palloc'd in CurrentMemoryContext.
  */
-static char *
+char *
 http_result_error(HttpTransfer *t)
 {
 	StringInfoData buf;
@@ -615,7 +698,7 @@ http_result_error(HttpTransfer *t)
  *		become spaces; a non-ASCII character is kept when the database
  *		encoding is UTF-8 and it is valid UTF-8, else it becomes '?'.
  */
-static void
+void
 http_append_clean(StringInfo buf, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *) s;
@@ -660,7 +743,7 @@ http_append_clean(StringInfo buf, const char *s, size_t len)
  * Returns msg itself when secret is NULL, empty or absent; otherwise a new
  * string in CurrentMemoryContext (msg is freed).
  */
-static char *
+char *
 http_mask(char *msg, const char *secret)
 {
 	StringInfoData buf;
@@ -693,7 +776,8 @@ http_mask(char *msg, const char *secret)
 /*
  * http_write_body
  *		CURLOPT_WRITEFUNCTION: keep the first HTTP_RESPONSE_KEEP bytes of
- *		the response body, discard the rest, and stop the transfer once
+ *		the response body (all of it in resp_all when the transfer has that
+ *		buffer), discard the rest, and stop the transfer once
  *		more than HTTP_RESPONSE_MAX bytes came (returning less than given
  *		makes libcurl end it with CURLE_WRITE_ERROR; http_collect knows
  *		from resp_cut that this was deliberate).
@@ -709,6 +793,8 @@ http_write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		t->resp_cut = true;
 		return 0;
 	}
+	if (t->resp_all != NULL)
+		memcpy(t->resp_all + t->resp_read, ptr, n);
 	t->resp_read += n;
 
 	if (t->resp_len < HTTP_RESPONSE_KEEP)
@@ -780,6 +866,7 @@ http_refuse(const TransportRequest *req, char *error, TransportResult *refusal)
 /* <http> actions: webhooks, asynchronous over the multi handle */
 const TransportOps http_transport = {
 	.name = "http",
+	.batch_max = 1,
 	.init = http_init,
 	.configure = http_configure,
 	.start = http_start,

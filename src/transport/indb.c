@@ -404,6 +404,7 @@ indb_abort_all(void)
 /* <function> and <channel> actions, run in the database */
 const TransportOps indb_transport = {
 	.name = "indb",
+	.batch_max = 1,
 	.init = indb_init,
 	.configure = indb_configure,
 	.start = indb_start,

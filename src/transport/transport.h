@@ -5,8 +5,9 @@
  *
  * A transport carries one event's body to one target: http.c (webhooks,
  * asynchronous over libcurl multi), indb.c (function and channel actions,
- * run in a short transaction of the delivery worker), sqs.c (not available
- * in this version).  The delivery loop talks to every transport through
+ * run in a short transaction of the delivery worker), sqs.c (Amazon SQS
+ * SendMessage/SendMessageBatch and SNS Publish, signed requests over the
+ * same libcurl multi handle as http.c).  The delivery loop talks to every transport through
  * TransportOps only:
  *
  *	start		take one attempt; true when it was taken (its result comes
@@ -16,6 +17,14 @@
  *	drive		make progress for at most timeout_ms (0: without waiting)
  *	next_result pop one finished attempt's result; false when none waits
  *	abort_all	drop every attempt without results (the worker leaves)
+ *
+ * Batching: a transport with batch_max > 1 is handed up to batch_max due
+ * events of one lane and one action in one round, in lane order, by
+ * consecutive start calls; every request but the last has more set.  It
+ * may hold such requests and send them together, and must send what it
+ * holds by the time start returns for a request without more.  Each
+ * request still gets its own result.  Transports with batch_max 1 never
+ * see more set.
  *
  * init runs once per process before the first start, configure after every
  * configuration reload.  Every member is set (a transport with nothing to
@@ -79,11 +88,15 @@ typedef struct TransportRequest
 	const char *body;			/* the encoded body, or NULL when the
 								 * transport encodes itself */
 	size_t		len;			/* body length */
+	uint64		lane_key;		/* the event's delivery lane */
+	bool		more;			/* another request of the same action and
+								 * lane follows in this round (batching) */
 } TransportRequest;
 
 typedef struct TransportOps
 {
 	const char *name;
+	int			batch_max;		/* requests of one lane it takes at once */
 	void		(*init) (void);
 	void		(*configure) (void);
 	bool		(*start) (const TransportRequest *req,
@@ -98,6 +111,10 @@ typedef struct TransportOps
 extern const TransportOps http_transport;
 extern const TransportOps indb_transport;
 extern const TransportOps sqs_transport;
+extern const TransportOps sns_transport;
+
+/* transport/http.c: the host rules applied to a URL at definition time */
+extern char *http_url_refusal(const char *url);
 
 /* transport/indb.c: one in-database action in the caller's transaction */
 extern void indb_deliver(const TransportRequest *req, TransportResult *res);

@@ -4,13 +4,18 @@
  *	  HTTP receiver for the TAP tests: logs every request, answers by path.
  *
  * Usage: node test/peers/receiver.js PORT LOGFILE [--max-seconds N]
+ *			[--webhook-secret SECRET]...
  *
  * Binds 127.0.0.1:PORT (0 picks a free port), prints "ready <port>" once
  * listening, and appends one JSON line per request to LOGFILE, written
  * before the answer is sent:
  *	{"t": arrival time in ms (performance.timeOrigin + performance.now()),
  *	 "m": method, "u": url, "h": headers (lower-case names),
- *	 "b": body in base64, byte-exact}
+ *	 "b": body in base64, byte-exact,
+ *	 "w": with --webhook-secret, one entry per secret in the order given:
+ *		  "verified" or "rejected: <reason>", as the standardwebhooks
+ *		  package's Webhook(secret).verify(body, headers) decides, the way
+ *		  a receiver of signed webhooks checks each request}
  *
  * Answers (path prefixes; counters are per exact path, query excluded):
  *	/ok*, /hook*		204
@@ -24,7 +29,8 @@
  *	anything else		404
  *
  * Stops by itself after --max-seconds (default 600), and on SIGTERM or
- * SIGINT.  Keep-alive is node's default.  No npm packages.
+ * SIGINT.  Keep-alive is node's default.  Needs no npm package but
+ * standardwebhooks with --webhook-secret (test/peers/package.json).
  */
 const http = require('http');
 const fs = require('fs');
@@ -37,9 +43,12 @@ function usage() {
 
 const positional = [];
 let maxSeconds = 600;
+const webhookSecrets = [];
 for (let i = 2; i < process.argv.length; i++) {
 	const a = process.argv[i];
-	if (a === '--max-seconds')
+	if (a === '--webhook-secret')
+		webhookSecrets.push(process.argv[++i]);
+	else if (a === '--max-seconds')
 		maxSeconds = Number(process.argv[++i]);
 	else if (a.startsWith('--max-seconds='))
 		maxSeconds = Number(a.slice('--max-seconds='.length));
@@ -53,6 +62,10 @@ if (positional.length !== 2 || !/^\d+$/.test(positional[0]) ||
 const port = Number(positional[0]);
 const logFd = fs.openSync(positional[1], 'a');
 const expectedAuth = 'Basic ' + Buffer.from('user:secret').toString('base64');
+const verifiers = webhookSecrets.map((s) => {
+	const { Webhook } = require('standardwebhooks');
+	return new Webhook(s);
+});
 const hits = new Map();			/* exact path -> requests seen */
 let count = 0;
 
@@ -130,10 +143,20 @@ const server = http.createServer((req, res) => {
 		const body = Buffer.concat(chunks);
 
 		count++;
-		fs.writeSync(logFd, JSON.stringify({
+		const entry = {
 			t, m: req.method, u: req.url, h: req.headers,
 			b: body.toString('base64'),
-		}) + '\n');
+		};
+		if (verifiers.length > 0)
+			entry.w = verifiers.map((v) => {
+				try {
+					v.verify(body, req.headers);
+					return 'verified';
+				} catch (e) {
+					return `rejected: ${e.message}`;
+				}
+			});
+		fs.writeSync(logFd, JSON.stringify(entry) + '\n');
 		answer(req, res, path);
 	});
 	return undefined;

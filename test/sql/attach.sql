@@ -43,7 +43,7 @@ SELECT event, entity_id, regexp_replace(payload::text, '"changeSetId":\["VX-[0-9
   FROM notify.outbox ORDER BY id;
 
 -- bad input: nothing is installed
-SELECT notify.attach('legacy.asset', 'shape', 'asset_id');
+SELECT notify.attach('legacy.asset', 'clip', 'asset_id');
 SELECT notify.attach('legacy.asset', 'item', 'no_such_column');
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"state_column": "status"}');
 SELECT notify.attach('legacy.asset', 'item', 'asset_id', '{"ignore_columns": ["nope"]}');
@@ -77,9 +77,26 @@ DROP TRIGGER wrong ON legacy.asset;
 CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('item', 'id=asset_id', 'id=name');
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
-CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('shape', 'id=asset_id');
+CREATE TRIGGER wrong AFTER INSERT ON legacy.asset FOR EACH ROW EXECUTE FUNCTION notify.capture('clip', 'id=asset_id');
 INSERT INTO legacy.asset (asset_id) VALUES (43);
 DROP TRIGGER wrong ON legacy.asset;
+
+-- a file table: column options default to the shipped table's column names
+-- when the table has them; a needed one missing is named, not left empty
+CREATE TABLE legacy.vfile (id text PRIMARY KEY, storage_id text, item_id text,
+	path text, state text, hash text, note text);
+SELECT notify.attach('legacy.vfile', 'file', 'id');
+SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'legacy.vfile'::regclass;
+CREATE TABLE legacy.bare_file (fid text PRIMARY KEY, volume text, location text);
+SELECT notify.attach('legacy.bare_file', 'file', 'fid');
+SELECT notify.attach('legacy.bare_file', 'file', 'fid', '{"storage_column": "volume"}');
+SELECT notify.attach('legacy.bare_file', 'file', 'fid',
+	'{"storage_column": "volume", "path_column": "location"}');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'legacy.bare_file'::regclass;
+-- attaching again replaces nothing unless asked
+SELECT notify.attach('legacy.vfile', 'file', 'id', '{"path_column": "note"}');
+SELECT notify.attach('legacy.vfile', 'file', 'id', '{"path_column": "note"}', replace => true);
+SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'legacy.vfile'::regclass;
 
 -- detach: no more events
 SELECT notify.detach('legacy.asset');
@@ -101,16 +118,18 @@ SET ROLE regress_attach_admin;
 SELECT notify.attach('app.clip', 'item', 'clip_id');
 RESET ROLE;
 GRANT USAGE ON SCHEMA notify TO regress_app_owner;
-GRANT EXECUTE ON FUNCTION notify.attach(regclass, text, name, jsonb), notify.detach(regclass),
+GRANT EXECUTE ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean), notify.detach(regclass),
   notify.capture(), notify.check_column(regclass, text),
-  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) TO regress_app_owner;
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]),
+  notify.capture_kind_trigger(text) TO regress_app_owner;
 SET ROLE regress_app_owner;
 SELECT notify.attach('app.clip', 'item', 'clip_id');
 SELECT notify.detach('app.clip');
 RESET ROLE;
 DROP SCHEMA app CASCADE;
 REVOKE ALL ON SCHEMA notify FROM regress_app_owner;
-REVOKE ALL ON FUNCTION notify.attach(regclass, text, name, jsonb), notify.detach(regclass),
+REVOKE ALL ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean), notify.detach(regclass),
   notify.capture(), notify.check_column(regclass, text),
-  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]) FROM regress_app_owner;
+  notify.capture_kind_options(text), notify.capture_check_args(regclass, text[]),
+  notify.capture_kind_trigger(text) FROM regress_app_owner;
 DROP ROLE regress_app_owner, regress_attach_admin;

@@ -134,6 +134,12 @@ SELECT errs.try('item', $$<NotificationDocument xmlns="http://xml.vidispine.com/
    </trigger>
 </NotificationDocument>$$);
 SELECT errs.try('item', '{"action": {"sns": {"topic": "arn:aws:sns:eu-west-1:1:t"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "items"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "arn:aws:sns:us-east-1:1:t"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sns": {"endpoint": "sns.eu-west-1.amazonaws.com", "topic": "arn:aws:sns:eu-west-1:1:t", "region": "us-east-1"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "https://user:pw@sqs.eu-west-1.amazonaws.com/1/q"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "q.fifo", "messageGroupId": "a b"}}, "trigger": {"item": {"create": ""}}}');
+SELECT errs.try('item', '{"action": {"sqs": {"endpoint": "sqs.eu-west-1.amazonaws.com", "queue": "q", "roleArn": "arn with spaces"}}, "trigger": {"item": {"create": ""}}}');
 
 -- attributes common to every action
 SELECT errs.try('item', errs.doc('<http synchronous="yes"><url>http://example.com/</url></http>', :'item'));
@@ -149,6 +155,17 @@ SELECT errs.try('item', errs.doc('<http><url>ftp://ops:s3cr3t@example.com/in</ur
 SELECT errs.try('item', errs.doc('<http><url>http://ops:s3cr3t@exa mple.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url>http://ops:s3/cr3t@example.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url>example.com/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>localhost:8080/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>ops:s3cr3t@localhost:8080/hook</url></http>', :'item'));
+-- hosts delivery would refuse are refused already here (the worker checks
+-- again when it connects)
+SELECT errs.try('item', errs.doc('<http><url>http://169.254.169.254/latest/meta-data</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://ops:s3cr3t@0.0.0.0:8080/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://[fe80::1]/hook</url></http>', :'item'));
+SELECT errs.try('item', errs.doc('<http><url>http://100.100.100.200/</url></http>', :'item'));
+-- the arguments swapped: the document is not echoed as the resource
+SELECT errs.try(errs.doc(:'http', :'item'), 'item');
+SELECT errs.try(E'\n  {"action": {"http": {"url": "http://example.com/"}}}', 'item');
 SELECT errs.try('item', errs.doc('<http><url>http://example.com/</url><url>http://example.org/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url kind="primary">http://example.com/</url></http>', :'item'));
 SELECT errs.try('item', errs.doc('<http><url><host>example.com</host></url></http>', :'item'));

@@ -731,6 +731,23 @@ SELECT notify.create_notification('file', $${"NotificationDocument": {
 SELECT notify.get_notification('file', :'sqs_json');
 SELECT notify.get_notification('file', :'sqs_json', 'json');
 
+-- sqs with a queue URL, a message group and the role fields (kept, not assumed)
+SELECT notify.create_notification('item', defs.doc(
+	'<sqs synchronous="false"><endpoint>https://sqs.eu-west-1.amazonaws.com</endpoint><queue>https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo</queue><secret>aws</secret><roleArn>arn:aws:iam::123456789012:role/notify</roleArn><roleSessionName>notify-ext</roleSessionName><roleExternalId>ext-1</roleExternalId><messageGroupId>orders</messageGroupId></sqs>',
+	'<item><create/></item>')) AS sqs_url \gset
+SELECT notify.get_notification('item', :'sqs_url');
+SELECT n.summary FROM notify.notification n WHERE n.id = :'sqs_url';
+
+-- sns: keys kept apart like an sqs secret key; the region from the topic ARN
+SELECT notify.create_notification('item', defs.doc(
+	'<sns synchronous="false"><endpoint>http://127.0.0.1:4566</endpoint><topic>arn:aws:sns:eu-central-1:123456789012:items</topic><accessKey>AKIDEXAMPLE</accessKey><secret>wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY</secret><retry>2</retry><contentType>application/json</contentType></sns>',
+	'<item><create/></item>')) AS sns_xml \gset
+SELECT notify.get_notification('item', :'sns_xml');
+SELECT notify.get_notification('item', :'sns_xml', 'json');
+SELECT n.action_kind, n.summary FROM notify.notification n WHERE n.id = :'sns_xml';
+SELECT s.sqs_secret IS NOT NULL AS secret_kept_apart FROM notify.notification_secret s
+ WHERE s.notification_id = :'sns_xml';
+
 -- function: the PostgreSQL counterpart of <ejb>
 SELECT notify.create_notification('collection', defs.doc(
 	'<function synchronous="true"><name>defs.on_event</name><retry>2</retry></function>',

@@ -208,7 +208,7 @@ SELECT p.oid::regprocedure AS impl,
  WHERE n.nspname = 'notify' AND p.proname LIKE '%\_impl'
  ORDER BY 1;
 -- capture sources are not for notify_admin: attaching defines what events exist
-SELECT has_function_privilege('notify_admin', 'notify.attach(regclass, text, name, jsonb)', 'EXECUTE') AS admin_attach,
+SELECT has_function_privilege('notify_admin', 'notify.attach(regclass, text, name, jsonb, boolean)', 'EXECUTE') AS admin_attach,
 	   has_function_privilege('notify_admin', 'notify.capture()', 'EXECUTE') AS admin_capture;
 
 SET client_min_messages = warning;

@@ -33,6 +33,8 @@ my $node = notify_node('http_requests',
 	  . "notify_ext.backoff_max = '1s'\n"
 	  . "notify_ext.launcher_naptime = '1s'\n");
 $node->start;
+my $version = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'notify_ext'");
 
 my $recv = start_receiver('http_requests', 300);
 my $base = $recv->{base};
@@ -112,7 +114,7 @@ for my $k (qw(text xml json put))
 	is($r->{h}{'x-notify-notification-id'}, $nid_a{$k},
 		"$k: X-Notify-Notification-Id");
 	is($r->{m}, $k eq 'put' ? 'PUT' : 'POST', "$k: method");
-	is($r->{h}{'user-agent'}, 'notify_ext/1.0', "$k: User-Agent");
+	is($r->{h}{'user-agent'}, "notify_ext/$version", "$k: User-Agent carries the extension's version");
 	ok(!exists $r->{h}{authorization}, "$k: no Authorization header");
 }
 {

@@ -113,7 +113,7 @@ like(field($nid_b{s503}, 'last_error'), qr/^HTTP status 503/,
 
 my $oid503 = field($nid_b{s503}, 'id');
 is( sql("SELECT notify.redeliver(${oid503}::bigint);\n"
-		  . "SELECT status IN ('pending', 'in_flight') FROM notify.outbox WHERE id = $oid503"),
+		  . "SELECT status IN ('pending', 'in_flight', 'retrying') FROM notify.outbox WHERE id = $oid503"),
 	"1\nt", 'redeliver(outbox id): returns 1, the event is pending again');
 ok(wait_until($NotifyTest::wait_s, sub { n_requests('/status/503/b') >= 6 }),
 	'redeliver(outbox id): the event is tried again');
@@ -143,7 +143,7 @@ is(sqlstate_of($node, 'postgres', "SELECT notify.redeliver('VX-999999999'::text)
 # Monitoring
 my $nids_b = join(',', map { "'$_'" } values %nid_b);
 is( sql("SELECT count(*) FROM notify.outbox WHERE notification_id IN ($nids_b) "
-		  . "AND status IN ('pending', 'in_flight')"),
+		  . "AND status IN ('pending', 'in_flight', 'retrying')"),
 	'0', 'phase B: nothing left to deliver');
 is( sql("SELECT string_agg(s.pending || '/' || s.in_flight || '/' || s.delivered || '/' "
 		  . "|| s.failed || '/' || (s.oldest_pending_age IS NULL), ',' ORDER BY s.notification_id) "
@@ -161,7 +161,7 @@ is( sql(q{SELECT count(*) FROM notify.delivery_status s FULL JOIN (
 			  FROM notify.outbox GROUP BY 1) o USING (notification_id)
 		 WHERE (s.pending, s.in_flight, s.delivered, s.failed)
 			   IS DISTINCT FROM (coalesce(o.p, 0), coalesce(o.i, 0), coalesce(o.d, 0), coalesce(o.f, 0))
-		    OR (s.oldest_pending_age IS NULL) <> (coalesce(o.p, 0) + coalesce(o.i, 0) = 0)}),
+		    OR (s.oldest_pending_age IS NULL) <> (coalesce(o.p, 0) + coalesce(o.i, 0) + s.retrying = 0)}),
 	'0', 'delivery_status: counts match the outbox for every notification');
 like(sql("SELECT last_error FROM notify.delivery_status WHERE notification_id = '$nid_b{s503}'"),
 	qr/^HTTP status 503/, 'delivery_status: last_error');
@@ -192,7 +192,7 @@ is($good_after, '1', 'malformed payload: the worker is still running');
 
 # Monitoring, once everything is done
 is( sql("SELECT count(*) FROM notify.delivery_status WHERE oldest_pending_age IS NOT NULL "
-		  . "OR pending + in_flight > 0"),
+		  . "OR pending + in_flight + retrying > 0"),
 	'0', 'delivery_status: nothing pending, oldest_pending_age NULL everywhere');
 
 $node->stop;

@@ -45,6 +45,19 @@ sub http_notification
 		"SELECT notify.create_notification('item', '$entity', '$doc')");
 }
 
+# The same with a URL whose host create_notification refuses: a definition
+# stored before the settings refused its host, which the worker must still
+# refuse.  Written over a permitted URL directly in the stored document.
+sub stored_notification
+{
+	my ($node, $entity, $url, $retry, $timeout) = @_;
+	my $nid = http_notification($node, $entity, 'http://stored.invalid/', $retry, $timeout);
+	$node->safe_psql('postgres',
+		"UPDATE notify.notification SET document = replace(document, "
+		  . "'http://stored.invalid/', '$url') WHERE id = '$nid'");
+	return $nid;
+}
+
 # Requests logged by the faulty receiver whose path starts with $prefix
 sub logged
 {
@@ -92,13 +105,17 @@ sleep 1;
 
 my $item_d = 'VX-900004';
 my %nid_d;
-$nid_d{denied} = sql("SELECT notify.create_notification('item', '$item_d', '"
-	  . notification_document(http_action(url => "http://127.0.0.2:$port/ok/denied", retry => 3))
-	  . "')");
-$nid_d{ll} = sql("SELECT notify.create_notification('item', '$item_d', '"
-	  . notification_document(
-		http_action(url => 'http://169.254.169.254/latest', retry => 3, timeout => 2))
-	  . "')");
+# create_notification refuses both hosts already
+is( sqlstate_of($node, 'postgres', "SELECT notify.create_notification('item', '"
+		  . notification_document(http_action(url => "http://127.0.0.2:$port/ok/denied"))
+		  . "')"),
+	'42501', 'create_notification refuses a denied host');
+is( sqlstate_of($node, 'postgres', "SELECT notify.create_notification('item', '"
+		  . notification_document(http_action(url => 'http://169.254.169.254/latest'))
+		  . "')"),
+	'42501', 'create_notification refuses a link-local host');
+$nid_d{denied} = stored_notification($node, $item_d, "http://127.0.0.2:$port/ok/denied", 3, 10);
+$nid_d{ll} = stored_notification($node, $item_d, 'http://169.254.169.254/latest', 3, 2);
 sql("INSERT INTO notify.item (id, title) VALUES ('$item_d', 'phase D')");
 
 poll_ok($node, 'postgres', "SELECT status FROM notify.outbox WHERE notification_id = '$nid_d{denied}'",
@@ -211,7 +228,7 @@ my %refused = (
 	aws6 => "http://[fd00:ec2::254]:$port_b/refused/aws6",
 	linklocal => "http://169.254.169.254:$port_b/refused/linklocal");
 my %nid_b;
-$nid_b{$_} = http_notification($ns, $item_b, $refused{$_}, 3, 2) for keys %refused;
+$nid_b{$_} = stored_notification($ns, $item_b, $refused{$_}, 3, 2) for keys %refused;
 my $nid_control = http_notification($ns, $item_b,
 	"http://127.0.0.1:$port_b/ok/control", 3, 2);
 $ns->safe_psql('postgres',

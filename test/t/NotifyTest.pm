@@ -59,14 +59,15 @@ sub notify_node
 	return $node;
 }
 
-# start_receiver(NAME, MAX_SECONDS): start test/peers/receiver.js on a free
-# port of 127.0.0.1 with its log in the test's log directory; one check,
+# start_receiver(NAME, MAX_SECONDS, EXTRA...): start test/peers/receiver.js
+# on a free port of 127.0.0.1 with its log in the test's log directory and
+# the receiver options EXTRA (such as --webhook-secret S); one check,
 # "receiver listens on port N".  Returns a hash {h, port, base, log}.
 # Without node the check fails and the test ends there: the delivery tests
 # cannot run without their peer, and that is a failure, not a skip.
 sub start_receiver
 {
-	my ($name, $max_seconds) = @_;
+	my ($name, $max_seconds, @extra) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my $log = "$PostgreSQL::Test::Utils::log_path/${name}_receiver.jsonl";
 	unlink $log;
@@ -82,7 +83,7 @@ sub start_receiver
 	my $h = IPC::Run::start(
 		[
 			'node', 'test/peers/receiver.js', '0', $log,
-			'--max-seconds', $max_seconds // 300
+			'--max-seconds', $max_seconds // 300, @extra
 		],
 		'<', \undef, '>', \$out, '2>', \$err);
 	my $r = { h => $h, log => $log };
@@ -271,7 +272,7 @@ sub drop_notification
 sub settled_sql
 {
 	my ($nid) = @_;
-	return "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight')) || '/' "
+	return "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight', 'retrying')) || '/' "
 	  . "|| count(*) FILTER (WHERE status = 'delivered') "
 	  . "FROM notify.outbox WHERE notification_id = '$nid'";
 }
