@@ -42,6 +42,11 @@ OBJS = \
 	src/capture/document.o \
 	src/capture/group.o \
 	src/capture/filename.o \
+	src/capture/capture_state.o \
+	src/capture/quota.o \
+	src/capture/quota_usage.o \
+	src/capture/deletion_lock.o \
+	src/capture/sync_queue.o \
 	src/outbox/outbox.o \
 	src/bgw/shmem.o \
 	src/bgw/launcher.o \
@@ -50,6 +55,7 @@ OBJS = \
 	src/delivery/dispatch.o \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
+	src/delivery/sync.o \
 	src/encode/encode.o \
 	src/encode/encode_api.o \
 	src/transport/curl_multi.o \
@@ -80,10 +86,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets s3_bucket
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent job_placeholder_race s3_sequencer
+ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race sync_interleave s3_sequencer
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 

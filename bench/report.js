@@ -346,6 +346,15 @@ addInfoRow('  first event after worker start', `${fmt2(num('latency.warmup_ms'))
 addInfoRow('  p90 / p99.9 / max', `${fmt2(latency.p90_ms)} / ${fmt2(latency.p999_ms)} / ${fmt2(latency.max_ms)} ms`,
 	'', `from txn start: p50 ${fmt2(latency.from_txn_start_p50_ms)}, p99 ${fmt2(latency.from_txn_start_p99_ms)}`);
 
+/* synchronous notification (info: no target); absent in older raw files */
+if (raw['sync.insert.tps'] !== undefined) {
+	const base = runs.insert_base;
+	const st = num('sync.insert.tps');
+	addInfoRow('sync INSERT, 1 synchronous def', `${fmtInt(st)} tps`,
+		base ? `${fmtInt(base.tps)} tps = ${fmt2(st / base.tps)}x` : '',
+		`latency ${fmt2(num('sync.insert.latency_ms'))} ms; each commit waits for the sink's answer`);
+}
+
 /* ---- print ---- */
 const header = ['scenario', 'measured', 'baseline / ref', 'target', 'result'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

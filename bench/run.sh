@@ -19,6 +19,9 @@
 #	  sqs       a backlog delivered to local-aws-sqs (events/s): one
 #	            SendMessage per event (an event per lane, in parallel), and
 #	            SendMessageBatch (one thread group: batches of ten, in turn)
+#	  sync      pgbench INSERT throughput with one synchronous HTTP
+#	            notification to the nginx sink (each commit waits for its
+#	            answer)
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -32,6 +35,8 @@
 #
 #	--only=sqs	run the sqs scenario alone and print its figures (no
 #			table, no targets).
+#	--only=sync	run only the sync scenario (with the sizes of the mode) and
+#			print its figures, without the table and chart.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
@@ -53,8 +58,9 @@ for a in "$@"; do
 	case $a in
 		--quick) MODE=quick ;;
 		--only=sqs) ONLY=sqs ;;
+		--only=sync) ONLY=sync ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|--only=sync])" ;;
 	esac
 done
 
@@ -368,6 +374,9 @@ set_setting() {		# set_setting name value|DEFAULT
 doc() {				# doc URL TRIGGER-XML
 	printf '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>%s</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger>%s</trigger></NotificationDocument>' "$1" "$2"
 }
+doc_sync() {		# doc_sync URL TRIGGER-XML: the same, synchronous="true"
+	doc "$1" "$2" | sed 's/synchronous="false"/synchronous="true"/'
+}
 T_CREATE='<item><create/></item>'
 T_MODIFY='<metadata><modify/></metadata>'
 SINK_URL="http://127.0.0.1:$NGPORT/sink"
@@ -396,6 +405,7 @@ definitions() {
 			sql+="SELECT notify.create_notification('file', '$(doc "$SINK_URL/file" '<file><new/></file>')');"
 			;;
 		latency) sql+="SELECT notify.create_notification('item', '$(doc "http://127.0.0.1:$RPORT/hook/latency" "$T_CREATE")');" ;;
+		sync-create) sql+="SELECT notify.create_notification('item', '$(doc_sync "$SINK_URL/sync" "$T_CREATE")');" ;;
 		*) nx_die "unknown definitions $kind" ;;
 	esac
 	sqlq "$sql" >/dev/null
@@ -603,7 +613,39 @@ if [[ $ONLY == sqs ]]; then
 	exit 0
 fi
 
+# sync_run: INSERT throughput with one synchronous HTTP notification to the
+# nginx sink: each commit sends its event and waits for the 204 before it
+# commits; no outbox row is written.  Checks that the sink got one request
+# per transaction.
+sync_run() {
+	local log base tps n lat got rows
+	phase "sync: insert with one synchronous notification to the nginx sink (${CAPTURE_SECONDS}s)"
+	fresh_state sync-create yes on
+	log=$OUT/pgbench_sync.log
+	base=$(nginx_requests)
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$CAPTURE_SECONDS" \
+		-f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$log" 2>&1 ||
+		{ cat "$log" >&2; nx_die "pgbench failed (sync)"; }
+	got=$(( $(nginx_requests) - base - 1 ))
+	tps=$(pgbench_field "$log" '^tps = \([0-9.]*\) .*')
+	n=$(pgbench_field "$log" '^number of transactions actually processed: \([0-9]*\).*')
+	lat=$(pgbench_field "$log" '^latency average = \([0-9.]*\) ms')
+	rows=$(sqlq "SELECT count(*) FROM notify.outbox")
+	[[ -n $tps && -n $n ]] || { cat "$log" >&2; nx_die "could not read pgbench's figures (sync)"; }
+	[[ $got -eq $n ]] || nx_die "sync: $n transactions but the sink got $got requests"
+	[[ $rows -eq 0 ]] || nx_die "sync: $rows outbox rows (none expected)"
+	raw sync.insert.tps "$tps"
+	raw sync.insert.transactions "$n"
+	raw sync.insert.latency_ms "$lat"
+	raw sync.insert.sink_requests "$got"
+}
+
 wait_worker present >/dev/null
+if [[ $ONLY == sync ]]; then
+	sync_run
+	grep '^sync\.' "$RAW"
+	exit 0
+fi
 capture_run insert_base insert none on
 capture_run insert_1 insert match-create on
 capture_run insert_10 insert ten-create on
@@ -616,6 +658,8 @@ if [[ $REFERENCE_RUNS -eq 1 ]]; then
 	capture_run insert_10_paused insert ten-create off
 	capture_run update_10_paused update ten-modify off
 fi
+
+sync_run
 
 # --- drain, scale, memory -----------------------------------------------------------
 # memory_sampler PID FILE: the worker's /proc/PID/status every 0.2 s

@@ -61,6 +61,8 @@ int			notify_ext_retention_delivered = 3600;
 int			notify_ext_retention_failed = 7 * 24 * 3600;
 char	   *notify_ext_allowed_hosts = NULL;
 char	   *notify_ext_denied_hosts = NULL;
+int			notify_ext_sync_timeout_max = 10000;
+bool		notify_ext_delivery_settings = false;
 
 /*
  * notify_ext_guc_init
@@ -186,6 +188,15 @@ notify_ext_guc_init_worker(void)
 							   "CIDR networks; checked before allowed_hosts.",
 							   &notify_ext_denied_hosts, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_host_list, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.sync_timeout_max",
+							"Longest time one synchronous action may hold the "
+							"changing transaction.",
+							"Caps the timeout of every synchronous action; an "
+							"action timeout of 0 or none means this cap. "
+							"Range 1 ms to 1 h.",
+							&notify_ext_sync_timeout_max, 10000, 1, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	notify_ext_delivery_settings = true;
 }
 
 /*

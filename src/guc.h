@@ -34,6 +34,8 @@ extern int	notify_ext_retention_delivered;
 extern int	notify_ext_retention_failed;
 extern char *notify_ext_allowed_hosts;
 extern char *notify_ext_denied_hosts;
+extern int	notify_ext_sync_timeout_max;
+extern bool notify_ext_delivery_settings;	/* the settings above exist */
 
 extern void notify_ext_guc_init(void);
 extern void notify_ext_guc_init_worker(void);

@@ -35,6 +35,7 @@
 #include "bgw/launcher.h"
 #include "definition/definition.h"
 #include "transport/transport.h"
+#include "delivery/sync.h"
 
 PG_MODULE_MAGIC;
 
@@ -109,6 +110,7 @@ _PG_init(void)
 	notify_ext_guc_init();
 	/* create and update refuse the hosts delivery would refuse */
 	definition_url_check_hook = http_url_refusal;
+	sync_init();
 
 	/* the worker and its settings exist only when preloaded */
 	if (process_shared_preload_libraries_in_progress)

@@ -41,6 +41,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static bool wake_pending = false;
+static bool timers_pending = false;	/* lock expiries changed too */
 static bool xact_callback_registered = false;
 
 /*
@@ -92,6 +93,8 @@ notify_shmem_startup(void)
 		notify_shared->nslots = notify_ext_max_databases;
 		pg_atomic_init_u32(&notify_shared->rescan, 0);
 		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
+		for (int i = 0; i < notify_shared->nslots; i++)
+			pg_atomic_init_u32(&notify_shared->slots[i].timers_changed, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -122,6 +125,7 @@ notify_xact_callback(XactEvent event, void *arg)
 {
 	int			i;
 	Latch	   *latch = NULL;
+	bool		timers;
 
 	if (!wake_pending)
 		return;
@@ -130,6 +134,8 @@ notify_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			wake_pending = false;
+			timers = timers_pending;
+			timers_pending = false;
 			if (notify_shared == NULL)
 				return;
 			for (i = 0; i < notify_shared->nslots; i++)
@@ -138,6 +144,8 @@ notify_xact_callback(XactEvent event, void *arg)
 
 				if (slot->dboid == MyDatabaseId && slot->pid != 0)
 				{
+					if (timers)
+						pg_atomic_write_u32(&slot->timers_changed, 1);
 					latch = slot->latch;
 					break;
 				}
@@ -157,6 +165,7 @@ notify_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			wake_pending = false;
+			timers_pending = false;
 			break;
 		default:
 			break;
@@ -179,6 +188,29 @@ notify_wake_at_commit(void)
 		xact_callback_registered = true;
 	}
 	wake_pending = true;
+}
+
+/*
+ * notify_timers_changed_at_commit
+ *		This transaction changed deletion-lock expiries: at commit, tell the
+ *		worker to look at its timer again, and wake it.
+ */
+void
+notify_timers_changed_at_commit(void)
+{
+	timers_pending = true;
+	notify_wake_at_commit();
+}
+
+/*
+ * notify_timers_changed_take
+ *		For the worker of slot slotno: did a commit change lock expiries
+ *		since the last call?  Clears the flag.
+ */
+bool
+notify_timers_changed_take(int slotno)
+{
+	return pg_atomic_exchange_u32(&notify_shared->slots[slotno].timers_changed, 0) != 0;
 }
 
 PG_FUNCTION_INFO_V1(notify_ext_wake);

@@ -31,6 +31,7 @@ typedef struct NotifyDbSlot
 	Latch	   *latch;			/* the worker's latch while running */
 	TimestampTz hold_until;		/* no new worker for dboid before this */
 	TimestampTz started;		/* when the worker in pid took the slot */
+	pg_atomic_uint32 timers_changed;	/* a commit changed lock expiries */
 } NotifyDbSlot;
 
 typedef struct NotifyShared
@@ -48,5 +49,7 @@ extern NotifyShared *notify_shared;
 
 extern void notify_shmem_init(void);
 extern void notify_wake_at_commit(void);
+extern void notify_timers_changed_at_commit(void);
+extern bool notify_timers_changed_take(int slotno);
 
 #endif							/* NOTIFY_SHMEM_H */

@@ -59,6 +59,7 @@
 #include "utils/rel.h"
 
 #include "capture/capture_internal.h"
+#include "capture/sync_queue.h"
 #include "common/text_escape.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_capture);
@@ -465,6 +466,7 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 	if (row.is_update)
 		row.newtuple = td->tg_newtuple;
 
+	capture_sync_next_change();
 	row.ct->kind->handler(&row);
 
 	if (row.ct->kind->before)

@@ -22,6 +22,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/bitmapset.h"
 #include "nodes/pg_list.h"
@@ -64,7 +65,12 @@ typedef enum CaptureRole
 	CR_COMPONENT,
 	CR_TAGS,
 	CR_METADATA,
-	CR_SIZE,					/* a file's size in bytes (S3 event messages) */
+	CR_SIZE,
+	CR_ITEM_LIMIT,
+	CR_STORAGE_LIMIT,
+	CR_ENTITY_TYPE,
+	CR_ENTITY,
+	CR_EXPIRY,
 	CR_COUNT
 } CaptureRole;
 
@@ -217,5 +223,55 @@ extern void capture_document(const CaptureRow *row);
 extern void capture_group(const CaptureRow *row);
 extern void capture_group_member(const CaptureRow *row);
 extern void capture_filename(const CaptureRow *row);
+extern void capture_quota(const CaptureRow *row);
+extern void capture_deletion_lock(const CaptureRow *row);
+
+/* capture_state.c: SQL as the owner, cached "any rows" flags */
+typedef struct CaptureSpi
+{
+	Oid			save_userid;
+	int			save_sec;
+} CaptureSpi;
+
+typedef struct CaptureStateFlag
+{
+	const char *relname;		/* table of the extension's schema */
+	Oid			relid;
+	uint64		generation;		/* catalog generation of relid */
+	bool		resolved;		/* relid and generation are set */
+	bool		registered;
+	bool		known;
+	bool		any;
+} CaptureStateFlag;
+
+extern void capture_spi_begin(CaptureSpi *spi);
+extern void capture_spi_end(CaptureSpi *spi);
+extern void capture_spi_run(SPIPlanPtr *plan, const char *sql, int nargs,
+							const char **args);
+extern bool capture_state_any(CaptureStateFlag *flag);
+extern void capture_state_changed(CaptureStateFlag *flag);
+
+/* quota.c: usage of the quota rules, kept by item and file capture */
+extern void quota_usage_changed(const CaptureRow *row, int64 items, int64 bytes);
+
+/* quota_usage.c: the rules' usage held by this transaction */
+typedef struct QuotaUsage
+{
+	char	   *rule_id;
+	char	   *item_limit;		/* NULL: none */
+	char	   *storage_limit;	/* NULL: none */
+	int64		items;
+	int64		bytes;
+} QuotaUsage;
+
+extern List *quota_usage_add(int64 items, int64 bytes);
+extern bool quota_usage_pending(void);
+extern bool quota_usage_rule_changed(Oid relid, const char *old_id,
+									 const char *new_id, const char *item_limit,
+									 const char *storage_limit, int64 *items,
+									 int64 *bytes, bool *crossed);
+
+/* deletion_lock.c: an item joined or left a collection */
+extern void deletion_lock_member_changed(const CaptureRow *row);
 
 #endif							/* NOTIFY_CAPTURE_INTERNAL_H */

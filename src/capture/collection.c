@@ -64,4 +64,5 @@ capture_collection_member(const CaptureRow *row)
 		}
 		capture_emit(row, cn, NE_COLLECTION_MODIFY, id, payload);
 	}
+	deletion_lock_member_changed(row);
 }

@@ -10,7 +10,9 @@
  * row (outbox.c) in this transaction, written directly, not through SQL,
  * so the role whose change is captured needs no privilege on
  * notify.outbox.  The worker is woken at commit; capture never does
- * network I/O.
+ * network I/O.  Synchronous actions are the exception to the outbox: their
+ * events are queued in memory for delivery/sync.c, which delivers them in
+ * this backend before the transaction commits.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -30,6 +32,7 @@
 #include "bgw/shmem.h"
 #include "capture/capture_internal.h"
 #include "capture/metadata_filter.h"
+#include "capture/sync_queue.h"
 #include "outbox/outbox.h"
 
 /*
@@ -61,7 +64,9 @@ capture_matches(const CaptureRow *row, NotifyEvent event)
 /*
  * capture_emit
  *		Write one outbox row of event for notification cn and have the
- *		worker woken at commit.
+ *		worker woken at commit; a synchronous action's event is queued for
+ *		delivery before commit instead (capture/sync_queue.c), with no
+ *		outbox row.
  *
  * A row of a strict lane (thread group, endpoint ordering) first takes the
  * lane's transaction-level lock, so that a later writer of the lane gets
@@ -71,6 +76,12 @@ void
 capture_emit(const CaptureRow *row, const CachedNotification *cn,
 			 NotifyEvent event, const char *entity_id, const char *payload)
 {
+	if (cn->def->action.synchronous)
+	{
+		capture_sync_add(cn, resource_name(cn->def->resource),
+						 event_name(event), entity_id, payload);
+		return;
+	}
 	if (!cn->lane_per_entity)
 	{
 		LOCKTAG		tag;

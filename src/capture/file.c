@@ -271,10 +271,20 @@ capture_file_update(const CaptureRow *row)
 		emit_file(row, NE_FILE_HASH, row->newtuple);
 }
 
+/* The size of a file row, 0 when unknown or with no size column */
+static int64
+file_size(const CaptureRow *row, HeapTuple tuple)
+{
+	char	   *size = capture_role_text(row, tuple, CR_SIZE);
+
+	return size ? strtoi64(size, NULL, 10) : 0;
+}
+
 /*
  * capture_file
  *		Handler of kind file: INSERT file.new, DELETE file.delete, UPDATE
- *		as capture_file_update.
+ *		as capture_file_update; the change of size goes to the quota
+ *		usage.
  */
 void
 capture_file(const CaptureRow *row)
@@ -285,4 +295,13 @@ capture_file(const CaptureRow *row)
 		emit_file(row, NE_FILE_DELETE, row->tuple);
 	else if (row->is_update)
 		capture_file_update(row);
+
+	if (row->ct->att[CR_SIZE] != InvalidAttrNumber)
+	{
+		int64		before = row->is_insert ? 0 : file_size(row, row->tuple);
+		int64		after = row->is_delete ? 0 :
+			file_size(row, row->is_update ? row->newtuple : row->tuple);
+
+		quota_usage_changed(row, 0, after - before);
+	}
 }

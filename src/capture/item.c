@@ -19,11 +19,13 @@
  * capture_item
  *		Handler of kind item: item.create, item.delete, and metadata.modify
  *		of an UPDATE's changed columns (generic fields, no language or
- *		track).
+ *		track); an INSERT or DELETE changes the quota usage by one item.
  */
 void
 capture_item(const CaptureRow *row)
 {
 	capture_emit_entity(row, NE_ITEM_CREATE, NE_ITEM_DELETE,
 						NE_METADATA_MODIFY);
+	if (row->is_insert || row->is_delete)
+		quota_usage_changed(row, row->is_insert ? 1 : -1, 0);
 }

@@ -6,7 +6,8 @@
  *
  * A capture kind is what an attached table holds: item, collection,
  * collection-member, storage, file, metadata-change-set, job, access,
- * shape, document, group, group-member or filename.  Each row of
+ * shape, document, group, group-member, filename, quota or deletion-lock.
+ * Each row of
  * capture_kinds names the column roles its trigger may give and must give,
  * the options notify.attach() offers, the events it can raise and its
  * handler.  Everything else derives from it:
@@ -129,6 +130,14 @@ const CaptureEventInfo capture_events[NE_COUNT] = {
 	[NE_GROUP_DELETE] = {"groupName", "DELETE", group_keys},
 	[NE_GROUP_MODIFY] = {"groupName", "MODIFY", group_keys},
 	[NE_STORAGE_FILENAME] = {"storageId", "FILENAME", filename_keys},
+	[NE_QUOTA_CREATE] = {"ruleId", "CREATE"},
+	[NE_QUOTA_DELETE] = {"ruleId", "DELETE"},
+	[NE_QUOTA_WARNING] = {"ruleId", "WARNING"},
+	[NE_DELETION_LOCK_CREATE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_MODIFY] = {"newLockId", NULL},
+	[NE_DELETION_LOCK_DELETE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_EXPIRE] = {"lockId", NULL},
+	[NE_DELETION_LOCK_EFFECTIVE] = {"newLockId", NULL},
 };
 
 /*
@@ -178,24 +187,30 @@ static const CaptureRoleInfo capture_roles[CR_COUNT] = {
 	[CR_TAGS] = {"tags", "tags_column", false, TEXTARRAYOID, NULL},
 	[CR_METADATA] = {"metadata", "metadata_column", false, InvalidOid, NULL},
 	[CR_SIZE] = {"size", "size_column", false, InvalidOid, "size"},
+	[CR_ITEM_LIMIT] = {"item_limit", "item_limit_column", false, InvalidOid, "item_limit"},
+	[CR_STORAGE_LIMIT] = {"storage_limit", "storage_limit_column", false, InvalidOid, "storage_limit"},
+	[CR_ENTITY_TYPE] = {"entity_type", "entity_type_column", false, InvalidOid, "entity_type"},
+	[CR_ENTITY] = {"entity", "entity_column", false, InvalidOid, "entity_id"},
+	[CR_EXPIRY] = {"expiry", "expiry_column", false, TIMESTAMPTZOID, "expiry_time"},
 };
 
 static const NotifyEvent item_events[] = {
-	NE_ITEM_CREATE, NE_ITEM_DELETE, NE_METADATA_MODIFY, NE_COUNT
+	NE_ITEM_CREATE, NE_ITEM_DELETE, NE_METADATA_MODIFY, NE_QUOTA_WARNING,
+	NE_COUNT
 };
 static const NotifyEvent collection_events[] = {
 	NE_COLLECTION_CREATE, NE_COLLECTION_DELETE, NE_COLLECTION_METADATA_MODIFY,
 	NE_COUNT
 };
 static const NotifyEvent member_events[] = {
-	NE_COLLECTION_MODIFY, NE_COUNT
+	NE_COLLECTION_MODIFY, NE_DELETION_LOCK_EFFECTIVE, NE_COUNT
 };
 static const NotifyEvent storage_events[] = {
 	NE_STORAGE_CREATE, NE_STORAGE_DELETE, NE_COUNT
 };
 static const NotifyEvent file_events[] = {
 	NE_FILE_NEW, NE_FILE_DELETE, NE_FILE_CHANGE, NE_FILE_CLOSE, NE_FILE_LOST,
-	NE_FILE_HASH, NE_COUNT
+	NE_FILE_HASH, NE_QUOTA_WARNING, NE_COUNT
 };
 static const NotifyEvent change_set_events[] = {
 	NE_METADATA_MODIFY, NE_COLLECTION_METADATA_MODIFY, NE_DOCUMENT_MODIFY,
@@ -223,10 +238,20 @@ static const NotifyEvent group_member_events[] = {
 static const NotifyEvent filename_events[] = {
 	NE_STORAGE_FILENAME, NE_COUNT
 };
+static const NotifyEvent quota_events[] = {
+	NE_QUOTA_CREATE, NE_QUOTA_DELETE, NE_QUOTA_WARNING, NE_COUNT
+};
+static const NotifyEvent deletion_lock_events[] = {
+	NE_DELETION_LOCK_CREATE, NE_DELETION_LOCK_MODIFY, NE_DELETION_LOCK_DELETE,
+	NE_DELETION_LOCK_EXPIRE, NE_DELETION_LOCK_EFFECTIVE, NE_COUNT
+};
 
 #define FILE_ROLES \
 	(CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_PATH) | \
 	 CR_BIT(CR_STATE) | CR_BIT(CR_HASH) | CR_BIT(CR_SIZE))
+#define QUOTA_ROLES (CR_BIT(CR_ITEM_LIMIT) | CR_BIT(CR_STORAGE_LIMIT))
+#define LOCK_ROLES \
+	(CR_BIT(CR_ENTITY_TYPE) | CR_BIT(CR_ENTITY) | CR_BIT(CR_EXPIRY))
 
 /* what a job table may tell besides id, state (its status) and type */
 #define JOB_ROLES \
@@ -247,7 +272,7 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_ID) | CR_BIT(CR_IGNORE), CR_BIT(CR_IGNORE), CR_BIT(CR_ID),
 	collection_events, capture_collection},
 	{"collection-member",
-		CR_BIT(CR_ID), 0, CR_BIT(CR_ID),
+		CR_BIT(CR_ID) | CR_BIT(CR_ITEM), CR_BIT(CR_ITEM), CR_BIT(CR_ID),
 	member_events, capture_collection_member},
 	{"file",
 		CR_BIT(CR_ID) | FILE_ROLES | CR_BIT(CR_IGNORE), FILE_ROLES,
@@ -296,6 +321,12 @@ static const CaptureKindInfo capture_kinds[] = {
 		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA),
 		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE),
 	filename_events, capture_filename, true, "notify_capture_filename"},
+	{"quota",
+		CR_BIT(CR_ID) | QUOTA_ROLES, QUOTA_ROLES, CR_BIT(CR_ID),
+	quota_events, capture_quota},
+	{"deletion-lock",
+		CR_BIT(CR_ID) | LOCK_ROLES, LOCK_ROLES, CR_BIT(CR_ID) | LOCK_ROLES,
+	deletion_lock_events, capture_deletion_lock},
 };
 
 #define NUM_CAPTURE_KINDS lengthof(capture_kinds)

@@ -18,6 +18,9 @@
  *	3. Sleep on the latch when there is nothing to do.  Committing
  *	   transactions that captured events set the latch (shmem.c);
  *	   notify_ext.naptime is the backstop.
+ *	4. At the nearest deletion-lock expiry (a timer, also when nothing
+ *	   else happens), in one short transaction: write the expire events of
+ *	   the locks whose expiry passed (expire_locks).
  *
  * Ordering.  A lane is a strict FIFO: its next event starts only when the
  * previous one is delivered or has failed for good, and a retry keeps its
@@ -71,6 +74,7 @@
 
 #include "bgw/launcher.h"
 #include "bgw/shmem.h"
+#include "capture/deletion_lock.h"
 #include "common/compat.h"
 #include "common/xact.h"
 #include "delivery/delivery_internal.h"
@@ -113,6 +117,22 @@ static TimestampTz next_timer = 0;	/* next naptime backstop */
 static TimestampTz next_purge = 0;	/* next retention run */
 static uint64 held_generation = 0;	/* catalog generation the held events
 									 * were last checked in */
+
+static TimestampTz next_expiry = 0; /* next lock expiry pass; 0: at once */
+
+/*
+ * A lock expiry pass that failed, or found a due lock a transaction was
+ * changing, is tried again after this long.
+ */
+#define EXPIRY_RETRY_MS		100
+#define EXPIRY_FAILED_MS	1000
+
+/* What one lock expiry transaction is asked to do, and what it did */
+typedef struct ExpiryWork
+{
+	TimestampTz now;			/* expire the locks due by now */
+	TimestampTz next;			/* out: the nearest expiry left, 0: none */
+} ExpiryWork;
 
 /* ----------------------------------------------------------------
  *		transactions
@@ -257,6 +277,24 @@ sync_transaction(void *arg)
 	}
 	if (work->purge)
 		(void) outbox_purge();
+	SPI_finish();
+}
+
+/*
+ * expiry_transaction
+ *		run_in_transaction callback (arg: ExpiryWork): write the expire and
+ *		effective lock events of the deletion locks due by now and learn the
+ *		next expiry.  Sets extension_gone instead when the extension is not
+ *		installed.  ERRORs on SPI failure (nothing is then kept).
+ */
+static void
+expiry_transaction(void *arg)
+{
+	ExpiryWork *work = arg;
+
+	if (!worker_connect())
+		return;
+	(void) deletion_lock_expire_due(work->now, &work->next);
 	SPI_finish();
 }
 
@@ -509,6 +547,49 @@ sync_outbox(bool want_claim, TimestampTz now)
 }
 
 /*
+ * expire_locks
+ *		Step 4: when the nearest deletion-lock expiry has come (or a commit
+ *		changed expiries, or at start), run a lock expiry transaction and set
+ *		the timer to the next expiry.  Shortens *sleep_ms so that the loop
+ *		wakes at it: the timer's resolution is the latch wait's, a
+ *		millisecond, plus the length of a loop pass.  Leaves when the
+ *		extension is gone.
+ */
+static void
+expire_locks(long *sleep_ms)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	ExpiryWork	work;
+	long		secs;
+	int			usecs;
+
+	if (notify_timers_changed_take(slotno))
+		next_expiry = 0;
+	if (next_expiry == 0 || now >= next_expiry)
+	{
+		work.now = now;
+		work.next = 0;
+		if (!run_in_transaction(expiry_transaction, &work, "notify_ext lock expiry"))
+		{
+			if (extension_gone)
+				worker_leave();
+			next_expiry = TimestampTzPlusMilliseconds(now, EXPIRY_FAILED_MS);
+		}
+		else if (work.next == 0)
+			next_expiry = DT_NOEND;
+		else
+			next_expiry = Max(work.next,
+							  TimestampTzPlusMilliseconds(now, EXPIRY_RETRY_MS));
+		if (extension_gone)
+			worker_leave();
+	}
+	if (next_expiry == DT_NOEND)
+		return;
+	TimestampDifference(GetCurrentTimestamp(), next_expiry, &secs, &usecs);
+	*sleep_ms = Min(*sleep_ms, secs * 1000 + (usecs + 999) / 1000);
+}
+
+/*
  * wait_for_work
  *		Sleep on the latch for at most sleep_ms (at least 1 ms); a set latch
  *		means rows may be pending.
@@ -532,7 +613,8 @@ wait_for_work(long sleep_ms)
  *		Entry point of a per-database delivery worker; main_arg is its slot.
  *
  * The loop: free the last pass, apply a reload, note wake-ups, record and
- * claim in a short transaction, move lanes whose retry is due, start lane
+ * claim in a short transaction, expire deletion locks whose time has
+ * come, move lanes whose retry is due, start lane
  * heads, then drive the transports while attempts run or sleep until
  * woken or until the next retry is due.
  */
@@ -557,6 +639,7 @@ notify_ext_worker_main(Datum main_arg)
 		want_claim = claim_wanted();
 		if (!sync_outbox(want_claim, now))
 			continue;
+		expire_locks(&sleep_ms);
 		lanes_promote_waiting(GetCurrentTimestamp(), &sleep_ms);
 		if (!delivery_paused)
 			dispatch_start();

@@ -218,9 +218,12 @@ writer_open(Oid outbox, Oid id_seq)
 	return w;
 }
 
-/* A version 4 (random) UUID, as gen_random_uuid() makes */
-static Datum
-random_uuid(void)
+/*
+ * outbox_random_uuid
+ *		A version 4 (random) UUID, as gen_random_uuid() makes: an event id.
+ */
+Datum
+outbox_random_uuid(void)
 {
 	pg_uuid_t  *uuid = palloc(UUID_LEN);
 
@@ -271,7 +274,7 @@ outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 	} while (0)
 
 	SET_COLUMN(w->att_id, Int64GetDatum(nextval_internal(w->id_seq, false)));
-	SET_COLUMN(w->att_event_id, random_uuid());
+	SET_COLUMN(w->att_event_id, outbox_random_uuid());
 	SET_COLUMN(w->att_notification, CStringGetTextDatum(notification_id));
 	SET_COLUMN(w->att_resource, CStringGetTextDatum(resource));
 	SET_COLUMN(w->att_event, CStringGetTextDatum(event));

@@ -13,6 +13,7 @@
 #ifndef NOTIFY_OUTBOX_H
 #define NOTIFY_OUTBOX_H
 
+extern Datum outbox_random_uuid(void);
 extern void outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 						  const char *resource, const char *event,
 						  const char *entity_id, const char *payload);

@@ -356,6 +356,9 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 				   NCT_IS_S3(action->content_type) ? "application/json" :
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
+		/* a synchronous attempt: its own limit, not the action's */
+		if (req->timeout_ms > 0)
+			HTTP_SETOPT(t->easy, CURLOPT_TIMEOUT_MS, (long) req->timeout_ms);
 		if (signature != NULL)
 		{
 			char		ts[32];
@@ -629,6 +632,9 @@ http_next_result(TransportResult *res)
 	if (res->outcome != TRANSPORT_DELIVERED && error == NULL)
 		error = psprintf("HTTP status %ld", t->status);
 	res->error = error;
+	res->answer = NULL;
+	if (res->outcome == TRANSPORT_DELIVERED)
+		res->answer = pnstrdup(t->resp, t->resp_len);
 	res->duration_ms = t->duration_ms;
 	res->retry_after_ms = t->retry_after_ms;
 

@@ -93,11 +93,14 @@ indb_check_owner(const TransportRequest *req)
  * notify_ext.function_timeout.  The name resolves under search_path
  * pg_catalog, pg_temp, as when the notification was checked.  The owner's
  * privileges to use the function (USAGE on its schema, EXECUTE) are
- * checked at every call.
- * Returns false when the function returned NULL; ERRORs otherwise.
+ * checked at every call.  req->timeout_ms, when set, replaces
+ * notify_ext.function_timeout.
+ * Returns false when the function returned NULL; else true with *answer
+ * set to its result (palloc'd in the caller's memory context).  ERRORs
+ * otherwise.
  */
 static bool
-indb_call_function(const TransportRequest *req, Oid owner)
+indb_call_function(const TransportRequest *req, Oid owner, char **answer)
 {
 	const char *function_name = req->action->function_name;
 	Oid			argtypes[1] = {JSONBOID};
@@ -106,6 +109,9 @@ indb_call_function(const TransportRequest *req, Oid owner)
 	Oid			save_userid;
 	int			save_sec;
 	int			save_nestlevel;
+	int			timeout_ms = req->timeout_ms > 0 ? req->timeout_ms :
+		notify_ext_function_timeout;
+	volatile Datum result = (Datum) 0;
 
 	LOCAL_FCINFO(fcinfo, 1);
 
@@ -137,23 +143,26 @@ indb_call_function(const TransportRequest *req, Oid owner)
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	save_nestlevel = NewGUCNestLevel();
-	if (notify_ext_function_timeout > 0)
-		enable_timeout_after(STATEMENT_TIMEOUT, notify_ext_function_timeout);
+	if (timeout_ms > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms);
 	PG_TRY();
 	{
-		(void) FunctionCallInvoke(fcinfo);
+		result = FunctionCallInvoke(fcinfo);
 		CHECK_FOR_INTERRUPTS();
 	}
 	PG_FINALLY();
 	{
-		if (notify_ext_function_timeout > 0)
+		if (timeout_ms > 0)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(false, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec);
 
-	return !fcinfo->isnull;
+	if (fcinfo->isnull)
+		return false;
+	*answer = TextDatumGetCString(result);
+	return true;
 }
 
 /* What indb_call reports back out of its subtransaction */
@@ -161,6 +170,7 @@ typedef struct IndbCall
 {
 	const TransportRequest *req;
 	bool		accepted;
+	char	   *answer;			/* a function's result, or NULL */
 } IndbCall;
 
 /*
@@ -176,7 +186,7 @@ indb_call(void *arg)
 	Oid			owner = indb_check_owner(req);
 
 	if (req->action->kind == NA_FUNCTION)
-		call->accepted = indb_call_function(req, owner);
+		call->accepted = indb_call_function(req, owner, &call->answer);
 	else
 	{
 		Oid			save_userid;
@@ -205,7 +215,7 @@ indb_call(void *arg)
 void
 indb_deliver(const TransportRequest *req, TransportResult *res)
 {
-	IndbCall	call = {req, false};
+	IndbCall	call = {req, false, NULL};
 	char	   *error = NULL;
 
 	res->arg = req->arg;
@@ -213,13 +223,17 @@ indb_deliver(const TransportRequest *req, TransportResult *res)
 	res->duration_ms = 0;
 	res->retry_after_ms = -1;
 	res->error = NULL;
+	res->answer = NULL;
 	if (!subxact_run(indb_call, &call, &error))
 	{
 		res->outcome = TRANSPORT_NO_ANSWER;
 		res->error = error;
 	}
 	else if (call.accepted)
+	{
 		res->outcome = TRANSPORT_DELIVERED;
+		res->answer = call.answer;
+	}
 	else
 	{
 		res->outcome = TRANSPORT_REFUSED;

@@ -74,6 +74,11 @@ typedef struct TransportResult
 	int			duration_ms;	/* as the transport measured it, or 0 */
 	int			retry_after_ms; /* the target asked for this delay before
 								 * the next attempt; -1 if it did not */
+	char	   *answer;			/* delivered: the target's answer (a
+								 * function's text result, the start of an
+								 * HTTP body, at most HTTP_RESPONSE_KEEP
+								 * bytes), palloc'd; else NULL.  Callers
+								 * that read it set it to NULL first. */
 } TransportResult;
 
 /* One attempt to make: what start needs of the event and its action */
@@ -91,6 +96,10 @@ typedef struct TransportRequest
 	uint64		lane_key;		/* the event's delivery lane */
 	bool		more;			/* another request of the same action and
 								 * lane follows in this round (batching) */
+	int			timeout_ms;		/* > 0: the attempt's time limit, instead
+								 * of the action's timeout or
+								 * notify_ext.function_timeout
+								 * (synchronous actions); 0: those */
 } TransportRequest;
 
 typedef struct TransportOps
@@ -115,6 +124,18 @@ extern const TransportOps sns_transport;
 
 /* transport/http.c: the host rules applied to a URL at definition time */
 extern char *http_url_refusal(const char *url);
+
+/*
+ * Synchronous use (delivery/sync.c), in a backend inside the changing
+ * transaction: an asynchronous transport (http, sqs) is driven through
+ * the same ops for one attempt at a time (init, configure, start, then
+ * drive and next_result until the result or the deadline, abort_all on a
+ * deadline or an ERROR), so filling the ops table is all a transport
+ * needs to serve synchronous actions too; it must honour
+ * TransportRequest.timeout_ms, and its drive must wait (up to its
+ * timeout) while nothing is ready rather than return at once.  In-database
+ * actions use indb_deliver.
+ */
 
 /* transport/indb.c: one in-database action in the caller's transaction */
 extern void indb_deliver(const TransportRequest *req, TransportResult *res);

@@ -15,12 +15,15 @@
  *	 "w": with --webhook-secret, one entry per secret in the order given:
  *		  "verified" or "rejected: <reason>", as the standardwebhooks
  *		  package's Webhook(secret).verify(body, headers) decides, the way
- *		  a receiver of signed webhooks checks each request}
+ *		  a receiver of signed webhooks checks each request,
+ *	 "p": the client's port (one per connection: keep-alive shows as
+ *	      requests with the same port)}
  *
  * Answers (path prefixes; counters are per exact path, query excluded):
  *	/ok*, /hook*		204
  *	/status/NNN*		status NNN (a 3xx carries Location: /ok)
  *	/slow/MS*			204 after MS milliseconds
+ *	/slow/MS/NNN*		status NNN after MS milliseconds (body "status NNN")
  *	/flaky/N/*			500 for the first N requests, then 204
  *	/retry-after/S/*	first request 503 with Retry-After: S (URL-decoded,
  *						so an HTTP date works too), then 204
@@ -92,10 +95,11 @@ function answer(req, res, path) {
 		res.writeHead(code, headers);
 		return res.end(code === 204 || code === 304 ? undefined : `status ${code}`);
 	}
-	if ((m = /^\/slow\/(\d+)/.exec(path))) {
+	if ((m = /^\/slow\/(\d+)(?:\/([2-5]\d\d))?/.exec(path))) {
+		const code = m[2] ? Number(m[2]) : 204;
 		const timer = setTimeout(() => {
-			res.writeHead(204);
-			res.end();
+			res.writeHead(code);
+			res.end(code === 204 ? undefined : `status ${code}`);
 		}, Number(m[1]));
 		res.on('close', () => clearTimeout(timer));
 		return undefined;
@@ -144,7 +148,7 @@ const server = http.createServer((req, res) => {
 
 		count++;
 		const entry = {
-			t, m: req.method, u: req.url, h: req.headers,
+			t, m: req.method, u: req.url, h: req.headers, p: req.socket.remotePort,
 			b: body.toString('base64'),
 		};
 		if (verifiers.length > 0)

@@ -9,6 +9,8 @@ DELETE FROM notify.notification;
 DELETE FROM notify.aws_credential;
 TRUNCATE notify.outbox;
 RESET client_min_messages;
+-- ids in this file do not depend on the tests before it
+SELECT setval('notify.notification_id_seq', 100) AS first_id_follows;
 
 CREATE ROLE regress_alice IN ROLE notify_admin;
 CREATE ROLE regress_mallory IN ROLE notify_admin;
