@@ -41,7 +41,7 @@ SELECT tgrelid::regclass AS tab, tgname,
 				   'notify.document'::regclass, 'notify.user_group'::regclass,
 				   'notify.user_group_member'::regclass, 'notify.file'::regclass)
    AND NOT tgisinternal
- ORDER BY 1::text, 2;
+ ORDER BY tgrelid::regclass::text, tgname;
 
 ---- access controls
 SELECT define('acc-create', 'item', '<access><create/></access>');
@@ -160,7 +160,7 @@ SELECT notify.attach('app.blob', 'filename', 'blob_id',
 	'{"storage_column": "volume", "item_column": "asset", "shape_column": "rendition", "component_column": "part", "tags_column": "labels", "metadata_column": "meta"}');
 SELECT tgrelid::regclass AS tab, tgname,
 	   regexp_replace(pg_get_triggerdef(oid), '^.* (BEFORE|AFTER) (.*) ON .*$', '\1 \2') AS fires
-  FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'app.%' ORDER BY 1::text, 2;
+  FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'app.%' ORDER BY tgrelid::regclass::text, tgname;
 -- attach refuses what a kind does not take or must have
 SELECT notify.attach('app.acl', 'access', 'acl_no', '{"item_column": "asset"}');
 SELECT notify.attach('app.rendition', 'shape', 'rid', '{"item_column": "asset", "tags_column": "labels"}');

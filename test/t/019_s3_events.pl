@@ -1,5 +1,5 @@
 #
-# 013_s3_events.pl
+# 019_s3_events.pl
 #	Bucket notification configurations end to end through the delivery
 #	worker and the HTTP receiver (test/peers/receiver.js):
 #
