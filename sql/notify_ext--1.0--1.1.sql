@@ -1411,6 +1411,91 @@ SELECT notify.attach_shipped_assets()
  WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
 				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
 
+/*
+ * The shipped tables' capture, as of every kind of 1.1 (the last definition
+ * wins): the filename trigger of notify.file names the path column, the one
+ * a synchronous filename answer renames.
+ */
+CREATE OR REPLACE FUNCTION notify.attach_shipped_assets()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	k record;
+BEGIN
+	-- each trigger's arguments are checked against the table of capture
+	-- kinds (src/capture/kinds.c) before the trigger is created
+	FOR t IN SELECT * FROM (VALUES
+		('notify.item'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['item', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['collection', 'id=id', 'ignore=created_at', 'ignore=created_by']),
+		('notify.collection_item'::regclass, 'INSERT OR DELETE',
+		 ARRAY['collection-member', 'id=collection_id', 'item=item_id']),
+		('notify.storage'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['storage', 'id=id']),
+		('notify.file'::regclass, 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['file', 'id=id', 'storage=storage_id', 'item=item_id', 'path=path',
+			   'state=state', 'hash=hash', 'ignore=updated_at', 'size=size']),
+		('notify.metadata_change_set'::regclass, 'INSERT',
+		 ARRAY['metadata-change-set', 'id=entity_id', 'resource=resource',
+			   'fields=fields', 'changeset=id']),
+		-- the tables of notify_ext_assets 1.1: NULL while it is older
+		(pg_catalog.to_regclass('notify.job'), 'INSERT OR UPDATE',
+		 ARRAY['job', 'id=id', 'state=status', 'type=type', 'step=current_step',
+			   'step_status=step_status', 'total_steps=total_steps', 'item=item_id',
+			   'data=data', 'error=error_message', 'notification=notification_id',
+			   'notification_data=notification_data', 'user=started_by',
+			   'start_time=started_at']),
+		(pg_catalog.to_regclass('notify.item_access'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['access', 'id=id', 'item=item_id', 'permission=permission',
+			   'user=user_name', 'group=group_name', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.shape'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['shape', 'id=id', 'item=item_id', 'ignore=created_at']),
+		(pg_catalog.to_regclass('notify.document'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['document', 'id=name', 'ignore=created_at', 'ignore=created_by']),
+		(pg_catalog.to_regclass('notify.user_group'), 'INSERT OR DELETE',
+		 ARRAY['group', 'id=name']),
+		(pg_catalog.to_regclass('notify.user_group_member'), 'INSERT OR DELETE',
+		 ARRAY['group-member', 'id=group_name', 'user=member_user', 'group=member_group']),
+		-- notify.file has shape_id and component_id from 1.1 on, as notify.shape
+		(CASE WHEN pg_catalog.to_regclass('notify.shape') IS NOT NULL THEN 'notify.file'::regclass END,
+		 'INSERT',
+		 ARRAY['filename', 'id=id', 'storage=storage_id', 'item=item_id',
+			   'shape=shape_id', 'component=component_id', 'path=path']),
+		-- tables of notify_ext_assets 1.1: skipped while it is 1.0
+		(pg_catalog.to_regclass('notify.quota_rule'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['quota', 'id=id', 'item_limit=item_limit', 'storage_limit=storage_limit']),
+		(pg_catalog.to_regclass('notify.deletion_lock'), 'INSERT OR UPDATE OR DELETE',
+		 ARRAY['deletion-lock', 'id=id', 'entity_type=entity_type', 'entity=entity_id',
+			   'expiry=expiry_time'])) AS v(rel, events, args)
+	LOOP
+		CONTINUE WHEN t.rel IS NULL;
+		PERFORM notify.capture_check_args(t.rel, t.args);
+		-- the trigger's name and timing: its kind's (kinds.c)
+		k := notify.capture_kind_trigger(t.args[1]);
+		EXECUTE pg_catalog.format(
+			'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+			k.name, k.timing, t.events, t.rel,
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(t.args) a));
+	END LOOP;
+	-- change set ids come from capture's sequence, so the two never collide
+	ALTER TABLE notify.metadata_change_set ALTER COLUMN id
+		SET DEFAULT 'VX-' OPERATOR(pg_catalog.||) pg_catalog.nextval('notify.change_set_id_seq'::pg_catalog.regclass)::text;
+	-- reinstalled next to kept change sets: go on after their ids
+	PERFORM pg_catalog.setval('notify.change_set_id_seq', x.m)
+	   FROM (SELECT pg_catalog.max(pg_catalog.substr(c.id, 4)::bigint) AS m
+			   FROM notify.metadata_change_set c WHERE c.id OPERATOR(pg_catalog.~) '^VX-[0-9]{1,18}$') x
+	  WHERE x.m OPERATOR(pg_catalog.>) 0;
+END
+$$;
+
+SELECT notify.attach_shipped_assets()
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
+				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
+
 /* S3 event messages and bucket notification configurations */
 /* ------------------------------------------------------------------------
  * S3 bucket notifications: destinations (an ARN and the action that

@@ -1885,7 +1885,7 @@ BEGIN
 		(CASE WHEN pg_catalog.to_regclass('notify.shape') IS NOT NULL THEN 'notify.file'::regclass END,
 		 'INSERT',
 		 ARRAY['filename', 'id=id', 'storage=storage_id', 'item=item_id',
-			   'shape=shape_id', 'component=component_id']),
+			   'shape=shape_id', 'component=component_id', 'path=path']),
 		-- tables of notify_ext_assets 1.1: skipped while it is 1.0
 		(pg_catalog.to_regclass('notify.quota_rule'), 'INSERT OR UPDATE OR DELETE',
 		 ARRAY['quota', 'id=id', 'item_limit=item_limit', 'storage_limit=storage_limit']),

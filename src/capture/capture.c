@@ -419,7 +419,8 @@ capture_acting_user(void)
  * Checks the trigger protocol, resolves the trigger's configuration and
  * calls its kind's handler (kinds.c).  Returns a null pointer datum (the
  * result of an AFTER trigger is ignored), or for a BEFORE trigger the row
- * to write, unchanged.  ERRORs on a misconfigured
+ * to write: the row given, unless the handler replaced it (the filename
+ * kind names the file after a synchronous answer).  ERRORs on a misconfigured
  * trigger or a malformed metadata change set, which aborts the change as it
  * should.
  */
@@ -428,6 +429,7 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	CaptureRow	row;
+	HeapTuple	returned;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -465,11 +467,14 @@ notify_ext_capture(PG_FUNCTION_ARGS)
 	row.is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	if (row.is_update)
 		row.newtuple = td->tg_newtuple;
+	returned = row.tuple;
+	if (row.ct->kind->before)
+		row.returned = &returned;
 
 	capture_sync_next_change();
 	row.ct->kind->handler(&row);
 
 	if (row.ct->kind->before)
-		return PointerGetDatum(row.tuple);
+		return PointerGetDatum(returned);
 	return PointerGetDatum(NULL);
 }

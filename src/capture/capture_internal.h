@@ -141,6 +141,9 @@ typedef struct CaptureRow
 	bool		is_insert;
 	bool		is_delete;
 	bool		is_update;
+	HeapTuple  *returned;		/* BEFORE trigger: the row to write, which
+								 * the handler may replace (starts as
+								 * tuple); NULL for an AFTER trigger */
 } CaptureRow;
 
 /* A kind's handler: emits the events of one row change */
@@ -206,6 +209,7 @@ extern void capture_emit_metadata(const CaptureRow *row, NotifyEvent event,
 extern void capture_emit_entity(const CaptureRow *row, NotifyEvent create,
 								NotifyEvent delete, NotifyEvent modify);
 extern List *capture_value(const char *value);
+extern char *capture_keyed_payload(NotifyEvent event, List **values);
 extern void capture_emit_keyed(const CaptureRow *row, NotifyEvent event,
 							   const char *entity_id, List **values);
 

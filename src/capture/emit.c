@@ -244,24 +244,51 @@ capture_value(const char *value)
 }
 
 /*
+ * capture_keyed_payload
+ *		The payload of an event whose output keys are a list of
+ *		capture_events: {keys[i]: values[i]}, in the list's order.
+ *		values[i] is a list of strings, NIL to leave the key out; the
+ *		"type" (the event's element) and "action" (its verb) slots are
+ *		filled here.
+ */
+char *
+capture_keyed_payload(NotifyEvent event, List **values)
+{
+	const CaptureEventInfo *info = &capture_events[event];
+	StringInfoData buf;
+	int			i;
+
+	Assert(info->keys != NULL);
+	initStringInfo(&buf);
+	for (i = 0; info->keys[i] != NULL; i++)
+	{
+		const char *key = info->keys[i];
+
+		if (strcmp(key, "type") == 0)
+			payload_add(&buf, key, notify_events[event].element);
+		else if (strcmp(key, "action") == 0)
+			payload_add(&buf, key, info->verb);
+		else if (values[i] != NIL)
+			payload_add_list(&buf, key, values[i]);
+	}
+	return payload_finish(&buf);
+}
+
+/*
  * capture_emit_keyed
  *		Emit an event whose output keys are a list of capture_events: every
  *		matching notification whose entity scope lets entity_id through
- *		gets one outbox row with the payload {keys[i]: values[i]}, in the
- *		list's order.  values[i] is a list of strings, NIL to leave the key
- *		out; the "type" (the event's element) and "action" (its verb) slots
- *		are filled here.  Nothing is built when nothing matches.
+ *		gets one outbox row with the payload of capture_keyed_payload.
+ *		Nothing is built when nothing matches.
  */
 void
 capture_emit_keyed(const CaptureRow *row, NotifyEvent event,
 				   const char *entity_id, List **values)
 {
-	const CaptureEventInfo *info = &capture_events[event];
 	List	   *matches = capture_matches(row, event);
 	ListCell   *lc;
 	char	   *payload = NULL;
 
-	Assert(info->keys != NULL);
 	foreach(lc, matches)
 	{
 		CachedNotification *cn = lfirst(lc);
@@ -269,24 +296,7 @@ capture_emit_keyed(const CaptureRow *row, NotifyEvent event,
 		if (!capture_scope_matches(cn, entity_id))
 			continue;
 		if (payload == NULL)
-		{
-			StringInfoData buf;
-			int			i;
-
-			initStringInfo(&buf);
-			for (i = 0; info->keys[i] != NULL; i++)
-			{
-				const char *key = info->keys[i];
-
-				if (strcmp(key, "type") == 0)
-					payload_add(&buf, key, notify_events[event].element);
-				else if (strcmp(key, "action") == 0)
-					payload_add(&buf, key, info->verb);
-				else if (values[i] != NIL)
-					payload_add_list(&buf, key, values[i]);
-			}
-			payload = payload_finish(&buf);
-		}
+			payload = capture_keyed_payload(event, values);
 		capture_emit(row, cn, event, entity_id, payload);
 	}
 }

@@ -316,9 +316,11 @@ static const CaptureKindInfo capture_kinds[] = {
 	/* a second trigger on a table of files, BEFORE the file row is written */
 	{"filename",
 		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_SHAPE) |
-		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA),
+		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA) |
+		CR_BIT(CR_PATH),
 		CR_BIT(CR_STORAGE) | CR_BIT(CR_ITEM) | CR_BIT(CR_SHAPE) |
-		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA),
+		CR_BIT(CR_COMPONENT) | CR_BIT(CR_TAGS) | CR_BIT(CR_METADATA) |
+		CR_BIT(CR_PATH),
 		CR_BIT(CR_ID) | CR_BIT(CR_STORAGE),
 	filename_events, capture_filename, true, "notify_capture_filename"},
 	{"quota",

@@ -29,8 +29,12 @@
  *	channel		the NOTIFY was queued (it is sent at commit, as NOTIFY
  *				always is); only an error queuing it (a payload too long)
  *				stops
- *	sqs			whatever the SQS transport reports as delivered (it refuses
- *				in this version, which stops)
+ *	sqs, sns	a 2xx answer of SQS SendMessage (after GetQueueUrl for a
+ *				queue given by name) or SNS Publish: the message is in the
+ *				queue or topic before the commit; no usable credentials, an
+ *				endpoint the host lists refuse, connection failure, timeout
+ *				and any other status (a wrong secret's 403, a missing
+ *				queue's 400) stop
  *
  * A function action runs as in the worker (transport/indb.c: the owner,
  * security-restricted, a subtransaction), with search_path
@@ -224,12 +228,16 @@ sync_call_transport(const TransportOps *ops, const TransportRequest *req,
 /*
  * sync_target
  *		What an action is sent to, for messages: the URL with its user
- *		information's password masked, the function, the channel or the
- *		queue; quoted and cut as every value in a message.
+ *		information's password masked, the function, the channel, or the
+ *		queue or topic and its endpoint; quoted and cut as every value in a
+ *		message.
  */
 static char *
 sync_target(const NotifyAction *a)
 {
+	const char *endpoint = a->sqs_endpoint ?
+		notify_url_mask(a->sqs_endpoint, NOTIFY_MASK_AUTHORITY) : "";
+
 	switch (a->kind)
 	{
 		case NA_HTTP:
@@ -239,9 +247,11 @@ sync_target(const NotifyAction *a)
 		case NA_CHANNEL:
 			return psprintf("channel %s", notify_quote_value(a->channel));
 		case NA_SQS:
-			return psprintf("queue %s", notify_quote_value(a->sqs_queue));
+			return psprintf("queue %s at %s", notify_quote_value(a->sqs_queue),
+							notify_quote_value(endpoint));
 		case NA_SNS:
-			return psprintf("topic %s", notify_quote_value(a->sns_topic));
+			return psprintf("topic %s at %s", notify_quote_value(a->sns_topic),
+							notify_quote_value(endpoint));
 	}
 	return pstrdup("?");
 }
@@ -258,9 +268,11 @@ sync_stop(const SyncEvent *e, const TransportResult *res)
 	char	   *target = sync_target(a);
 	char	   *outcome;
 
-	if (a->kind == NA_HTTP && res->outcome == TRANSPORT_ANSWERED)
+	if (a->kind != NA_FUNCTION && a->kind != NA_CHANNEL &&
+		res->outcome == TRANSPORT_ANSWERED)
 		outcome = psprintf("HTTP status %d from %s", res->status, target);
-	else if (a->kind == NA_HTTP && res->outcome == TRANSPORT_NO_ANSWER)
+	else if (a->kind != NA_FUNCTION && a->kind != NA_CHANNEL &&
+			 res->outcome == TRANSPORT_NO_ANSWER)
 		outcome = psprintf("no answer from %s", target);
 	else if (a->kind == NA_FUNCTION && res->outcome == TRANSPORT_REFUSED)
 		outcome = psprintf("%s returned NULL", target);
@@ -340,8 +352,8 @@ sync_deliver_event(const SyncEvent *e)
 				req.timeout_ms = sync_limit_ms(a->kind == NA_HTTP ?
 											   a->timeout_s * 1000 : 0,
 											   stmt_deadline, SYNC_SLICE_MS);
-				if (a->kind == NA_HTTP)
-					req.body = encode_body(e->payload, a->content_type, &req.len);
+				/* each of them sends the event in the action's content type */
+				req.body = encode_body(e->payload, a->content_type, &req.len);
 				sync_call_transport(ops, &req, req.timeout_ms, &res);
 			}
 			break;

@@ -38,6 +38,11 @@
  * SNS uses the Query protocol (Action=Publish, TopicArn, Message and the
  * same two message attributes, form-encoded), one event per request.
  *
+ * Time limit: AWS_TIMEOUT_S per request, or, when the request gives
+ * TransportRequest.timeout_ms (synchronous actions, delivery/sync.c),
+ * that long for the whole attempt, GetQueueUrl included.  The result
+ * never carries an answer body (TransportResult.answer is NULL).
+ *
  * Errors: a transfer that got no complete answer is no answer (retried);
  * a non-2xx answer is answered with its status, the error being "AWS
  * error <code>: <message> (HTTP status N)" from the JSON body
@@ -77,6 +82,7 @@
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "transport/http_internal.h"
 #include "transport/transport.h"
@@ -131,6 +137,9 @@ typedef struct AwsCall
 	char	   *topic;
 	char	   *group_id;		/* FIFO: the action's, or NULL for lanes */
 	uint64		lane_key;
+	TimestampTz deadline;		/* TransportRequest.timeout_ms after start,
+								 * for every request of the call; 0: each
+								 * request gets AWS_TIMEOUT_S */
 	bool		fifo;
 	int			n;
 	size_t		total;
@@ -290,6 +299,7 @@ aws_refuse(const TransportRequest *req, char *error, TransportResult *refusal)
 	refusal->error = error;
 	refusal->duration_ms = 0;
 	refusal->retry_after_ms = -1;
+	refusal->answer = NULL;
 }
 
 
@@ -350,6 +360,9 @@ aws_call_new(const TransportRequest *req, bool sns, char **error)
 	call->sns = sns;
 	call->op = sns ? AWS_PUBLISH : AWS_SEND;
 	call->lane_key = req->lane_key;
+	if (req->timeout_ms > 0)
+		call->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 req->timeout_ms);
 	if (strstr(a->sqs_endpoint, "://") != NULL)
 		call->url = pstrdup(a->sqs_endpoint);
 	else
@@ -664,6 +677,17 @@ aws_call_send(AwsCall *call)
 		pfree(body);
 		if (target != NULL)
 			http_add_header(t, "X-Amz-Target", target);
+		if (call->deadline != 0)
+		{
+			long		secs;
+			int			usecs;
+
+			/* what is left of the attempt's time limit (GetQueueUrl first) */
+			TimestampDifference(GetCurrentTimestamp(), call->deadline,
+								&secs, &usecs);
+			AWS_SETOPT(e, CURLOPT_TIMEOUT_MS,
+					   Max(secs * 1000 + usecs / 1000, 1L));
+		}
 		t->resp_all = MemoryContextAlloc(HttpContext, HTTP_RESPONSE_MAX + 1);
 		AWS_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
 		AWS_SETOPT(e, CURLOPT_AWS_SIGV4, call->sigv4);
@@ -960,6 +984,7 @@ aws_pop(dlist_head *list, int *taken, TransportResult *res)
 	r = dlist_container(AwsResult, node, dlist_pop_head_node(list));
 	*res = r->r;
 	res->error = r->r.error ? pstrdup(r->r.error) : NULL;
+	res->answer = NULL;			/* AWS's answers are not passed on */
 	if (r->r.error)
 		pfree(r->r.error);
 	pfree(r);

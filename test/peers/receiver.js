@@ -28,6 +28,8 @@
  *	/retry-after/S/*	first request 503 with Retry-After: S (URL-decoded,
  *						so an HTTP date works too), then 204
  *	/auth*				204 with Basic user:secret, else 401
+ *	/body/TEXT*			200 with the body TEXT (URL-decoded, up to the next
+ *						'/'), as text/plain
  *	GET /_stats			{"count": requests logged so far} (not logged)
  *	anything else		404
  *
@@ -119,6 +121,10 @@ function answer(req, res, path) {
 		}
 		res.writeHead(204);
 		return res.end();
+	}
+	if ((m = /^\/body\/([^/]*)/.exec(path))) {
+		res.writeHead(200, { 'Content-Type': 'text/plain' });
+		return res.end(decodeURIComponent(m[1]));
 	}
 	if (path.startsWith('/auth')) {
 		if (req.headers.authorization === expectedAuth) {

@@ -157,7 +157,7 @@ SELECT notify.attach('app.team_member', 'group-member', 'team',
 	'{"user_column": "login", "group_column": "subteam"}');
 SELECT notify.attach('app.blob', 'file', 'blob_id', '{"storage_column": "volume", "path_column": "location", "state_column": "status"}');
 SELECT notify.attach('app.blob', 'filename', 'blob_id',
-	'{"storage_column": "volume", "item_column": "asset", "shape_column": "rendition", "component_column": "part", "tags_column": "labels", "metadata_column": "meta"}');
+	'{"storage_column": "volume", "item_column": "asset", "shape_column": "rendition", "component_column": "part", "tags_column": "labels", "metadata_column": "meta", "path_column": "location"}');
 SELECT tgrelid::regclass AS tab, tgname,
 	   regexp_replace(pg_get_triggerdef(oid), '^.* (BEFORE|AFTER) (.*) ON .*$', '\1 \2') AS fires
   FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'app.%' ORDER BY tgrelid::regclass::text, tgname;
@@ -199,6 +199,17 @@ SELECT label, event, entity_id,
 	   regexp_replace(replace(payload, '"' || current_user || '"', '"<current_user>"'),
 					  '"changeSetId":\["VX-[0-9]+"\]', '"changeSetId":["VX-n"]') AS payload
   FROM captured;
+
+-- a synchronous filename answer renames the attached path column: the
+-- base name of its last component, directory and extension kept
+CREATE FUNCTION app.name_blob(e jsonb) RETURNS text LANGUAGE sql
+	AS $$ SELECT 'blob_' || pg_catalog.lower(e #>> '{fileId,0}') $$;
+SELECT notify.create_notification('storage', 'v3',
+	'<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action>'
+	|| '<function synchronous="true"><name>app.name_blob</name></function>'
+	|| '</action><trigger><storage><filename/></storage></trigger></NotificationDocument>') IS NOT NULL AS defined;
+INSERT INTO app.blob (blob_id, volume, location) VALUES ('B-3', 'v3', 'in/raw.mp4') RETURNING blob_id, location;
+INSERT INTO app.blob (blob_id, volume, location) VALUES ('B-4', 'v2', 'in/raw.mp4') RETURNING blob_id, location;
 
 -- detach removes both capture triggers of a table of files
 SELECT notify.detach('app.blob');

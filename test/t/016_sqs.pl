@@ -18,13 +18,17 @@
 #	   delivered once, that one fails with AWS's per-entry code;
 #	F. a queue that does not exist stops with AWS's code; a role without
 #	   keys is refused;
-#	G. SNS Publish reaches a queue subscribed to the topic on fauxqs.
+#	G. SNS Publish reaches a queue subscribed to the topic on fauxqs;
+#	H. synchronous SQS (and SNS): a 200 continues, the message being in
+#	   the queue before the transaction commits; a wrong secret (403) and
+#	   an unreachable endpoint stop the transaction (09000, no row).
 #
 # Every wait is bounded.
 #
 use strict;
 use warnings;
 
+use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
@@ -109,7 +113,8 @@ my $fauxqs_port = start_peer('fauxqs', 'test/peers/fauxqs-peer.mjs', 0);
 my $proxy = "http://127.0.0.1:$proxy_port";
 
 # an <sqs> action; %o: queue, secret (default $SK), key (default $AK, '' for
-# none), group (thread group), extra (elements)
+# none), group (thread group), extra (elements), sync (synchronous="true"),
+# endpoint (default the proxy)
 sub sqs_notification
 {
 	my (%o) = @_;
@@ -117,8 +122,10 @@ sub sqs_notification
 	my $key = $o{key} // $AK;
 	my $creds = ($key ne '' ? "<accessKey>$key</accessKey>" : '')
 	  . (defined $o{secret} && $o{secret} eq '' ? '' : '<secret>' . ($o{secret} // $SK) . '</secret>');
+	my $sync = $o{sync} ? 'true' : 'false';
+	my $endpoint = $o{endpoint} // $proxy;
 	my $doc = notification_document(
-		"<sqs synchronous=\"false\"$group><endpoint>$proxy</endpoint>"
+		"<sqs synchronous=\"$sync\"$group><endpoint>$endpoint</endpoint>"
 		  . "<queue>$o{queue}</queue>$creds" . ($o{extra} // '')
 		  . '<retry>5</retry><contentType>application/json</contentType></sqs>',
 		$o{trigger});
@@ -253,5 +260,91 @@ poll(settled_sql($nid_h), '0/1', 'G: SNS Publish is delivered');
 like(scalar(@got) && $got[0]{body}, qr/VX-400/, 'G: the subscribed queue got the message');
 is($got[0]{eventId}, sql("SELECT event_id FROM notify.outbox WHERE notification_id = '$nid_h'"),
 	'G: with the eventId attribute');
+drop_notification($node, 'postgres', $nid_h);
+
+# ---- H. synchronous SQS and SNS ----
+
+# insert item $item; returns (sqlstate or 'OK', stderr)
+sub insert_item
+{
+	my ($item) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nINSERT INTO notify.item (id, title) VALUES ('$item', 'x');",
+		on_error_stop => 1);
+	return ('OK', $err) if $ret == 0;
+	return (($err =~ /ERROR:\s+([0-9A-Z]{5}):/ ? $1 : "?? $err"), $err);
+}
+
+sub item_rows
+{
+	return sql("SELECT count(*) FROM notify.item WHERE id = '$_[0]'");
+}
+
+# a 200 continues: the message is in the queue while the transaction is
+# still open (a later synchronous function, VX-n+1, holds the commit)
+sql(q{CREATE FUNCTION public.hold_commit(e jsonb) RETURNS text LANGUAGE sql
+	AS $$ SELECT pg_catalog.pg_sleep(4)::text || 'held' $$});
+my $qs = (client('create', $proxy, $AK, $SK, 'qsync'))[0];
+my $nid_s = sqs_notification(queue => 'qsync', sync => 1);
+my $nid_hold = sql("SELECT notify.create_notification('item', '"
+	  . notification_document('<function synchronous="true"><name>public.hold_commit</name></function>')
+	  . "')");
+my $script = "$PostgreSQL::Test::Utils::tmp_check/sync_sqs.sql";
+open my $fh, '>', $script or die "$script: $!";
+print $fh "INSERT INTO notify.item (id, title) VALUES ('VX-500', 'sync sqs');\n";
+close $fh;
+my ($hout, $herr) = ('', '');
+my $h = IPC::Run::start(psql_cmd($node, 'postgres'), '<', $script,
+	'>', \$hout, '2>', \$herr, IPC::Run::timeout(60));
+@got = receive($proxy, $qs, 1, 3);
+like(scalar(@got) && $got[0]{body}, qr/VX-500/,
+	'H: synchronous SQS: the message is in the queue before the commit');
+is(item_rows('VX-500'), '0', 'H: while the row is not visible yet');
+$h->finish;
+is($h->result(0), 0, 'H: a 200 continues: the change commits') or diag($herr);
+is(item_rows('VX-500'), '1', 'H: the row is there');
+is(sql("SELECT count(*) FROM notify.outbox WHERE notification_id = '$nid_s'"), '0',
+	'H: a synchronous SQS event has no outbox row');
+like($got[0]{eventId}, qr/^[0-9a-f-]{36}$/, 'H: the message carries its eventId');
+drop_notification($node, 'postgres', $nid_hold);
+drop_notification($node, 'postgres', $nid_s);
+
+# a wrong secret: 403 stops
+my $nid_w = sqs_notification(queue => 'qsync', sync => 1, secret => 'not-the-secret');
+my ($st, $err) = insert_item('VX-501');
+is($st, '09000', 'H: a wrong secret stops the transaction (09000)');
+like($err, qr/stopped the transaction: HTTP status 403 from queue qsync at http:\/\/127\.0\.0\.1:\d+$/m,
+	'H: the error gives the status, the queue and the endpoint');
+like($err, qr/DETAIL:.*SignatureDoesNotMatch/, "H: the detail has AWS's code");
+unlike($err, qr/not-the-secret/, 'H: the secret is not in the error');
+is(item_rows('VX-501'), '0', 'H: no row');
+drop_notification($node, 'postgres', $nid_w);
+
+# an unreachable endpoint stops
+my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+  or die "socket: $!";
+my $closed = $sock->sockport;
+close $sock;
+my $nid_u = sqs_notification(queue => 'qsync', sync => 1,
+	endpoint => "http://127.0.0.1:$closed");
+($st, $err) = insert_item('VX-502');
+is($st, '09000', 'H: an unreachable endpoint stops the transaction (09000)');
+like($err, qr/stopped the transaction: no answer from queue qsync at http:\/\/127\.0\.0\.1:$closed$/m,
+	'H: the error says there was no answer');
+is(item_rows('VX-502'), '0', 'H: no row');
+drop_notification($node, 'postgres', $nid_u);
+is(scalar(receive($proxy, $qs, 1, 1)), 0, 'H: nothing more reached the queue');
+
+# synchronous SNS: Publish before the commit
+$doc = notification_document(
+	"<sns synchronous=\"true\"><endpoint>$fx</endpoint><topic>$topic</topic>"
+	  . "<accessKey>$AK</accessKey><secret>$SK</secret><retry>2</retry>"
+	  . '<contentType>application/json</contentType></sns>');
+my $nid_sns = sql("SELECT notify.create_notification('item', '$doc')");
+($st, $err) = insert_item('VX-503');
+is($st, 'OK', 'H: synchronous SNS: the change commits') or diag($err);
+@got = receive($fx, $sq, 1);
+like(scalar(@got) && $got[0]{body}, qr/VX-503/, 'H: synchronous SNS: the message was published');
+drop_notification($node, 'postgres', $nid_sns);
 
 done_testing();

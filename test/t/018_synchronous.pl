@@ -253,10 +253,12 @@ sub expect_stop
 
 # the SSRF guard applies: a denied host stops without a request
 {
-	sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'; SELECT pg_reload_conf();");
-	poll_ok($node, 'postgres', "SHOW notify_ext.denied_hosts", '127.0.0.2', 'denied_hosts: reloaded');
+	# defined while the host was allowed; denied since (create and update
+	# refuse a denied host, delivery checks again)
 	my $item = 'VX-909';
 	notification($item, sync_http("http://127.0.0.2:$recv->{port}/ok/denied"));
+	sql("ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.2'; SELECT pg_reload_conf();");
+	poll_ok($node, 'postgres', "SHOW notify_ext.denied_hosts", '127.0.0.2', 'denied_hosts: reloaded');
 	my ($err) = expect_stop($item, qr/http:\/\/127\.0\.0\.2:\d+\/ok\/denied refused$/m, 'denied host');
 	like($err, qr/DETAIL:.*denied/i, 'denied host: the detail names the rule');
 	is(count_requests($recv, '/ok/denied'), 0, 'denied host: nothing sent');

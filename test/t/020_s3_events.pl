@@ -1,5 +1,5 @@
 #
-# 019_s3_events.pl
+# 020_s3_events.pl
 #	Bucket notification configurations end to end through the delivery
 #	worker and the HTTP receiver (test/peers/receiver.js):
 #
