@@ -64,6 +64,11 @@ OBJS = \
 	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o \
+	src/ingest/s3_key.o \
+	src/ingest/aws_http.o \
+	src/ingest/sqs_queue.o \
+	src/ingest/s3_list.o \
+	src/ingest/poller.o \
 	src/definition/s3_configuration.o \
 	src/encode/s3_event.o
 
@@ -86,7 +91,7 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock s3_bucket
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock ingest s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
 ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race sync_interleave s3_sequencer

@@ -1496,6 +1496,552 @@ SELECT notify.attach_shipped_assets()
  WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_extension
 				WHERE extname OPERATOR(pg_catalog.=) 'notify_ext_assets');
 
+
+/* ------------------------------------------------------------------------
+ * S3 ingest: storages on S3 buckets kept in sync from SQS event messages
+ * and bucket scans (src/ingest/).  A storage method names the bucket and
+ * its queue; the ingest poller of the database applies what it reads to
+ * notify.file (notify_ext_assets) with the functions below, in short
+ * transactions, so the file table's capture trigger raises the file events
+ * like for any other writer.
+ * ------------------------------------------------------------------------ */
+-- API: private.  Wake (or have the launcher start) this database's ingest
+-- poller when the transaction commits.
+CREATE FUNCTION notify.ingest_wake()
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_ingest_wake'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE SEQUENCE notify.storage_method_id_seq;
+
+CREATE TABLE notify.storage_method (
+	id				text PRIMARY KEY DEFAULT notify.next_vx_id('notify.storage_method_id_seq'),
+	storage_id		text NOT NULL,
+	bucket			text NOT NULL,
+	prefix			text NOT NULL DEFAULT '',
+	endpoint		text,			-- S3-compatible server; NULL: AWS in region
+	region			text NOT NULL DEFAULT 'us-east-1',
+	credential		text NOT NULL,	-- alias in notify.aws_credential
+	sqs_name		text,			-- method metadata sqsName
+	sqs_endpoint	text,			-- method metadata sqsEndpoint
+	refresh_on_start boolean NOT NULL DEFAULT true,	-- storage metadata refreshOnStart
+	refresh_interval integer,		-- storage metadata refreshInterval, seconds; NULL: none
+	owner			oid NOT NULL,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE notify.storage_method IS
+	'API: private. S3 storage methods of storages, with their SQS queue and scan settings; read notify.storage_methods.';
+
+-- what the poller has done for each method (written by the poller only)
+CREATE TABLE notify.storage_method_state (
+	method_id		text PRIMARY KEY REFERENCES notify.storage_method (id) ON DELETE CASCADE,
+	last_success	timestamptz,
+	last_failure	timestamptz,
+	failure_message text,
+	messages_applied bigint NOT NULL DEFAULT 0,
+	stale_dropped	bigint NOT NULL DEFAULT 0,
+	messages_skipped bigint NOT NULL DEFAULT 0,
+	last_scan_started timestamptz,
+	last_scan_finished timestamptz,
+	last_scan_objects bigint,
+	scan_requested	boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE notify.storage_method_state IS
+	'API: private. Counters and last outcome of the ingest poller per storage method.';
+
+-- the newest applied state of each key: stale and duplicate events are
+-- dropped by it (sequencer per key; eventTime against the last listing)
+CREATE TABLE notify.ingest_key (
+	method_id		text NOT NULL REFERENCES notify.storage_method (id) ON DELETE CASCADE,
+	key				text NOT NULL,	-- the decoded object key
+	sequencer		text,			-- of the last applied event, upper-case hex
+	event_time		timestamptz,	-- eventTime of the last applied event
+	listed_at		timestamptz,	-- when a scan last listed (or missed) the key
+	PRIMARY KEY (method_id, key)
+);
+COMMENT ON TABLE notify.ingest_key IS
+	'API: private. Last applied S3 event (sequencer, eventTime) and listing time per object key.';
+
+-- API: private.  Form-URL decoding of an S3 event's object key: "+" is a
+-- space, %XX a byte; the bytes are UTF-8.
+CREATE FUNCTION notify.s3_key_decode(key text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_s3_key_decode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- API: private.  Compare two sequencers of one key as S3 documents it:
+-- pad the shorter with zeros to equal length, compare as strings (fixed-
+-- width upper-case hex, as notify_ext writes them, reads the same under
+-- either padding).  <0, 0, >0.
+CREATE FUNCTION notify.s3_sequencer_cmp(a text, b text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN x OPERATOR(pg_catalog.<) y COLLATE "C" THEN -1
+				WHEN x OPERATOR(pg_catalog.>) y COLLATE "C" THEN 1 ELSE 0 END
+	  FROM (SELECT pg_catalog.rpad(pg_catalog.upper(a), n, '0') AS x,
+				   pg_catalog.rpad(pg_catalog.upper(b), n, '0') AS y
+			  FROM (SELECT GREATEST(pg_catalog.length(a), pg_catalog.length(b)) AS n) l) p
+$$;
+
+-- API: private.  The storage method's file path of decoded key, or NULL
+-- when the key is outside its prefix or names a folder.
+CREATE FUNCTION notify.ingest_path(m notify.storage_method, key text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN pg_catalog.starts_with(key, m.prefix)
+				 AND pg_catalog.length(key) OPERATOR(pg_catalog.>) pg_catalog.length(m.prefix)
+				 AND pg_catalog.right(key, 1) OPERATOR(pg_catalog.<>) '/'
+			THEN pg_catalog.substr(key, pg_catalog.length(m.prefix) + 1) END
+$$;
+
+-- API: private.  Make notify.file say that the object at path exists with
+-- size and eTag (state CLOSED); no write when it says so already.
+CREATE FUNCTION notify.ingest_file_present(m notify.storage_method, file_path text, file_size bigint, file_etag text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO notify.file AS f (storage_id, path, state, size, hash)
+		VALUES (m.storage_id, file_path, 'CLOSED', file_size, file_etag)
+	ON CONFLICT ON CONSTRAINT file_storage_id_path_key DO UPDATE
+		SET state = 'CLOSED', size = EXCLUDED.size, hash = EXCLUDED.hash,
+			updated_at = pg_catalog.now()
+		WHERE (f.state, f.size, f.hash) IS DISTINCT FROM ('CLOSED', EXCLUDED.size, EXCLUDED.hash)
+$$;
+
+-- API: private (the ingest poller).  Apply one S3 event record of method
+-- method_id; returns 'applied', 'stale' (an event of the key as new or
+-- newer was applied, or a later listing saw the key) or 'skipped' (an
+-- event kind, key or prefix that changes no file).
+CREATE FUNCTION notify.ingest_event(method_id text, event_name text, key text,
+									size bigint, etag text, sequencer text,
+									event_time timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+	k notify.ingest_key;
+	file_path text;
+	kind text := pg_catalog.regexp_replace(event_name, '^s3:', '');
+BEGIN
+	SELECT * INTO STRICT m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) ingest_event.method_id;
+	file_path := notify.ingest_path(m, key);
+	IF file_path IS NULL OR kind !~ '^(ObjectCreated:|ObjectRemoved:|ObjectRestore:Completed$|ReducedRedundancyLostObject$)' THEN
+		RETURN 'skipped';
+	END IF;
+	INSERT INTO notify.ingest_key AS i (method_id, key) VALUES (m.id, ingest_event.key)
+		ON CONFLICT DO NOTHING;
+	SELECT * INTO STRICT k FROM notify.ingest_key i
+	 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, ingest_event.key) FOR UPDATE;
+	IF (k.sequencer IS NOT NULL AND ingest_event.sequencer IS NOT NULL
+		AND notify.s3_sequencer_cmp(ingest_event.sequencer, k.sequencer) OPERATOR(pg_catalog.<=) 0)
+	   OR (k.listed_at IS NOT NULL AND ingest_event.event_time IS NOT NULL
+		AND ingest_event.event_time OPERATOR(pg_catalog.<) k.listed_at) THEN
+		RETURN 'stale';
+	END IF;
+	UPDATE notify.ingest_key i
+	   SET sequencer = COALESCE(pg_catalog.upper(ingest_event.sequencer), i.sequencer),
+		   event_time = COALESCE(ingest_event.event_time, i.event_time)
+	 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, ingest_event.key);
+	IF kind LIKE 'ObjectCreated:%' THEN
+		PERFORM notify.ingest_file_present(m, file_path, size, etag);
+	ELSIF kind LIKE 'ObjectRemoved:%' THEN
+		DELETE FROM notify.file f WHERE (f.storage_id, f.path) OPERATOR(pg_catalog.=) (m.storage_id, file_path);
+	ELSIF kind = 'ObjectRestore:Completed' THEN
+		UPDATE notify.file f SET state = 'CLOSED', updated_at = pg_catalog.now()
+		 WHERE (f.storage_id, f.path) OPERATOR(pg_catalog.=) (m.storage_id, file_path)
+		   AND f.state OPERATOR(pg_catalog.<>) 'CLOSED';
+	ELSE	-- ReducedRedundancyLostObject
+		UPDATE notify.file f SET state = 'LOST', updated_at = pg_catalog.now()
+		 WHERE (f.storage_id, f.path) OPERATOR(pg_catalog.=) (m.storage_id, file_path)
+		   AND f.state OPERATOR(pg_catalog.<>) 'LOST';
+	END IF;
+	RETURN 'applied';
+END
+$$;
+
+-- API: private (the ingest poller).  Apply one SQS message body of method
+-- method_id: an S3 event message in the AWS shape ({"Records": [...]}),
+-- MinIO's ({"EventName", "Key", "Records"}) or either wrapped in an SNS
+-- notification ({"Type": "Notification", "Message": "..."}); an
+-- s3:TestEvent and anything without records is skipped.  Returns the
+-- counts of records applied, stale and skipped.  A body that is not JSON
+-- raises 22P02 (the poller records it and deletes the message).
+CREATE FUNCTION notify.ingest_message(method_id text, body text,
+									  OUT applied integer, OUT stale integer, OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	msg jsonb := body::jsonb;
+	r jsonb;
+	outcome text;
+BEGIN
+	applied := 0; stale := 0; skipped := 0;
+	IF pg_catalog.jsonb_typeof(msg) = 'object' AND msg->>'Type' = 'Notification'
+	   AND pg_catalog.jsonb_typeof(msg->'Message') = 'string' THEN
+		msg := (msg->>'Message')::jsonb;
+	END IF;
+	IF pg_catalog.jsonb_typeof(msg) IS DISTINCT FROM 'object'
+	   OR pg_catalog.jsonb_typeof(msg->'Records') IS DISTINCT FROM 'array' THEN
+		skipped := 1;		-- s3:TestEvent, or no records
+		RETURN;
+	END IF;
+	FOR r IN SELECT * FROM pg_catalog.jsonb_array_elements(msg->'Records') LOOP
+		IF pg_catalog.jsonb_typeof(r->'s3'->'object'->'key') IS DISTINCT FROM 'string'
+		   OR pg_catalog.jsonb_typeof(r->'eventName') IS DISTINCT FROM 'string' THEN
+			skipped := skipped + 1;
+			CONTINUE;
+		END IF;
+		outcome := notify.ingest_event(method_id, r->>'eventName',
+			notify.s3_key_decode(r->'s3'->'object'->>'key'),
+			CASE WHEN pg_catalog.jsonb_typeof(r->'s3'->'object'->'size') = 'number'
+				 THEN (r->'s3'->'object'->>'size')::bigint END,
+			pg_catalog.btrim(r->'s3'->'object'->>'eTag', '"'),
+			r->'s3'->'object'->>'sequencer',
+			CASE WHEN r->>'eventTime' ~ '^\d{4}-\d\d-\d\dT' THEN (r->>'eventTime')::timestamptz END);
+		IF outcome = 'applied' THEN
+			applied := applied + 1;
+		ELSIF outcome = 'stale' THEN
+			stale := stale + 1;
+		ELSE
+			skipped := skipped + 1;
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- API: private (the ingest poller).  One page of a bucket listing fetched
+-- at listed_at: every listed object is present with its size and eTag,
+-- unless an event of the key newer than the listing was applied.  Returns
+-- how many objects the page listed within the method's prefix.
+CREATE FUNCTION notify.ingest_scan_page(method_id text, listed_at timestamptz,
+										keys text[], sizes bigint[], etags text[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+	n integer := 0;
+	o record;
+	k notify.ingest_key;
+	file_path text;
+BEGIN
+	SELECT * INTO STRICT m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) ingest_scan_page.method_id;
+	FOR o IN SELECT * FROM unnest(keys, sizes, etags) AS u(key, size, etag) LOOP
+		file_path := notify.ingest_path(m, o.key);
+		CONTINUE WHEN file_path IS NULL;
+		n := n + 1;
+		INSERT INTO notify.ingest_key AS i (method_id, key) VALUES (m.id, o.key)
+			ON CONFLICT DO NOTHING;
+		SELECT * INTO STRICT k FROM notify.ingest_key i
+		 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, o.key) FOR UPDATE;
+		-- an event after the listing wins; the listing wins over older ones
+		CONTINUE WHEN k.event_time IS NOT NULL AND k.event_time OPERATOR(pg_catalog.>) ingest_scan_page.listed_at;
+		UPDATE notify.ingest_key i SET listed_at = ingest_scan_page.listed_at
+		 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, o.key);
+		PERFORM notify.ingest_file_present(m, file_path, o.size, pg_catalog.btrim(o.etag, '"'));
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+-- API: private (the ingest poller).  End of a scan that started at
+-- started: files of the storage under the method's prefix that the scan
+-- did not list, and whose key no event touched since, are MISSING.
+-- Returns how many files were marked.
+CREATE FUNCTION notify.ingest_scan_end(method_id text, started timestamptz, objects bigint)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+	n integer;
+BEGIN
+	SELECT * INTO STRICT m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) ingest_scan_end.method_id;
+	WITH gone AS (
+		UPDATE notify.file f SET state = 'MISSING', updated_at = pg_catalog.now()
+		 WHERE f.storage_id OPERATOR(pg_catalog.=) m.storage_id
+		   AND f.state NOT IN ('MISSING', 'LOST')
+		   AND NOT EXISTS (
+				SELECT 1 FROM notify.ingest_key i
+				 WHERE (i.method_id, i.key) OPERATOR(pg_catalog.=) (m.id, m.prefix OPERATOR(pg_catalog.||) f.path)
+				   AND (i.listed_at OPERATOR(pg_catalog.>=) ingest_scan_end.started
+						OR i.event_time OPERATOR(pg_catalog.>=) ingest_scan_end.started))
+		RETURNING 1)
+	SELECT pg_catalog.count(*) INTO n FROM gone;
+	UPDATE notify.storage_method_state st
+	   SET last_scan_finished = pg_catalog.clock_timestamp(), last_scan_objects = objects,
+		   last_success = pg_catalog.clock_timestamp()
+	 WHERE st.method_id OPERATOR(pg_catalog.=) m.id;
+	RETURN n;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.create_storage_method(storage_id text, uri text, endpoint text DEFAULT NULL,
+											 credential text DEFAULT NULL, region text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.create_storage_method(text, text, text, text, text) IS
+	'API: public. Gives a storage an S3 method: uri s3://[accessKey:secret@]bucket/[prefix], or s3://bucket/[prefix] with a stored credential alias; endpoint for S3-compatible servers. Returns the method id.';
+
+-- API: private.  Arguments are checked before anything is written, and no
+-- message quotes the uri (it may hold a secret).
+CREATE FUNCTION notify.create_storage_method_impl(caller oid, storage_id text, uri text, endpoint text,
+												  credential text, region text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parts text[];
+	id text;
+	alias text := credential;
+	storage_exists boolean;
+BEGIN
+	PERFORM notify.require_arg(storage_id, 'storage_id');
+	PERFORM notify.require_arg(uri, 'uri');
+	parts := pg_catalog.regexp_match(uri,
+		'^s3://(?:([A-Za-z0-9]{1,128}):([^@/[:space:][:cntrl:]]+)@)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)$');
+	IF parts IS NULL THEN
+		RAISE EXCEPTION 'invalid S3 storage method URI'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The form is s3://[accessKey:secret@]bucket/[prefix], with the secret URL-encoded and a bucket name of 3 to 63 lower-case letters, digits, "." or "-".';
+	END IF;
+	IF (parts[1] IS NULL) = (credential IS NULL) THEN
+		RAISE EXCEPTION 'an S3 storage method needs exactly one of credentials in its URI and a credential alias'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Store credentials with notify.set_aws_credential and name the alias, or give s3://accessKey:secret@bucket/.';
+	END IF;
+	IF endpoint IS NOT NULL AND endpoint !~ '^https?://[^/@[:space:]]+/?$' THEN
+		RAISE EXCEPTION 'invalid S3 endpoint "%"', notify.quote_value(endpoint)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An endpoint is an http or https URL of a server without a path or user information, such as http://127.0.0.1:9000.';
+	END IF;
+	IF region IS NOT NULL AND region !~ '^[a-z0-9-]{1,32}$' THEN
+		RAISE EXCEPTION 'invalid region "%"', notify.quote_value(region)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A region name such as eu-west-1 has lower-case letters, digits and "-".';
+	END IF;
+	IF pg_catalog.to_regclass('notify.storage') IS NULL THEN
+		RAISE EXCEPTION 'S3 storage methods need the asset tables of notify_ext_assets'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'CREATE EXTENSION notify_ext_assets;';
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM notify.storage WHERE id OPERATOR(pg_catalog.=) $1)'
+		INTO storage_exists USING storage_id;
+	IF NOT storage_exists THEN
+		RAISE EXCEPTION 'storage "%" does not exist', notify.quote_value(storage_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	id := notify.next_vx_id('notify.storage_method_id_seq');
+	IF parts[1] IS NOT NULL THEN
+		alias := 'method.' OPERATOR(pg_catalog.||) id;
+		PERFORM notify.set_aws_credential_impl(caller, alias, parts[1],
+			notify.s3_key_decode(pg_catalog.replace(parts[2], '+', '%2B')), region);
+	ELSE
+		PERFORM 1 FROM notify.aws_credential c WHERE c.alias OPERATOR(pg_catalog.=) credential
+			AND pg_catalog.pg_has_role(caller, c.owner, 'USAGE');
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'no AWS credential "%" of this role', notify.quote_value(credential)
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_aws_credential.';
+		END IF;
+	END IF;
+	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
+		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
+				COALESCE(region, 'us-east-1'), alias, caller);
+	INSERT INTO notify.storage_method_state (method_id, scan_requested)
+		VALUES (id, true);
+	PERFORM notify.ingest_wake();
+	RETURN id;
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.set_storage_method_metadata(method_id text, key text, value text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.set_storage_method_metadata(text, text, text) IS
+	'API: public. Sets (NULL: removes) sqsName, sqsEndpoint, refreshOnStart or refreshInterval (seconds) of an S3 storage method.';
+
+-- API: private
+CREATE FUNCTION notify.set_storage_method_metadata_impl(caller oid, method_id text, key text, value text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+BEGIN
+	PERFORM notify.require_arg(method_id, 'method_id');
+	PERFORM notify.require_arg(key, 'key');
+	SELECT * INTO m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'storage method "%" does not exist', notify.quote_value(method_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
+	IF key = 'sqsName' THEN
+		IF value !~ '^[A-Za-z0-9_-]{1,80}(\.fifo)?$' THEN
+			RAISE EXCEPTION 'invalid SQS queue name "%"', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A queue name has 1 to 80 letters, digits, "-" or "_" (and ".fifo").';
+		END IF;
+		UPDATE notify.storage_method s SET sqs_name = value WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'sqsEndpoint' THEN
+		IF value !~ '^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' THEN
+			RAISE EXCEPTION 'invalid SQS endpoint "%"', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An endpoint is a host such as sqs.eu-west-1.amazonaws.com, or an http or https URL of a server without a path.';
+		END IF;
+		UPDATE notify.storage_method s SET sqs_endpoint = pg_catalog.rtrim(value, '/') WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'refreshOnStart' THEN
+		IF value IS NOT NULL AND value NOT IN ('true', 'false') THEN
+			RAISE EXCEPTION 'invalid value "%" of refreshOnStart', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is true or false.';
+		END IF;
+		UPDATE notify.storage_method s SET refresh_on_start = COALESCE(value::boolean, true)
+		 WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'refreshInterval' THEN
+		IF value !~ '^[0-9]{1,9}$' OR value::integer < 1 THEN
+			RAISE EXCEPTION 'invalid value "%" of refreshInterval', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is a number of seconds, at least 1.';
+		END IF;
+		UPDATE notify.storage_method s SET refresh_interval = value::integer WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSE
+		RAISE EXCEPTION 'unknown storage method metadata key "%"', notify.quote_value(key)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
+	END IF;
+	PERFORM notify.ingest_wake();
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.delete_storage_method(method_id text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.delete_storage_method(text) IS
+	'API: public. Removes an S3 storage method (its files stay); its inline credentials go with it.';
+
+-- API: private
+CREATE FUNCTION notify.delete_storage_method_impl(caller oid, method_id text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+BEGIN
+	PERFORM notify.require_arg(method_id, 'method_id');
+	SELECT * INTO m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'storage method "%" does not exist', notify.quote_value(method_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
+	DELETE FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	DELETE FROM notify.aws_credential c WHERE c.alias OPERATOR(pg_catalog.=) ('method.' OPERATOR(pg_catalog.||) method_id);
+	PERFORM notify.ingest_wake();
+END
+$$;
+
+-- API: public (notify_admin)
+CREATE FUNCTION notify.rescan_storage_method(method_id text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'notify_ext_definition_api'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION notify.rescan_storage_method(text) IS
+	'API: public. Asks the ingest poller for a full scan of the method''s bucket now.';
+
+-- API: private
+CREATE FUNCTION notify.rescan_storage_method_impl(caller oid, method_id text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+BEGIN
+	PERFORM notify.require_arg(method_id, 'method_id');
+	SELECT * INTO m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'storage method "%" does not exist', notify.quote_value(method_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
+	UPDATE notify.storage_method_state st SET scan_requested = true
+	 WHERE st.method_id OPERATOR(pg_catalog.=) rescan_storage_method_impl.method_id;
+	PERFORM notify.ingest_wake();
+END
+$$;
+
+-- API: public (notify_admin, notify_monitor).  Methods with their metadata
+-- (Vidispine's names) and status; credentials never shown.
+CREATE VIEW notify.storage_methods AS
+SELECT m.id, m.storage_id,
+	   's3://' OPERATOR(pg_catalog.||) m.bucket OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) m.prefix AS uri,
+	   m.endpoint, m.region, m.credential,
+	   pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+		   'sqsName', m.sqs_name, 'sqsEndpoint', m.sqs_endpoint,
+		   'refreshOnStart', m.refresh_on_start, 'refreshInterval', m.refresh_interval)) AS metadata,
+	   st.last_success, st.last_failure, st.failure_message,
+	   st.messages_applied, st.stale_dropped, st.messages_skipped,
+	   st.last_scan_started, st.last_scan_finished,
+	   st.last_scan_finished OPERATOR(pg_catalog.-) st.last_scan_started AS last_scan_duration,
+	   st.last_scan_objects,
+	   pg_catalog.pg_get_userbyid(m.owner) AS owner
+  FROM notify.storage_method m
+  LEFT JOIN notify.storage_method_state st ON st.method_id OPERATOR(pg_catalog.=) m.id;
+COMMENT ON VIEW notify.storage_methods IS
+	'API: public. S3 storage methods, their metadata and the ingest poller''s status (lastSuccess, lastFailure, failureMessage, counters).';
+
+SELECT pg_catalog.pg_extension_config_dump('notify.storage_method', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.storage_method_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.storage_method_state', '');
+SELECT pg_catalog.pg_extension_config_dump('notify.ingest_key', '');
+REVOKE ALL ON notify.storage_method, notify.storage_method_state, notify.ingest_key,
+	notify.storage_methods FROM PUBLIC;
+REVOKE ALL ON SEQUENCE notify.storage_method_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+	notify.s3_key_decode(text),
+	notify.s3_sequencer_cmp(text, text),
+	notify.ingest_path(notify.storage_method, text),
+	notify.ingest_file_present(notify.storage_method, text, bigint, text),
+	notify.ingest_event(text, text, text, bigint, text, text, timestamptz),
+	notify.ingest_message(text, text),
+	notify.ingest_scan_page(text, timestamptz, text[], bigint[], text[]),
+	notify.ingest_scan_end(text, timestamptz, bigint),
+	notify.create_storage_method(text, text, text, text, text),
+	notify.create_storage_method_impl(oid, text, text, text, text, text),
+	notify.set_storage_method_metadata(text, text, text),
+	notify.set_storage_method_metadata_impl(oid, text, text, text),
+	notify.delete_storage_method(text),
+	notify.delete_storage_method_impl(oid, text),
+	notify.rescan_storage_method(text),
+	notify.rescan_storage_method_impl(oid, text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	notify.create_storage_method(text, text, text, text, text),
+	notify.set_storage_method_metadata(text, text, text),
+	notify.delete_storage_method(text),
+	notify.rescan_storage_method(text)
+	TO notify_admin;
+GRANT SELECT ON notify.storage_methods TO notify_admin, notify_monitor;
+
 /* S3 event messages and bucket notification configurations */
 /* ------------------------------------------------------------------------
  * S3 bucket notifications: destinations (an ARN and the action that

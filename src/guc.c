@@ -63,6 +63,9 @@ char	   *notify_ext_allowed_hosts = NULL;
 char	   *notify_ext_denied_hosts = NULL;
 int			notify_ext_sync_timeout_max = 10000;
 bool		notify_ext_delivery_settings = false;
+int			notify_ext_ingest_poll_wait = 20;
+int			notify_ext_ingest_batch_size = 10;
+int			notify_ext_ingest_scan_page_size = 1000;
 
 /*
  * notify_ext_guc_init
@@ -196,6 +199,23 @@ notify_ext_guc_init_worker(void)
 							"Range 1 ms to 1 h.",
 							&notify_ext_sync_timeout_max, 10000, 1, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.ingest_poll_wait",
+							"Long-poll wait of the S3 ingest poller's SQS ReceiveMessage.",
+							"WaitTimeSeconds of each receive; 0 polls without "
+							"waiting. Range 0 to 20 s.",
+							&notify_ext_ingest_poll_wait, 20, 0, 20,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.ingest_batch_size",
+							"Most SQS messages the S3 ingest poller receives at once.",
+							"MaxNumberOfMessages of each receive. Range 1 to 10.",
+							&notify_ext_ingest_batch_size, 10, 1, 10,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.ingest_scan_page_size",
+							"Objects per page of an S3 bucket scan.",
+							"max-keys of each ListObjectsV2 request; one page "
+							"is held in memory at a time. Range 1 to 1000.",
+							&notify_ext_ingest_scan_page_size, 1000, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	notify_ext_delivery_settings = true;
 }
 

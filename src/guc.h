@@ -36,6 +36,9 @@ extern char *notify_ext_allowed_hosts;
 extern char *notify_ext_denied_hosts;
 extern int	notify_ext_sync_timeout_max;
 extern bool notify_ext_delivery_settings;	/* the settings above exist */
+extern int	notify_ext_ingest_poll_wait;
+extern int	notify_ext_ingest_batch_size;
+extern int	notify_ext_ingest_scan_page_size;
 
 extern void notify_ext_guc_init(void);
 extern void notify_ext_guc_init_worker(void);

@@ -15,7 +15,7 @@ use File::Find;
 
 # lowest first: a file may include files of its own layer or of a lower one
 my @layers = qw(top.h common definition encode bgw outbox transport capture
-  delivery top.c);
+  delivery ingest top.c);
 my %rank;
 @rank{@layers} = (0 .. $#layers);
 

@@ -19,6 +19,14 @@
  * has stopped, so databases without the extension never keep a slot.  When
  * a database may be tried again is launcher memory (DbHold).
  *
+ * S3 ingest: beside the delivery worker of a slot the launcher starts the
+ * database's ingest poller (src/ingest/poller.c) when the slot is marked
+ * ingest_wanted: once when the slot is taken (the poller looks for storage
+ * methods and leaves when there are none), and again whenever a committed
+ * change of storage methods marks it (shmem.c).  A slot is freed only
+ * when both processes have stopped; when the delivery worker stops, the
+ * launcher stops the poller too.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -62,6 +70,7 @@ typedef struct DbInfo
 } DbInfo;
 
 static BackgroundWorkerHandle **handles = NULL;
+static BackgroundWorkerHandle **ingest_handles = NULL;
 
 /*
  * launcher_register
@@ -172,6 +181,67 @@ launcher_database_configured(const char *name)
 }
 
 /*
+ * start_poller
+ *		Register the dynamic ingest poller of the database of slot slotno.
+ *		Its handle (ingest_handles[slotno], NULL when it could not be
+ *		registered) lives in TopMemoryContext until reap_workers frees it.
+ */
+static void
+start_poller(int slotno)
+{
+	BackgroundWorker bgw;
+	MemoryContext old;
+	bool		registered;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "notify_ext");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "notify_ext_ingest_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext ingest %u",
+			 notify_shared->slots[slotno].dboid);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "notify_ext ingest");
+	bgw.bgw_main_arg = Int32GetDatum(slotno);
+	bgw.bgw_notify_pid = MyProcPid;
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&bgw, &ingest_handles[slotno]);
+	MemoryContextSwitchTo(old);
+	if (!registered)
+	{
+		ereport(LOG,
+				(errmsg("notify_ext could not start the ingest poller of database %u",
+						notify_shared->slots[slotno].dboid),
+				 errhint("Raise max_worker_processes.")));
+		ingest_handles[slotno] = NULL;
+	}
+}
+
+/*
+ * start_pollers
+ *		Start the ingest poller of every slot whose delivery worker was
+ *		started, that is marked ingest_wanted and has no poller.  A poller that could
+ *		not be registered is tried again at the next call.
+ */
+static void
+start_pollers(void)
+{
+	int			i;
+
+	for (i = 0; i < notify_shared->nslots; i++)
+	{
+		NotifyDbSlot *slot = &notify_shared->slots[i];
+
+		if (handles[i] == NULL || ingest_handles[i] != NULL ||
+			!OidIsValid(slot->dboid) ||
+			pg_atomic_read_u32(&slot->ingest_wanted) == 0)
+			continue;
+		start_poller(i);
+	}
+}
+
+/*
  * start_worker
  *		Register a dynamic delivery worker for db in slot slotno.  Its handle
  *		(handles[slotno], NULL when it could not be registered) lives in
@@ -238,9 +308,10 @@ db_hold(Oid dboid)
 }
 
 /*
- * Reap stopped workers: free their slots and remember when their database
- * may have a worker again (what the worker asked for, or one second after
- * an unexpected exit).
+ * Reap stopped workers: forget stopped ingest pollers; free the slots of
+ * stopped delivery workers (once their poller has stopped too: it is asked
+ * to) and remember when their database may have a worker again (what the
+ * worker asked for, or one second after an unexpected exit).
  */
 static void
 reap_workers(TimestampTz now)
@@ -252,9 +323,21 @@ reap_workers(TimestampTz now)
 		NotifyDbSlot *slot = &notify_shared->slots[i];
 		pid_t		pid;
 
+		if (ingest_handles[i] != NULL &&
+			GetBackgroundWorkerPid(ingest_handles[i], &pid) == BGWH_STOPPED)
+		{
+			pfree(ingest_handles[i]);
+			ingest_handles[i] = NULL;
+		}
 		if (handles[i] == NULL ||
 			GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
 			continue;
+		if (ingest_handles[i] != NULL)
+		{
+			/* the launcher is woken again when the poller has stopped */
+			TerminateBackgroundWorker(ingest_handles[i]);
+			continue;
+		}
 		pfree(handles[i]);
 		handles[i] = NULL;
 
@@ -265,6 +348,7 @@ reap_workers(TimestampTz now)
 		slot->pid = 0;
 		slot->latch = NULL;
 		slot->hold_until = 0;
+		pg_atomic_write_u32(&slot->ingest_wanted, 0);
 		LWLockRelease(notify_shared->lock);
 	}
 }
@@ -312,6 +396,8 @@ launcher_scan(Oid wanted)
 			notify_shared->slots[free_slot].dboid = db->oid;
 			notify_shared->slots[free_slot].pid = 0;
 			notify_shared->slots[free_slot].hold_until = 0;
+			/* start the poller once: it leaves when there is no method */
+			pg_atomic_write_u32(&notify_shared->slots[free_slot].ingest_wanted, 1);
 		}
 		LWLockRelease(notify_shared->lock);
 
@@ -365,6 +451,8 @@ notify_ext_launcher_main(Datum main_arg)
 
 	handles = MemoryContextAllocZero(TopMemoryContext,
 									 sizeof(BackgroundWorkerHandle *) * notify_shared->nslots);
+	ingest_handles = MemoryContextAllocZero(TopMemoryContext,
+											sizeof(BackgroundWorkerHandle *) * notify_shared->nslots);
 	{
 		HASHCTL		ctl;
 
@@ -434,6 +522,7 @@ notify_ext_launcher_main(Datum main_arg)
 			pgstat_report_activity(STATE_IDLE, NULL);
 			last_scan = now;
 		}
+		start_pollers();
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, NOTIFY_WAIT_EVENT);
@@ -467,6 +556,8 @@ launcher_release_database(Oid dboid, int holdoff_ms)
 													   holdoff_ms);
 		if (slot->pid != 0)
 			(void) kill(slot->pid, SIGTERM);
+		if (slot->ingest_pid != 0)
+			(void) kill(slot->ingest_pid, SIGTERM);
 	}
 	LWLockRelease(notify_shared->lock);
 }

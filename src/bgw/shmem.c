@@ -15,6 +15,14 @@
  * into the PGPROC array, so the worst case is a spurious wake-up.  Delivery
  * never depends on this signal: workers also wake on notify_ext.naptime.
  *
+ * Ingest wake-up: a transaction that changed storage methods (or asked
+ * for a scan) calls notify.ingest_wake(); at COMMIT the slot of its
+ * database is marked ingest_wanted and its ingest poller's latch is set,
+ * or, when no poller runs, the launcher's, which starts one.  The flag is
+ * set after the commit is visible, and the poller clears it before it
+ * looks for storage methods, so a poller that finds none and leaves
+ * cannot miss a method created meanwhile.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -42,6 +50,7 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static bool wake_pending = false;
 static bool timers_pending = false;	/* lock expiries changed too */
+static bool ingest_wake_pending = false;
 static bool xact_callback_registered = false;
 
 /*
@@ -94,7 +103,10 @@ notify_shmem_startup(void)
 		pg_atomic_init_u32(&notify_shared->rescan, 0);
 		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
 		for (int i = 0; i < notify_shared->nslots; i++)
+		{
 			pg_atomic_init_u32(&notify_shared->slots[i].timers_changed, 0);
+			pg_atomic_init_u32(&notify_shared->slots[i].ingest_wanted, 0);
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -113,6 +125,61 @@ notify_shmem_init(void)
 }
 
 /*
+ * ingest_xact_event
+ *		At COMMIT of a transaction that called notify.ingest_wake(): mark
+ *		its database's slot ingest_wanted and set its poller's latch, or
+ *		the launcher's when no poller runs (when no worker serves the
+ *		database either, ask the launcher for one: it marks new slots
+ *		ingest_wanted).  At ABORT or PREPARE only clear the flag.  Reads
+ *		the slots without the lock; never ERRORs.
+ */
+static void
+ingest_xact_event(XactEvent event)
+{
+	int			i;
+	Latch	   *latch = NULL;
+	bool		found = false;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			ingest_wake_pending = false;
+			if (notify_shared == NULL)
+				return;
+			for (i = 0; i < notify_shared->nslots; i++)
+			{
+				NotifyDbSlot *slot = &notify_shared->slots[i];
+
+				if (slot->dboid != MyDatabaseId)
+					continue;
+				found = true;
+				pg_atomic_write_u32(&slot->ingest_wanted, 1);
+				if (slot->ingest_pid != 0)
+					latch = slot->ingest_latch;
+				break;
+			}
+			if (!found)
+			{
+				pg_atomic_write_u32(&notify_shared->wanted_db, MyDatabaseId);
+				pg_atomic_write_u32(&notify_shared->rescan, 1);
+			}
+			if (latch == NULL)
+				latch = notify_shared->launcher_latch;
+			if (latch != NULL)
+				SetLatch(latch);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			ingest_wake_pending = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
  * notify_xact_callback
  *		XactCallback: when this transaction captured events (wake_pending),
  *		set at COMMIT the latch of its database's worker, or ask the
@@ -127,6 +194,8 @@ notify_xact_callback(XactEvent event, void *arg)
 	Latch	   *latch = NULL;
 	bool		timers;
 
+	if (ingest_wake_pending)
+		ingest_xact_event(event);
 	if (!wake_pending)
 		return;
 	switch (event)
@@ -211,6 +280,37 @@ bool
 notify_timers_changed_take(int slotno)
 {
 	return pg_atomic_exchange_u32(&notify_shared->slots[slotno].timers_changed, 0) != 0;
+}
+
+/*
+ * notify_ingest_wake_at_commit
+ *		Ask for this database's ingest poller to be woken (or started) when
+ *		this transaction commits.
+ */
+void
+notify_ingest_wake_at_commit(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(notify_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	ingest_wake_pending = true;
+}
+
+PG_FUNCTION_INFO_V1(notify_ext_ingest_wake);
+
+/*
+ * notify_ext_ingest_wake
+ *		SQL notify.ingest_wake(): wake (or have the launcher start) this
+ *		database's ingest poller at commit; called by the storage method
+ *		functions.  Harmless when the library is not preloaded.
+ */
+Datum
+notify_ext_ingest_wake(PG_FUNCTION_ARGS)
+{
+	notify_ingest_wake_at_commit();
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(notify_ext_wake);

@@ -32,6 +32,10 @@ typedef struct NotifyDbSlot
 	TimestampTz hold_until;		/* no new worker for dboid before this */
 	TimestampTz started;		/* when the worker in pid took the slot */
 	pg_atomic_uint32 timers_changed;	/* a commit changed lock expiries */
+	/* the S3 ingest poller of the database (src/ingest/poller.c) */
+	pid_t		ingest_pid;		/* 0 while not running */
+	Latch	   *ingest_latch;	/* the poller's latch while running */
+	pg_atomic_uint32 ingest_wanted; /* storage methods may exist: run one */
 } NotifyDbSlot;
 
 typedef struct NotifyShared
@@ -51,5 +55,6 @@ extern void notify_shmem_init(void);
 extern void notify_wake_at_commit(void);
 extern void notify_timers_changed_at_commit(void);
 extern bool notify_timers_changed_take(int slotno);
+extern void notify_ingest_wake_at_commit(void);
 
 #endif							/* NOTIFY_SHMEM_H */

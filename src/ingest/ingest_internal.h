@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * ingest_internal.h
+ *	  Between the files of the S3 ingest poller: signed requests
+ *	  (aws_http.c), SQS calls (sqs_queue.c) and bucket listings
+ *	  (s3_list.c).
+ *
+ * Copyright (c) 2026, notify_ext developers
+ *
+ * IDENTIFICATION
+ *	  src/ingest/ingest_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NOTIFY_INGEST_INTERNAL_H
+#define NOTIFY_INGEST_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "lib/stringinfo.h"
+
+struct json_object;
+
+/* One signed request; the caller owns the strings (all but body required) */
+typedef struct IngestHttp
+{
+	const char *url;
+	const char *sigv4;			/* "aws:amz:<region>:<service>" */
+	const char *access_key;
+	const char *secret;
+	const char *target;			/* X-Amz-Target of a JSON POST, or NULL */
+	const char *body;			/* JSON POST body; NULL: a GET (S3) */
+	long		timeout_s;		/* whole request */
+	/* results (ingest_http_run) */
+	long		status;			/* 0: no answer */
+	StringInfoData response;
+	char	   *error;			/* NULL: a 2xx answer came */
+	char	   *query_error;	/* x-amzn-query-error, or NULL */
+	bool		done;
+	/* libcurl objects while running */
+	CURL	   *easy;
+	struct curl_slist *headers;
+	char		errbuf[CURL_ERROR_SIZE];
+} IngestHttp;
+
+/* aws_http.c */
+extern void ingest_http_run(IngestHttp **reqs, int n);
+extern const char *ingest_json_string(struct json_object *obj, const char *name);
+
+/* One received SQS message */
+typedef struct IngestMessage
+{
+	char	   *message_id;
+	char	   *receipt_handle;
+	char	   *body;			/* UTF-8 */
+	bool		remove;			/* out: delete it from the queue */
+} IngestMessage;
+
+/* sqs_queue.c */
+extern char *ingest_sqs_endpoint(const char *sqs_endpoint, const char *region);
+extern char *ingest_sqs_get_queue_url_body(const char *name);
+extern char *ingest_sqs_queue_url(const IngestHttp *r);
+extern char *ingest_sqs_receive_body(const char *queue_url, int max, int wait_s);
+extern IngestMessage *ingest_sqs_messages(const IngestHttp *r, int *n, char **error);
+extern char *ingest_sqs_delete_body(const char *queue_url, IngestMessage *msgs, int n);
+extern char *ingest_sqs_delete_failures(const IngestHttp *r);
+
+/* One page of a bucket listing */
+typedef struct IngestListPage
+{
+	int			n;
+	char	  **keys;			/* UTF-8 */
+	int64	   *sizes;
+	char	  **etags;
+	bool		truncated;
+	char	   *next_token;		/* NULL when none */
+} IngestListPage;
+
+/* s3_list.c */
+extern char *ingest_s3_list_url(const char *endpoint, const char *region,
+								const char *bucket, const char *prefix,
+								const char *token, int max_keys);
+extern bool ingest_s3_parse_list(const char *xml, int len, IngestListPage *page,
+								 char **error);
+
+#endif							/* NOTIFY_INGEST_INTERNAL_H */
