@@ -3,6 +3,12 @@
 -- XML, destinations, S3's validation) and the S3 event messages of file
 -- events
 --
+-- what earlier tests left behind
+SET client_min_messages = warning;
+DELETE FROM notify.notification;
+TRUNCATE notify.outbox;
+RESET client_min_messages;
+
 CREATE SCHEMA s3t;
 
 -- a configuration document with the given <...Configuration> elements

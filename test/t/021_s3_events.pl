@@ -1,5 +1,5 @@
 #
-# 020_s3_events.pl
+# 021_s3_events.pl
 #	Bucket notification configurations end to end through the delivery
 #	worker and the HTTP receiver (test/peers/receiver.js):
 #
