@@ -86,17 +86,7 @@ capture_sync_make(const CachedNotification *cn, const char *resource,
 	e->entity_id = copy_or_null(entity_id);
 	e->payload = pstrdup(payload);
 
-	e->action = *a;
-	e->action.group = copy_or_null(a->group);
-	e->action.url = copy_or_null(a->url);
-	e->action.url_password = copy_or_null(a->url_password);
-	e->action.sqs_endpoint = copy_or_null(a->sqs_endpoint);
-	e->action.sqs_queue = copy_or_null(a->sqs_queue);
-	e->action.sqs_access_key = copy_or_null(a->sqs_access_key);
-	e->action.sqs_secret = copy_or_null(a->sqs_secret);
-	e->action.sqs_region = copy_or_null(a->sqs_region);
-	e->action.function_name = copy_or_null(a->function_name);
-	e->action.channel = copy_or_null(a->channel);
+	action_copy(&e->action, a);
 	return e;
 }
 

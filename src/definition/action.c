@@ -807,3 +807,46 @@ defn_parse_action(const DocNode *action, NotifyAction *act)
 	}
 	return canon;
 }
+
+
+/*
+ * copy_or_null
+ *		pstrdup that keeps NULL.
+ */
+static char *
+copy_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/*
+ * action_copy
+ *		Make *dst a deep copy of *src in CurrentMemoryContext: every string
+ *		of the action is copied, so the copy outlives the definition cache
+ *		(which is rebuilt when definitions change, also within a
+ *		transaction).  The one list of an action's strings: a field added
+ *		to NotifyAction is added here.
+ */
+void
+action_copy(NotifyAction *dst, const NotifyAction *src)
+{
+	*dst = *src;
+	dst->group = copy_or_null(src->group);
+	dst->url = copy_or_null(src->url);
+	dst->url_password = copy_or_null(src->url_password);
+	dst->signing_alias = copy_or_null(src->signing_alias);
+	dst->signing_secret = copy_or_null(src->signing_secret);
+	dst->signing_previous = copy_or_null(src->signing_previous);
+	dst->sqs_endpoint = copy_or_null(src->sqs_endpoint);
+	dst->sqs_queue = copy_or_null(src->sqs_queue);
+	dst->sqs_access_key = copy_or_null(src->sqs_access_key);
+	dst->sqs_secret = copy_or_null(src->sqs_secret);
+	dst->sqs_region = copy_or_null(src->sqs_region);
+	dst->sqs_group_id = copy_or_null(src->sqs_group_id);
+	dst->aws_role_arn = copy_or_null(src->aws_role_arn);
+	dst->aws_role_session = copy_or_null(src->aws_role_session);
+	dst->aws_role_external_id = copy_or_null(src->aws_role_external_id);
+	dst->sns_topic = copy_or_null(src->sns_topic);
+	dst->function_name = copy_or_null(src->function_name);
+	dst->channel = copy_or_null(src->channel);
+}

@@ -161,6 +161,7 @@ typedef struct NotifyAction
 	char	   *signing_secret; /* "whsec_<base64>" of the alias, or NULL
 								 * when it is gone */
 	char	   *signing_previous;	/* the secret being rotated out, or NULL */
+	Oid			signing_owner;	/* the role owning the alias's secret */
 
 	/* sqs and sns (the endpoint, credential and role fields serve both) */
 	char	   *sqs_endpoint;	/* host or http(s)://host[:port] */
@@ -258,6 +259,9 @@ extern int	content_type_lookup(const char *name);
 extern const char *content_type_name(NotifyContentType ct);
 extern int	event_lookup(const char *name);
 extern const char *event_name(NotifyEvent ev);
+
+/* action.c */
+extern void action_copy(NotifyAction *dst, const NotifyAction *src);
 
 /* parse.c */
 extern NotifyDefinition *definition_parse(NotifyResource resource,

@@ -59,6 +59,8 @@ PG_FUNCTION_INFO_V1(notify_ext_is_resource);
 DefinitionUrlCheck definition_url_check_hook = NULL;
 
 static void check_event_function(const char *name, Oid run_as);
+static void check_url_host(const char *url, const char *element,
+						   const char *kind);
 
 /*
  * check_event_function
@@ -119,6 +121,33 @@ check_event_function(const char *name, Oid run_as)
 }
 
 /*
+ * check_url_host
+ *		ERRCODE_INSUFFICIENT_PRIVILEGE when delivery would refuse the host
+ *		of url, the <element> of a <kind> action, under the current host
+ *		lists (definition_url_check_hook); nothing when no hook is set or
+ *		only a name lookup could decide.  The message masks the URL's user
+ *		information.
+ */
+static void
+check_url_host(const char *url, const char *element, const char *kind)
+{
+	char	   *refusal;
+
+	if (definition_url_check_hook == NULL)
+		return;
+	refusal = definition_url_check_hook(url);
+	if (refusal != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the host of URL \"%s\" for <%s> in <%s> is not allowed",
+						notify_quote_value(notify_url_mask(url,
+														   NOTIFY_MASK_AUTHORITY)),
+						element, kind),
+				 errdetail("The %s.", refusal),
+				 errhint("Delivery connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; the worker checks every address again when it connects.")));
+}
+
+/*
  * notify_ext_parse_document
  *		notify.parse_document(resource text, document text, run_as oid,
  *			OUT document_xml text, OUT event text, OUT action_kind text,
@@ -128,7 +157,8 @@ check_event_function(const char *name, Oid run_as)
  * Validates a NotificationDocument (XML or JSON) for a resource, whose
  * action will run as role run_as, and whose <http> URL's host delivery
  * may reach (definition_url_check_hook; ERRCODE_INSUFFICIENT_PRIVILEGE
- * when refused), and returns its canonical XML with
+ * when refused; for <sqs> and <sns> the endpoint and the queue URL), and
+ * returns its canonical XML with
  * credentials masked, canonical event name, action kind, credential-free
  * summary, the credentials taken out of it (NULL when absent) and the AWS
  * credential alias its <sqs> or <sns> action names (NULL when none).  Any invalid
@@ -155,18 +185,19 @@ notify_ext_parse_document(PG_FUNCTION_ARGS)
 	a = &def->action;
 	if (a->kind == NA_FUNCTION)
 		check_event_function(a->function_name, run_as);
-	if (a->kind == NA_HTTP && definition_url_check_hook != NULL)
+	if (a->kind == NA_HTTP)
+		check_url_host(a->url, "url", "http");
+	if (a->kind == NA_SQS || a->kind == NA_SNS)
 	{
-		char	   *refusal = definition_url_check_hook(a->url);
+		const char *kind = a->kind == NA_SQS ? "sqs" : "sns";
 
-		if (refusal != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("the host of URL \"%s\" for <url> in <http> is not allowed",
-							notify_quote_value(notify_url_mask(a->url,
-															   NOTIFY_MASK_AUTHORITY))),
-					 errdetail("The %s.", refusal),
-					 errhint("Delivery connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; the worker checks every address again when it connects.")));
+		/* a host name alone is sent to as https://host/ (transport/sqs.c) */
+		check_url_host(strstr(a->sqs_endpoint, "://") != NULL ?
+					   a->sqs_endpoint :
+					   psprintf("https://%s/", a->sqs_endpoint),
+					   "endpoint", kind);
+		if (a->kind == NA_SQS && strstr(a->sqs_queue, "://") != NULL)
+			check_url_host(a->sqs_queue, "queue", kind);
 	}
 
 	values[0] = CStringGetTextDatum(document_to_xml(def->doc));

@@ -192,6 +192,7 @@ typedef struct CacheAddArgs
 	const char *signing_alias;
 	const char *signing_secret;
 	const char *signing_previous;
+	Oid			signing_owner;
 	const char *s3_configuration_id;	/* NULL: no bucket configuration */
 	const char *s3_bucket;
 	const char *s3_region;
@@ -225,6 +226,7 @@ cache_add_row(void *arg)
 			cn->def->action.signing_secret = pstrdup(a->signing_secret);
 		if (a->signing_previous != NULL)
 			cn->def->action.signing_previous = pstrdup(a->signing_previous);
+		cn->def->action.signing_owner = a->signing_owner;
 	}
 	set_lane(cn);
 	if (a->s3_configuration_id != NULL)
@@ -337,14 +339,15 @@ cache_load(const NotifyCatalog *cat)
 							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s%s"
 							   "ORDER BY n.created_at, n.id",
 							   signing ?
-							   "n.signing_alias, g.secret, g.previous_secret" :
-							   "NULL::text, NULL::text, NULL::text",
+							   "n.signing_alias, g.secret, g.previous_secret, g.owner" :
+							   "NULL::text, NULL::text, NULL::text, NULL::oid",
 							   has_buckets ?
 							   "b.configuration_id, b.bucket, b.region, b.prefix, b.suffix" :
 							   "NULL::text, NULL::text, NULL::text, NULL::text, NULL::text",
 							   signing ?
 							   "LEFT JOIN notify.signing_secret g "
-							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias " : "",
+							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias "
+							   "AND pg_catalog.pg_has_role(n.owner, g.owner, 'USAGE') " : "",
 							   has_buckets ?
 							   "LEFT JOIN notify.bucket_notification b "
 							   "ON b.notification_id OPERATOR(pg_catalog.=) n.id " : ""),
@@ -373,11 +376,14 @@ cache_load(const NotifyCatalog *cat)
 		args.signing_alias = SPI_getvalue(tup, desc, 9);
 		args.signing_secret = SPI_getvalue(tup, desc, 10);
 		args.signing_previous = SPI_getvalue(tup, desc, 11);
-		args.s3_configuration_id = SPI_getvalue(tup, desc, 12);
-		args.s3_bucket = SPI_getvalue(tup, desc, 13);
-		args.s3_region = SPI_getvalue(tup, desc, 14);
-		args.s3_prefix = SPI_getvalue(tup, desc, 15);
-		args.s3_suffix = SPI_getvalue(tup, desc, 16);
+		args.signing_owner = DatumGetObjectId(SPI_getbinval(tup, desc, 12, &isnull));
+		if (isnull)
+			args.signing_owner = InvalidOid;
+		args.s3_configuration_id = SPI_getvalue(tup, desc, 13);
+		args.s3_bucket = SPI_getvalue(tup, desc, 14);
+		args.s3_region = SPI_getvalue(tup, desc, 15);
+		args.s3_prefix = SPI_getvalue(tup, desc, 16);
+		args.s3_suffix = SPI_getvalue(tup, desc, 17);
 		cache_add(&args);
 	}
 	SPI_finish();

@@ -39,6 +39,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -166,16 +167,6 @@ action_map_reset(void)
 }
 
 /*
- * copy_str
- *		pstrdup that keeps NULL.
- */
-static char *
-copy_str(const char *s)
-{
-	return s ? pstrdup(s) : NULL;
-}
-
-/*
  * wipe_free
  *		Overwrite and free a string that may hold a secret (NULL is fine).
  */
@@ -219,6 +210,21 @@ action_resolve_alias(ActionRef *ref)
 	}
 	ref->cred_claim = claim_count;
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * action_drop_signing
+ *		Forget the signing secrets of ref's action (its owner may no longer
+ *		use the alias): the transport then refuses its attempts, naming the
+ *		alias, until the definitions are loaded again.
+ */
+static void
+action_drop_signing(ActionRef *ref)
+{
+	wipe_free(ref->action.signing_secret);
+	wipe_free(ref->action.signing_previous);
+	ref->action.signing_secret = NULL;
+	ref->action.signing_previous = NULL;
 }
 
 /*
@@ -277,24 +283,7 @@ action_get(const char *id)
 
 		ref->known = true;
 		ref->owner = cn->owner;
-		ref->action = *a;
-		ref->action.group = copy_str(a->group);
-		ref->action.url = copy_str(a->url);
-		ref->action.signing_alias = copy_str(a->signing_alias);
-		ref->action.signing_secret = copy_str(a->signing_secret);
-		ref->action.signing_previous = copy_str(a->signing_previous);
-		ref->action.sqs_endpoint = copy_str(a->sqs_endpoint);
-		ref->action.sqs_queue = copy_str(a->sqs_queue);
-		ref->action.sqs_access_key = copy_str(a->sqs_access_key);
-		ref->action.sqs_secret = copy_str(a->sqs_secret);
-		ref->action.sqs_region = copy_str(a->sqs_region);
-		ref->action.sqs_group_id = copy_str(a->sqs_group_id);
-		ref->action.aws_role_arn = copy_str(a->aws_role_arn);
-		ref->action.aws_role_session = copy_str(a->aws_role_session);
-		ref->action.aws_role_external_id = copy_str(a->aws_role_external_id);
-		ref->action.sns_topic = copy_str(a->sns_topic);
-		ref->action.function_name = copy_str(a->function_name);
-		ref->action.channel = copy_str(a->channel);
+		action_copy(&ref->action, a);
 		ref->lane_prefix = pstrdup(cn->lane_prefix);
 		ref->per_entity = cn->lane_per_entity;
 		if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
@@ -353,6 +342,10 @@ event_enqueue(OutboxRow *row)
 	/* a stored credential may have been replaced: read it once per claim */
 	if (ev->ref->cred_alias != NULL && ev->ref->cred_claim != claim_count)
 		action_resolve_alias(ev->ref);
+	/* and the owner may have lost the role owning the signing secret */
+	if (ev->ref->action.signing_secret != NULL &&
+		!has_privs_of_role(ev->ref->owner, ev->ref->action.signing_owner))
+		action_drop_signing(ev->ref);
 	key = lane_key(ev->ref, row);
 	lane = hash_search(lanes, &key, HASH_ENTER, &found);
 	if (!found)

@@ -39,7 +39,9 @@
  * A function action runs as in the worker (transport/indb.c: the owner,
  * security-restricted, a subtransaction), with search_path
  * pg_catalog, pg_temp: the changing session's search_path is not the
- * owner's to trust.
+ * owner's to trust.  A session with temporary objects whose role may not
+ * act as the owner does not run it at all (sync_foreign_temp): the stop
+ * is the action's failure.
  *
  * Limits: each call gets the smaller of its own timeout (http <timeout>,
  * notify_ext.function_timeout; 0 or none means no own limit) and
@@ -63,9 +65,11 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
@@ -74,6 +78,7 @@
 #include "capture/sync_queue.h"
 #include "common/text_escape.h"
 #include "common/url.h"
+#include "definition/definition_cache.h"
 #include "delivery/sync.h"
 #include "encode/encode.h"
 #include "guc.h"
@@ -291,6 +296,26 @@ sync_stop(const SyncEvent *e, const TransportResult *res)
 }
 
 /*
+ * sync_foreign_temp
+ *		Whether this session has a temporary schema and its current role
+ *		may not act as owner.  Relation and type names resolve through
+ *		pg_temp (last under NOTIFY_SAFE_SEARCH_PATH, first under a
+ *		function's own SET search_path that does not name it), so another
+ *		role's temporary table (with triggers of its own) could stand in
+ *		for one the owner's function writes: that code would then run as
+ *		the owner.  Such a session does not run the owner's function.
+ */
+static bool
+sync_foreign_temp(Oid owner)
+{
+	Oid			temp_ns;
+	Oid			temp_toast_ns;
+
+	GetTempNamespaceState(&temp_ns, &temp_toast_ns);
+	return OidIsValid(temp_ns) && !has_privs_of_role(GetUserId(), owner);
+}
+
+/*
  * sync_deliver_event
  *		Deliver one synchronous event in this transaction.  Returns the
  *		receiver's answer body (or NULL) when the action continues; ERRORs
@@ -316,6 +341,12 @@ sync_deliver_event(const SyncEvent *e)
 	{
 		case NA_FUNCTION:
 		case NA_CHANNEL:
+			if (a->kind == NA_FUNCTION && sync_foreign_temp(e->owner))
+			{
+				res.outcome = TRANSPORT_NO_ANSWER;
+				res.error = pstrdup("a synchronous function action of another role does not run in a session with temporary objects");
+				break;
+			}
 			{
 				int			nest = NewGUCNestLevel();
 
@@ -341,6 +372,19 @@ sync_deliver_event(const SyncEvent *e)
 			{
 				const TransportOps *ops = a->kind == NA_HTTP ? &http_transport :
 					a->kind == NA_SQS ? &sqs_transport : &sns_transport;
+				NotifyAction unsigned_action;
+				NotifyAction with_credential;
+				char	   *secret_key = NULL;
+
+				if (a->signing_secret != NULL &&
+					!has_privs_of_role(e->owner, a->signing_owner))
+				{
+					/* the owner lost the alias: refused, not sent unsigned */
+					unsigned_action = *a;
+					unsigned_action.signing_secret = NULL;
+					unsigned_action.signing_previous = NULL;
+					req.action = &unsigned_action;
+				}
 
 				if (!notify_ext_delivery_settings)
 				{
@@ -349,12 +393,40 @@ sync_deliver_event(const SyncEvent *e)
 					res.error = pstrdup("synchronous http, sqs and sns actions need notify_ext in shared_preload_libraries");
 					break;
 				}
+
+				/*
+				 * A stored credential named by alias: read now, in this
+				 * transaction, for the notification's owner.  Gone or not
+				 * the owner's: the alias stays, and the transport refuses
+				 * the attempt naming it.
+				 */
+				if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
+					a->sqs_access_key == NULL && a->sqs_secret != NULL)
+				{
+					char	   *access_key;
+					char	   *region;
+
+					if (definition_aws_credential(a->sqs_secret, e->owner,
+												  &access_key, &secret_key,
+												  &region))
+					{
+						with_credential = *req.action;
+						with_credential.sqs_access_key = access_key;
+						with_credential.sqs_secret = secret_key;
+						if (with_credential.sqs_region == NULL)
+							with_credential.sqs_region = region;
+						req.action = &with_credential;
+					}
+				}
+
 				req.timeout_ms = sync_limit_ms(a->kind == NA_HTTP ?
 											   a->timeout_s * 1000 : 0,
 											   stmt_deadline, SYNC_SLICE_MS);
 				/* each of them sends the event in the action's content type */
 				req.body = encode_body(e->payload, a->content_type, &req.len);
 				sync_call_transport(ops, &req, req.timeout_ms, &res);
+				if (secret_key != NULL)
+					explicit_bzero(secret_key, strlen(secret_key));
 			}
 			break;
 	}

@@ -321,7 +321,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	if (action->signing_alias != NULL)
 	{
 		if (action->signing_secret == NULL)
-			error = psprintf("signing secret \"%s\" does not exist",
+			error = psprintf("signing secret \"%s\" does not exist or may not be used by the notification's owner",
 							 action->signing_alias);
 		else if (req->event_id == NULL)
 			error = pstrdup("cannot sign a request without an event id");

@@ -194,6 +194,12 @@ SELECT errs.try('item', errs.doc('<sqs><endpoint>localhost</endpoint><queue>q</q
 -- without <accessKey>, <secret> is an alias; a real secret there is not echoed
 SELECT errs.try('item', errs.doc('<sqs><endpoint>localhost</endpoint><queue>q</queue><secret>s3cr3t/K7MDENG+bPxRfiCY</secret></sqs>', :'item'));
 SELECT errs.try('item', errs.doc('<sqs><endpoint>localhost</endpoint><queue>q</queue><timeout>5</timeout></sqs>', :'item'));
+-- the SSRF guard refuses an endpoint or queue URL delivery would refuse,
+-- as for <http> (the worker checks every address again when it connects)
+SELECT errs.try('item', errs.doc('<sqs><endpoint>169.254.169.254</endpoint><queue>q</queue><accessKey>AKIDEXAMPLE</accessKey><secret>s3cr3t</secret></sqs>', :'item'));
+SELECT errs.try('item', errs.doc('<sqs><endpoint>http://[fd00:ec2::254]:8080</endpoint><queue>q</queue><accessKey>AKIDEXAMPLE</accessKey><secret>s3cr3t</secret></sqs>', :'item'));
+SELECT errs.try('item', errs.doc('<sqs><endpoint>localhost</endpoint><queue>http://0.0.0.0:9324/000000000000/q</queue><accessKey>AKIDEXAMPLE</accessKey><secret>s3cr3t</secret></sqs>', :'item'));
+SELECT errs.try('item', errs.doc('<sns><endpoint>http://100.100.100.200/</endpoint><topic>arn:aws:sns:eu-west-1:123456789012:t</topic><accessKey>AKIDEXAMPLE</accessKey><secret>s3cr3t</secret></sns>', :'item'));
 
 -- function
 SELECT errs.try('item', errs.doc('<function><retry>1</retry></function>', :'item'));

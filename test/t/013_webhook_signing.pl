@@ -190,5 +190,32 @@ my $log = join('', grep { !/ LOG:  statement: / } split /^/, slurp_file($node->l
 unlike($log, qr/\Q@{[substr($old, 6, 20)]}\E|\Q@{[substr($new, 6, 20)]}\E/,
 	'no message in the server log holds a secret');
 
+# ---------------------------------------------------------------------
+# A role that lost the alias's owner role no longer signs with it
+# ---------------------------------------------------------------------
+sql("CREATE ROLE team_role IN ROLE notify_admin; "
+	  . "CREATE ROLE team_member IN ROLE notify_admin, team_role");
+sql("SET ROLE team_role; SELECT notify.set_signing_secret('team', '$other')");
+my $doc = notification_document(
+	"<http synchronous=\"false\"><url>$base/ok/member</url><retry>0</retry>"
+	  . '<contentType>application/json</contentType></http>');
+my $member = sql("SET ROLE team_member; SELECT notify.create_notification('item', '$doc')");
+sql("SET ROLE team_member; SELECT notify.set_signing('item', '$member', 'team')");
+create_items(1);
+my @member = requests($recv, '/ok/member', 1);
+is(scalar @member, 1, 'a member signs with the team\'s secret');
+like($member[0]{h}{'webhook-signature'} // '', qr{^v1,},
+	'the member\'s request is signed');
+sql("REVOKE team_role FROM team_member");
+$items++;
+sql("INSERT INTO notify.item (id, title) VALUES ('VX-7$items', 'revoked')");
+ok( wait_for($node, 'postgres',
+		"SELECT status || ' ' || last_error FROM notify.outbox "
+		  . "WHERE notification_id = '$member' AND entity_id = 'VX-7$items'",
+		'failed signing secret "team" does not exist or may not be used by the notification\'s owner', 30),
+	'after the revoke the event fails instead of being signed');
+is(scalar(my @after = requests($recv, '/ok/member', 1)), 1,
+	'nothing more reaches the member\'s URL');
+
 $node->stop;
 done_testing();
