@@ -26,6 +26,7 @@ OBJS = \
 	src/definition/definition_cache.o \
 	src/definition/definition_api.o \
 	src/definition/aws_credential.o \
+	src/definition/url_refusal.o \
 	src/capture/metadata_filter.o \
 	src/capture/kinds.o \
 	src/capture/capture.o \
@@ -64,6 +65,8 @@ OBJS = \
 	src/transport/signing.o \
 	src/transport/indb.o \
 	src/transport/sqs.o \
+	src/transport/aws.o \
+	src/transport/http_guard.o \
 	src/ingest/s3_key.o \
 	src/ingest/aws_http.o \
 	src/ingest/sqs_queue.o \

@@ -346,6 +346,22 @@ addInfoRow('  first event after worker start', `${fmt2(num('latency.warmup_ms'))
 addInfoRow('  p90 / p99.9 / max', `${fmt2(latency.p90_ms)} / ${fmt2(latency.p999_ms)} / ${fmt2(latency.max_ms)} ms`,
 	'', `from txn start: p50 ${fmt2(latency.from_txn_start_p50_ms)}, p99 ${fmt2(latency.from_txn_start_p99_ms)}`);
 
+/* S3 ingest (info: no target); absent in older raw files */
+if (raw['ingest.queue.events'] !== undefined) {
+	const scanMs = num('ingest.scan.ms');
+	const scanObjects = num('ingest.scan.objects');
+	const queueMs = num('ingest.queue.ms');
+	const applied = num('ingest.queue.applied');
+	if (scanObjects < num('ingest.scan.bucket_objects')) problems.push(`ingest scan: ${scanObjects} of ${raw['ingest.scan.bucket_objects']} objects`);
+	if (applied < num('ingest.queue.events')) problems.push(`ingest queue: ${applied} of ${raw['ingest.queue.events']} events applied`);
+	addInfoRow(`ingest scan ${fmtInt(num('ingest.scan.bucket_objects'))} objects`,
+		`${fmtInt(scanMs > 0 ? scanObjects / (scanMs / 1000) : 0)} objects/s`,
+		`${fmt1(scanMs / 1000)} s`, `poller RssAnon ${fmt1(num('ingest.scan.rss_anon_kb') / 1024)} MB at its end`);
+	addInfoRow(`ingest ${fmtInt(num('ingest.queue.events'))} queued S3 events`,
+		`${fmtInt(queueMs > 0 ? applied / (queueMs / 1000) : 0)} events/s`,
+		`${fmtInt(applied)} applied`, `poller RssAnon ${fmt1(num('ingest.queue.rss_anon_kb') / 1024)} MB; s3rver, local-aws-sqs`);
+}
+
 /* synchronous notification (info: no target); absent in older raw files */
 if (raw['sync.insert.tps'] !== undefined) {
 	const base = runs.insert_base;

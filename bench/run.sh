@@ -22,6 +22,11 @@
 #	  sync      pgbench INSERT throughput with one synchronous HTTP
 #	            notification to the nginx sink (each commit waits for its
 #	            answer)
+#	  ingest    the S3 ingest poller against s3rver and local-aws-sqs
+#	            (test/peers/s3-sqs-peer.js): a scan of a bucket of
+#	            INGEST_OBJECTS objects (objects/s, the poller's RssAnon at
+#	            its end), then INGEST_EVENTS S3 event messages waiting in
+#	            the queue applied to notify.file (events/s)
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -37,6 +42,8 @@
 #			table, no targets).
 #	--only=sync	run only the sync scenario (with the sizes of the mode) and
 #			print its figures, without the table and chart.
+#	--only=ingest	run only the ingest scenario (with the sizes of the mode)
+#			and print its figures, without the table and chart.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
@@ -59,8 +66,9 @@ for a in "$@"; do
 		--quick) MODE=quick ;;
 		--only=sqs) ONLY=sqs ;;
 		--only=sync) ONLY=sync ;;
+		--only=ingest) ONLY=ingest ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|--only=sync])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|--only=sync|--only=ingest])" ;;
 	esac
 done
 
@@ -76,6 +84,8 @@ if [[ $MODE == quick ]]; then
 	VACUUM_WAIT=0			# no wait for autovacuum after the purge
 	REFERENCE_RUNS=0		# no trigger-only (worker paused) runs
 	SQS_EVENTS=2000			# sqs scenario backlog (each of two runs)
+	INGEST_OBJECTS=2000		# objects in the scanned bucket
+	INGEST_EVENTS=2000		# S3 event messages waiting in the queue
 else
 	CAPTURE_SECONDS=20
 	UPDATE_ROWS=100000
@@ -87,6 +97,8 @@ else
 	VACUUM_WAIT=90
 	REFERENCE_RUNS=1
 	SQS_EVENTS=20000
+	INGEST_OBJECTS=100000
+	INGEST_EVENTS=10000
 fi
 CLIENTS=4
 THREADS=2
@@ -613,6 +625,115 @@ if [[ $ONLY == sqs ]]; then
 	exit 0
 fi
 
+# --- ingest ---------------------------------------------------------------------------
+# sqs_queue_depth PORT QUEUE: ApproximateNumberOfMessages of QUEUE
+sqs_queue_depth() {
+	curl -sf -X POST "http://127.0.0.1:$1/" -H 'X-Amz-Target: AmazonSQS.GetQueueAttributes' \
+		-H 'Content-Type: application/x-amz-json-1.0' \
+		-d "{\"QueueUrl\":\"http://127.0.0.1:$1/123456789012/$2\",\"AttributeNames\":[\"All\"]}" |
+		sed -n 's/.*"ApproximateNumberOfMessages":"\([0-9]*\)".*/\1/p'
+}
+
+# rss_anon_kb PID: RssAnon of PID in kB (empty when it is gone)
+rss_anon_kb() { sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
+
+# ingest_poller_pid: the pid of the bench database's ingest poller, or empty
+ingest_poller_pid() {
+	sqlq "SELECT pid FROM pg_stat_activity WHERE backend_type = 'notify_ext ingest' AND datname = 'bench'"
+}
+
+# ingest_scenario: the S3 ingest poller against s3rver and local-aws-sqs.
+# The bucket is filled with INGEST_OBJECTS one-byte objects first (the
+# bridge's events of those puts are awaited and purged: not measured).  A
+# storage method on it (no queue yet) makes the poller start and scan:
+# objects/s is last_scan_objects over last_scan_finished - last_scan_started
+# (listing and applying every page), the poller's RssAnon read right
+# after.  Then INGEST_EVENTS ObjectCreated:Put messages of new keys are put
+# into the queue and the method is given the queue: events/s is that count
+# over the time from giving it the queue to the last of their files in
+# notify.file, every message received, applied in its transaction and
+# deleted.  No notification is defined on files.
+ingest_scenario() {
+	local s3port sqsport m t0 t1 done_n pid i
+	if [[ ! -d $ROOT/test/peers/node_modules/s3rver ]]; then
+		(cd "$ROOT/test/peers" && npm ci --no-audit --no-fund --loglevel=error) >&2
+	fi
+	s3port=$(nx_free_port) || nx_die "no free port"
+	sqsport=$(nx_free_port) || nx_die "no free port"
+	mkdir -p "$WORK/s3"
+	spawn node --openssl-legacy-provider --no-warnings "$ROOT/test/peers/s3-sqs-peer.js" \
+		"$s3port" "$sqsport" bench-events bench-bkt "$WORK/s3" >"$WORK/s3.out" 2>&1
+	for _ in $(seq 1 100); do
+		grep -q '^ready' "$WORK/s3.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '^ready' "$WORK/s3.out" || { cat "$WORK/s3.out" >&2; nx_die "s3-sqs-peer did not start"; }
+	phase "ingest: s3rver on 127.0.0.1:$s3port, local-aws-sqs on 127.0.0.1:$sqsport"
+
+	phase "ingest: $INGEST_OBJECTS objects into the bucket"
+	t0=$(now_ms)
+	node "$ROOT/bench/ingest_load.js" put "$s3port" bench-bkt scan/o "$INGEST_OBJECTS" >/dev/null ||
+		nx_die "could not fill the bucket"
+	raw ingest.fill_ms "$(( $(now_ms) - t0 ))"
+	for i in $(seq 1 $(( SETTLE_TIMEOUT * 2 + 600 ))); do
+		(( $(sqs_queue_depth "$sqsport" bench-events || echo 0) >= INGEST_OBJECTS )) && break
+		sleep 0.5
+	done
+	sleep 1
+	curl -sf -X POST "http://127.0.0.1:$sqsport/" -H 'X-Amz-Target: AmazonSQS.PurgeQueue' \
+		-H 'Content-Type: application/x-amz-json-1.0' \
+		-d "{\"QueueUrl\":\"http://127.0.0.1:$sqsport/123456789012/bench-events\"}" >/dev/null ||
+		nx_die "could not purge the queue"
+
+	phase "ingest: scan of the bucket"
+	sqlq "CREATE EXTENSION IF NOT EXISTS notify_ext_assets" >/dev/null
+	sqlq "INSERT INTO notify.storage (id, name) VALUES ('VX-BENCH', 'bench') ON CONFLICT DO NOTHING" >/dev/null
+	m=$(sqlq "SELECT notify.create_storage_method('VX-BENCH', 's3://S3RVER:S3RVER@bench-bkt/', endpoint => 'http://127.0.0.1:$s3port')")
+	t0=$(now_ms)
+	until [[ $(sqlq "SELECT last_scan_finished IS NOT NULL FROM notify.storage_methods WHERE id = '$m'") == t ]]; do
+		(( $(now_ms) - t0 > (SETTLE_TIMEOUT + 600) * 1000 )) && { nx_log "warning: the scan did not finish"; break; }
+		sleep 0.2
+	done
+	pid=$(ingest_poller_pid)
+	raw ingest.scan.rss_anon_kb "$(rss_anon_kb "$pid")"
+	sqlq "SELECT 'objects', coalesce(last_scan_objects, 0) FROM notify.storage_methods WHERE id = '$m'
+	UNION ALL SELECT 'ms', coalesce(round(extract(epoch FROM last_scan_duration) * 1000), 0) FROM notify.storage_methods WHERE id = '$m'
+	UNION ALL SELECT 'files', count(*) FROM notify.file WHERE storage_id = 'VX-BENCH'
+	" | while IFS='|' read -r k v; do raw "ingest.scan.$k" "$v"; done
+	raw ingest.scan.bucket_objects "$INGEST_OBJECTS"
+
+	phase "ingest: $INGEST_EVENTS S3 events waiting in the queue"
+	node "$ROOT/bench/ingest_load.js" events "$sqsport" bench-events bench-bkt queue/e "$INGEST_EVENTS" >/dev/null ||
+		nx_die "could not fill the queue"
+	t0=$(now_ms)
+	sqlq "SELECT notify.set_storage_method_metadata('$m', 'sqsEndpoint', 'http://127.0.0.1:$sqsport');
+	      SELECT notify.set_storage_method_metadata('$m', 'sqsName', 'bench-events')" >/dev/null
+	t1=$t0
+	done_n=0
+	while :; do
+		done_n=$(sqlq "SELECT count(*) FROM notify.file WHERE storage_id = 'VX-BENCH' AND path LIKE 'queue/%'")
+		t1=$(now_ms)
+		(( done_n >= INGEST_EVENTS )) && break
+		(( t1 - t0 > (SETTLE_TIMEOUT + 600) * 1000 )) && { nx_log "warning: only $done_n events applied"; break; }
+		sleep 0.1
+	done
+	pid=$(ingest_poller_pid)
+	raw ingest.queue.events "$INGEST_EVENTS"
+	raw ingest.queue.applied "$done_n"
+	raw ingest.queue.ms "$(( t1 - t0 ))"
+	raw ingest.queue.rss_anon_kb "$(rss_anon_kb "$pid")"
+	raw ingest.failure "$(sqlq "SELECT coalesce(failure_message, '') FROM notify.storage_methods WHERE id = '$m'")"
+}
+
+if [[ $ONLY == ingest ]]; then
+	wait_worker present >/dev/null
+	ingest_scenario
+	awk -F'\t' '$1 ~ /^ingest\./ { v[$1] = $2 }
+		END { printf "ingest scan   %6d objects of %6d in %d ms: %.0f objects/s, poller RssAnon %.1f MB\n", v["ingest.scan.objects"], v["ingest.scan.bucket_objects"], v["ingest.scan.ms"], (v["ingest.scan.ms"] > 0 ? v["ingest.scan.objects"] / (v["ingest.scan.ms"] / 1000) : 0), v["ingest.scan.rss_anon_kb"] / 1024
+			printf "ingest queue  %6d events of %6d in %d ms: %.0f events/s, poller RssAnon %.1f MB %s\n", v["ingest.queue.applied"], v["ingest.queue.events"], v["ingest.queue.ms"], (v["ingest.queue.ms"] > 0 ? v["ingest.queue.applied"] / (v["ingest.queue.ms"] / 1000) : 0), v["ingest.queue.rss_anon_kb"] / 1024, v["ingest.failure"] }' "$RAW"
+	exit 0
+fi
+
 # sync_run: INSERT throughput with one synchronous HTTP notification to the
 # nginx sink: each commit sends its event and waits for the 204 before it
 # commits; no outbox row is written.  Checks that the sink got one request
@@ -878,6 +999,7 @@ sqlq "SELECT round((committed - min(committed) OVER ())::numeric, 3) || ',' || r
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 sqs_scenario
+ingest_scenario
 
 # --- report ---------------------------------------------------------------------------
 set +e

@@ -2042,6 +2042,188 @@ GRANT EXECUTE ON FUNCTION
 	TO notify_admin;
 GRANT SELECT ON notify.storage_methods TO notify_admin, notify_monitor;
 
+-- S3 ingest: the SSRF guard on storage method endpoints
+-- API: private.  The SSRF guard's refusal of a URL's host under the
+-- current settings, without a name lookup (as notify.create_notification
+-- checks an <http> URL), or NULL.  Granted to nobody.
+CREATE FUNCTION notify.url_refusal(url text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_url_refusal'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: private.  The SSRF guard of outgoing requests (notify.url_refusal:
+-- notify_ext.denied_hosts, notify_ext.allowed_hosts, the addresses never
+-- connected to) on the hosts a storage method's requests go to: its S3
+-- endpoint (AWS's in its region when none) and, when it has a queue or an
+-- SQS endpoint, that endpoint (AWS's in its region when none).  Raises
+-- insufficient_privilege for the first refused one, naming its host; the
+-- poller checks every request again, and every address when it connects.
+CREATE FUNCTION notify.storage_method_check_hosts(m notify.storage_method)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	what text;
+	url text;
+	refusal text;
+BEGIN
+	FOR what, url IN
+		SELECT 'S3 endpoint',
+			   COALESCE(m.endpoint, pg_catalog.concat('https://', m.bucket, '.s3.', m.region, '.amazonaws.com/'))
+		UNION ALL
+		SELECT 'SQS endpoint',
+			   CASE WHEN m.sqs_endpoint IS NULL THEN pg_catalog.concat('https://sqs.', m.region, '.amazonaws.com/')
+					WHEN m.sqs_endpoint ~ '^https?://' THEN m.sqs_endpoint
+					ELSE pg_catalog.concat('https://', m.sqs_endpoint, '/') END
+		 WHERE m.sqs_name IS NOT NULL OR m.sqs_endpoint IS NOT NULL
+	LOOP
+		refusal := notify.url_refusal(url);
+		IF refusal IS NOT NULL THEN
+			RAISE EXCEPTION 'the host of the % "%" is not allowed', what, notify.quote_value(url)
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.concat('The ', refusal, '.'),
+					  HINT = 'The ingest poller connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; it checks every address again when it connects.';
+		END IF;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION notify.create_storage_method_impl(caller oid, storage_id text, uri text, endpoint text,
+												  credential text, region text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parts text[];
+	id text;
+	alias text := credential;
+	storage_exists boolean;
+	m notify.storage_method;
+BEGIN
+	PERFORM notify.require_arg(storage_id, 'storage_id');
+	PERFORM notify.require_arg(uri, 'uri');
+	parts := pg_catalog.regexp_match(uri,
+		'^s3://(?:([A-Za-z0-9]{1,128}):([^@/[:space:][:cntrl:]]+)@)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)$');
+	IF parts IS NULL THEN
+		RAISE EXCEPTION 'invalid S3 storage method URI'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The form is s3://[accessKey:secret@]bucket/[prefix], with the secret URL-encoded and a bucket name of 3 to 63 lower-case letters, digits, "." or "-".';
+	END IF;
+	IF (parts[1] IS NULL) = (credential IS NULL) THEN
+		RAISE EXCEPTION 'an S3 storage method needs exactly one of credentials in its URI and a credential alias'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Store credentials with notify.set_aws_credential and name the alias, or give s3://accessKey:secret@bucket/.';
+	END IF;
+	IF endpoint IS NOT NULL AND endpoint !~ '^https?://[^/@[:space:]]+/?$' THEN
+		RAISE EXCEPTION 'invalid S3 endpoint "%"', notify.quote_value(endpoint)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An endpoint is an http or https URL of a server without a path or user information, such as http://127.0.0.1:9000.';
+	END IF;
+	IF region IS NOT NULL AND region !~ '^[a-z0-9-]{1,32}$' THEN
+		RAISE EXCEPTION 'invalid region "%"', notify.quote_value(region)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A region name such as eu-west-1 has lower-case letters, digits and "-".';
+	END IF;
+	IF pg_catalog.to_regclass('notify.storage') IS NULL THEN
+		RAISE EXCEPTION 'S3 storage methods need the asset tables of notify_ext_assets'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'CREATE EXTENSION notify_ext_assets;';
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM notify.storage WHERE id OPERATOR(pg_catalog.=) $1)'
+		INTO storage_exists USING storage_id;
+	IF NOT storage_exists THEN
+		RAISE EXCEPTION 'storage "%" does not exist', notify.quote_value(storage_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	id := notify.next_vx_id('notify.storage_method_id_seq');
+	IF parts[1] IS NOT NULL THEN
+		alias := 'method.' OPERATOR(pg_catalog.||) id;
+		PERFORM notify.set_aws_credential_impl(caller, alias, parts[1],
+			notify.s3_key_decode(pg_catalog.replace(parts[2], '+', '%2B')), region);
+	ELSE
+		PERFORM 1 FROM notify.aws_credential c WHERE c.alias OPERATOR(pg_catalog.=) credential
+			AND pg_catalog.pg_has_role(caller, c.owner, 'USAGE');
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'no AWS credential "%" of this role', notify.quote_value(credential)
+				USING ERRCODE = 'undefined_object',
+					  HINT = 'Store it first with notify.set_aws_credential.';
+		END IF;
+	END IF;
+	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
+		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
+				COALESCE(region, 'us-east-1'), alias, caller)
+		RETURNING * INTO m;
+	PERFORM notify.storage_method_check_hosts(m);
+	INSERT INTO notify.storage_method_state (method_id, scan_requested)
+		VALUES (id, true);
+	PERFORM notify.ingest_wake();
+	RETURN id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION notify.set_storage_method_metadata_impl(caller oid, method_id text, key text, value text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m notify.storage_method;
+BEGIN
+	PERFORM notify.require_arg(method_id, 'method_id');
+	PERFORM notify.require_arg(key, 'key');
+	SELECT * INTO m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'storage method "%" does not exist', notify.quote_value(method_id)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
+	IF key = 'sqsName' THEN
+		IF value !~ '^[A-Za-z0-9_-]{1,80}(\.fifo)?$' THEN
+			RAISE EXCEPTION 'invalid SQS queue name "%"', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A queue name has 1 to 80 letters, digits, "-" or "_" (and ".fifo").';
+		END IF;
+		UPDATE notify.storage_method s SET sqs_name = value WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'sqsEndpoint' THEN
+		IF value !~ '^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' THEN
+			RAISE EXCEPTION 'invalid SQS endpoint "%"', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An endpoint is a host such as sqs.eu-west-1.amazonaws.com, or an http or https URL of a server without a path.';
+		END IF;
+		UPDATE notify.storage_method s SET sqs_endpoint = pg_catalog.rtrim(value, '/') WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'refreshOnStart' THEN
+		IF value IS NOT NULL AND value NOT IN ('true', 'false') THEN
+			RAISE EXCEPTION 'invalid value "%" of refreshOnStart', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is true or false.';
+		END IF;
+		UPDATE notify.storage_method s SET refresh_on_start = COALESCE(value::boolean, true)
+		 WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSIF key = 'refreshInterval' THEN
+		IF value !~ '^[0-9]{1,9}$' OR value::integer < 1 THEN
+			RAISE EXCEPTION 'invalid value "%" of refreshInterval', notify.quote_value(value)
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is a number of seconds, at least 1.';
+		END IF;
+		UPDATE notify.storage_method s SET refresh_interval = value::integer WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	ELSE
+		RAISE EXCEPTION 'unknown storage method metadata key "%"', notify.quote_value(key)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
+	END IF;
+	IF key IN ('sqsName', 'sqsEndpoint') THEN
+		PERFORM notify.storage_method_check_hosts(s) FROM notify.storage_method s
+		  WHERE s.id OPERATOR(pg_catalog.=) method_id;
+	END IF;
+	PERFORM notify.ingest_wake();
+END
+$$;
+
+REVOKE ALL ON FUNCTION
+	notify.url_refusal(text),
+	notify.storage_method_check_hosts(notify.storage_method)
+	FROM PUBLIC;
+
 /* S3 event messages and bucket notification configurations */
 /* ------------------------------------------------------------------------
  * S3 bucket notifications: destinations (an ARN and the action that

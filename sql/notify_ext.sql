@@ -165,6 +165,14 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'notify_ext_check_url_host'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
+-- API: private.  The SSRF guard's refusal of a URL's host under the
+-- current settings, without a name lookup (as notify.create_notification
+-- checks an <http> URL), or NULL.  Granted to nobody.
+CREATE FUNCTION notify.url_refusal(url text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'notify_ext_url_refusal'
+LANGUAGE C STRICT VOLATILE;
+
 -- API: private.  The retry policy of delivery (src/delivery/retry.c) on
 -- the given attempt: outcome is 'delivered', 'no_answer', 'answered' or
 -- 'refused'; "now" and the jitter (0 to 1) are given, so the answer is
@@ -2206,6 +2214,44 @@ BEGIN
 END
 $$;
 
+-- API: private.  The SSRF guard of outgoing requests (notify.url_refusal:
+-- notify_ext.denied_hosts, notify_ext.allowed_hosts, the addresses never
+-- connected to) on the hosts a storage method's requests go to: its S3
+-- endpoint (AWS's in its region when none) and, when it has a queue or an
+-- SQS endpoint, that endpoint (AWS's in its region when none).  Raises
+-- insufficient_privilege for the first refused one, naming its host; the
+-- poller checks every request again, and every address when it connects.
+CREATE FUNCTION notify.storage_method_check_hosts(m notify.storage_method)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	what text;
+	url text;
+	refusal text;
+BEGIN
+	FOR what, url IN
+		SELECT 'S3 endpoint',
+			   COALESCE(m.endpoint, pg_catalog.concat('https://', m.bucket, '.s3.', m.region, '.amazonaws.com/'))
+		UNION ALL
+		SELECT 'SQS endpoint',
+			   CASE WHEN m.sqs_endpoint IS NULL THEN pg_catalog.concat('https://sqs.', m.region, '.amazonaws.com/')
+					WHEN m.sqs_endpoint ~ '^https?://' THEN m.sqs_endpoint
+					ELSE pg_catalog.concat('https://', m.sqs_endpoint, '/') END
+		 WHERE m.sqs_name IS NOT NULL OR m.sqs_endpoint IS NOT NULL
+	LOOP
+		refusal := notify.url_refusal(url);
+		IF refusal IS NOT NULL THEN
+			RAISE EXCEPTION 'the host of the % "%" is not allowed', what, notify.quote_value(url)
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.concat('The ', refusal, '.'),
+					  HINT = 'The ingest poller connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; it checks every address again when it connects.';
+		END IF;
+	END LOOP;
+END
+$$;
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.create_storage_method(storage_id text, uri text, endpoint text DEFAULT NULL,
 											 credential text DEFAULT NULL, region text DEFAULT NULL)
@@ -2228,6 +2274,7 @@ DECLARE
 	id text;
 	alias text := credential;
 	storage_exists boolean;
+	m notify.storage_method;
 BEGIN
 	PERFORM notify.require_arg(storage_id, 'storage_id');
 	PERFORM notify.require_arg(uri, 'uri');
@@ -2280,7 +2327,9 @@ BEGIN
 	END IF;
 	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
 		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
-				COALESCE(region, 'us-east-1'), alias, caller);
+				COALESCE(region, 'us-east-1'), alias, caller)
+		RETURNING * INTO m;
+	PERFORM notify.storage_method_check_hosts(m);
 	INSERT INTO notify.storage_method_state (method_id, scan_requested)
 		VALUES (id, true);
 	PERFORM notify.ingest_wake();
@@ -2344,6 +2393,10 @@ BEGIN
 		RAISE EXCEPTION 'unknown storage method metadata key "%"', notify.quote_value(key)
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
+	END IF;
+	IF key IN ('sqsName', 'sqsEndpoint') THEN
+		PERFORM notify.storage_method_check_hosts(s) FROM notify.storage_method s
+		  WHERE s.id OPERATOR(pg_catalog.=) method_id;
 	END IF;
 	PERFORM notify.ingest_wake();
 END

@@ -23,7 +23,9 @@
  * database's ingest poller (src/ingest/poller.c) when the slot is marked
  * ingest_wanted: once when the slot is taken (the poller looks for storage
  * methods and leaves when there are none), and again whenever a committed
- * change of storage methods marks it (shmem.c).  A slot is freed only
+ * change of storage methods marks it (shmem.c).  A poller that exited
+ * unexpectedly is started again only after the hold it set in the slot
+ * (1 s, doubling with each such exit in a row up to 60 s).  A slot is freed only
  * when both processes have stopped; when the delivery worker stops, the
  * launcher stops the poller too.
  *
@@ -221,24 +223,40 @@ start_poller(int slotno)
 /*
  * start_pollers
  *		Start the ingest poller of every slot whose delivery worker was
- *		started, that is marked ingest_wanted and has no poller.  A poller that could
- *		not be registered is tried again at the next call.
+ *		started, that is marked ingest_wanted and has no poller, unless the
+ *		slot is held after an unexpected exit of its last poller
+ *		(ingest_hold_until, set by the poller).  A poller that could not be
+ *		registered is tried again at the next call.  Returns the
+ *		milliseconds until the first hold ends, or -1 when none waits.
  */
-static void
-start_pollers(void)
+static long
+start_pollers(TimestampTz now)
 {
 	int			i;
+	long		wait_ms = -1;
 
 	for (i = 0; i < notify_shared->nslots; i++)
 	{
 		NotifyDbSlot *slot = &notify_shared->slots[i];
+		TimestampTz hold_until;
 
 		if (handles[i] == NULL || ingest_handles[i] != NULL ||
 			!OidIsValid(slot->dboid) ||
 			pg_atomic_read_u32(&slot->ingest_wanted) == 0)
 			continue;
+		LWLockAcquire(notify_shared->lock, LW_SHARED);
+		hold_until = slot->ingest_hold_until;
+		LWLockRelease(notify_shared->lock);
+		if (hold_until > now)
+		{
+			long		ms = TimestampDifferenceMilliseconds(now, hold_until) + 1;
+
+			wait_ms = (wait_ms < 0) ? ms : Min(wait_ms, ms);
+			continue;
+		}
 		start_poller(i);
 	}
+	return wait_ms;
 }
 
 /*
@@ -348,6 +366,8 @@ reap_workers(TimestampTz now)
 		slot->pid = 0;
 		slot->latch = NULL;
 		slot->hold_until = 0;
+		slot->ingest_hold_until = 0;
+		slot->ingest_failures = 0;
 		pg_atomic_write_u32(&slot->ingest_wanted, 0);
 		LWLockRelease(notify_shared->lock);
 	}
@@ -396,6 +416,8 @@ launcher_scan(Oid wanted)
 			notify_shared->slots[free_slot].dboid = db->oid;
 			notify_shared->slots[free_slot].pid = 0;
 			notify_shared->slots[free_slot].hold_until = 0;
+			notify_shared->slots[free_slot].ingest_hold_until = 0;
+			notify_shared->slots[free_slot].ingest_failures = 0;
 			/* start the poller once: it leaves when there is no method */
 			pg_atomic_write_u32(&notify_shared->slots[free_slot].ingest_wanted, 1);
 		}
@@ -522,7 +544,12 @@ notify_ext_launcher_main(Datum main_arg)
 			pgstat_report_activity(STATE_IDLE, NULL);
 			last_scan = now;
 		}
-		start_pollers();
+		{
+			long		hold_ms = start_pollers(GetCurrentTimestamp());
+
+			if (hold_ms >= 0)
+				timeout = Min(timeout, hold_ms);
+		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, NOTIFY_WAIT_EVENT);

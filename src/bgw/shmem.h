@@ -36,6 +36,8 @@ typedef struct NotifyDbSlot
 	pid_t		ingest_pid;		/* 0 while not running */
 	Latch	   *ingest_latch;	/* the poller's latch while running */
 	pg_atomic_uint32 ingest_wanted; /* storage methods may exist: run one */
+	TimestampTz ingest_hold_until;	/* no new poller before this */
+	int			ingest_failures;	/* unexpected poller exits in a row */
 } NotifyDbSlot;
 
 typedef struct NotifyShared

@@ -13,6 +13,14 @@
  * empty body: every S3 request here is a GET), which S3 and s3rver
  * require and libcurl 7.88 does not add.
  *
+ * SSRF guard: every request passes the host rules of every outgoing
+ * request (notify_ext.allowed_hosts, notify_ext.denied_hosts, the
+ * addresses never connected to) through transport/http_guard.c: a host
+ * they refuse gets no transfer, and every address libcurl connects to is
+ * checked again at connect time.  Either refusal is the request's error.
+ * AWS's error answers are read by transport/aws.c, as the SQS transport
+ * reads them.
+ *
  * Interrupts: the transfers are driven in slices of at most
  * INGEST_POLL_SLICE_MS with CHECK_FOR_INTERRUPTS() between them, so that
  * SIGTERM ends even a 20-second long poll at once.
@@ -36,27 +44,17 @@
 #include "postgres.h"
 
 #include <curl/curl.h>
-#include <json-c/json_object.h>
-#include <json-c/json_tokener.h>
-
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/pmsignal.h"
 
 #include "guc.h"
 #include "ingest/ingest_internal.h"
+#include "transport/aws.h"
 
 #define INGEST_POLL_SLICE_MS	250
 #define INGEST_BODY_MAX			(64 * 1024 * 1024)	/* longest answer kept */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-#define INGEST_SETOPT(easy, opt, val) \
-	do { \
-		CURLcode	setopt_rc_ = curl_easy_setopt((easy), (opt), (val)); \
-		if (setopt_rc_ != CURLE_OK) \
-			elog(ERROR, "could not set libcurl option %s: %s", \
-				 #opt, curl_easy_strerror(setopt_rc_)); \
-	} while (0)
 
 static CURLM *ingest_multi = NULL;
 static IngestHttp **active = NULL;	/* requests of the running call */
@@ -183,19 +181,26 @@ ingest_http_prepare(IngestHttp *r)
 	r->easy = easy = curl_easy_init();
 	if (easy == NULL)
 		elog(ERROR, "could not create a libcurl handle");
-	INGEST_SETOPT(easy, CURLOPT_URL, r->url);
-	INGEST_SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	INGEST_SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
-	INGEST_SETOPT(easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	INGEST_SETOPT(easy, CURLOPT_WRITEFUNCTION, ingest_http_write);
-	INGEST_SETOPT(easy, CURLOPT_WRITEDATA, r);
-	INGEST_SETOPT(easy, CURLOPT_HEADERFUNCTION, ingest_http_header);
-	INGEST_SETOPT(easy, CURLOPT_HEADERDATA, r);
-	INGEST_SETOPT(easy, CURLOPT_CONNECTTIMEOUT, (long) notify_ext_connect_timeout);
-	INGEST_SETOPT(easy, CURLOPT_TIMEOUT, r->timeout_s);
-	INGEST_SETOPT(easy, CURLOPT_AWS_SIGV4, r->sigv4);
-	INGEST_SETOPT(easy, CURLOPT_USERNAME, r->access_key);
-	INGEST_SETOPT(easy, CURLOPT_PASSWORD, r->secret);
+	r->error = http_guard_setup(&r->guard, easy, r->url);
+	if (r->error != NULL)
+	{
+		/* refused before sending: no transfer */
+		r->done = true;
+		return;
+	}
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_URL, r->url);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_WRITEFUNCTION, ingest_http_write);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_WRITEDATA, r);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_HEADERFUNCTION, ingest_http_header);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_HEADERDATA, r);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_CONNECTTIMEOUT, (long) notify_ext_connect_timeout);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_TIMEOUT, r->timeout_s);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_AWS_SIGV4, r->sigv4);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_USERNAME, r->access_key);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_PASSWORD, r->secret);
 
 	if (r->body != NULL)
 	{
@@ -208,112 +213,38 @@ ingest_http_prepare(IngestHttp *r)
 			r->headers = curl_slist_append(r->headers, h);
 			pfree(h);
 		}
-		INGEST_SETOPT(easy, CURLOPT_POSTFIELDS, r->body);
-		INGEST_SETOPT(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
+		NOTIFY_CURL_SETOPT(easy, CURLOPT_POSTFIELDS, r->body);
+		NOTIFY_CURL_SETOPT(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
 	}
 	else
 		r->headers = curl_slist_append(r->headers,
 									   "x-amz-content-sha256: " EMPTY_SHA256);
 	if (r->headers == NULL)
 		elog(ERROR, "out of memory for a libcurl header list");
-	INGEST_SETOPT(easy, CURLOPT_HTTPHEADER, r->headers);
-	INGEST_SETOPT(easy, CURLOPT_PRIVATE, r);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_HTTPHEADER, r->headers);
+	NOTIFY_CURL_SETOPT(easy, CURLOPT_PRIVATE, r);
 	if (curl_multi_add_handle(ingest_multi, easy) != CURLM_OK)
 		elog(ERROR, "could not add a transfer to the libcurl multi handle");
 }
 
 /*
- * ingest_http_mask
- *		s with every occurrence of secret replaced by "***" (palloc'd).
- */
-static char *
-ingest_http_mask(const char *s, const char *secret)
-{
-	StringInfoData b;
-	const char *p = s;
-	const char *hit;
-	size_t		len = secret ? strlen(secret) : 0;
-
-	if (len == 0)
-		return pstrdup(s);
-	initStringInfo(&b);
-	while ((hit = strstr(p, secret)) != NULL)
-	{
-		appendBinaryStringInfo(&b, p, hit - p);
-		appendStringInfoString(&b, "***");
-		p = hit + len;
-	}
-	appendStringInfoString(&b, p);
-	return b.data;
-}
-
-/*
- * xml_tag_text
- *		The text of the first <tag>...</tag> in s, palloc'd, or NULL.
- */
-static char *
-xml_tag_text(const char *s, const char *tag)
-{
-	char	   *open = psprintf("<%s>", tag);
-	char	   *close = psprintf("</%s>", tag);
-	const char *b = strstr(s, open);
-	const char *e;
-
-	if (b == NULL)
-		return NULL;
-	b += strlen(open);
-	e = strstr(b, close);
-	return e ? pnstrdup(b, e - b) : NULL;
-}
-
-/*
- * ingest_json_string
- *		The string member name of a parsed JSON object, or NULL.
- */
-const char *
-ingest_json_string(struct json_object *obj, const char *name)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-		!json_object_object_get_ex(obj, name, &v) ||
-		!json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/*
  * ingest_http_aws_error
- *		The text of a non-2xx answer of r: AWS's message (JSON body
- *		"message", XML body <Message>), else its code (JSON "__type" after
- *		its '#', XML <Code>, x-amzn-query-error), else the HTTP status.
- *		palloc'd.
+ *		The text of a non-2xx answer of r: AWS's message, else its code
+ *		(transport/aws.c reads both from any shape of answer), else the
+ *		HTTP status.  palloc'd.
  */
 static char *
 ingest_http_aws_error(const IngestHttp *r)
 {
-	struct json_object *j = json_tokener_parse(r->response.data);
-	const char *msg = ingest_json_string(j, "message");
-	const char *type = ingest_json_string(j, "__type");
-	char	   *text = NULL;
+	char	   *code;
+	char	   *message;
 
-	if (msg == NULL)
-		msg = ingest_json_string(j, "Message");
-	if (msg != NULL)
-		text = pstrdup(msg);
-	else if (type != NULL)
-		text = pstrdup(strchr(type, '#') ? strchr(type, '#') + 1 : type);
-	if (j != NULL)
-		json_object_put(j);
-	if (text == NULL)
-		text = xml_tag_text(r->response.data, "Message");
-	if (text == NULL)
-		text = xml_tag_text(r->response.data, "Code");
-	if (text == NULL && r->query_error != NULL)
-		text = pnstrdup(r->query_error, strcspn(r->query_error, ";"));
-	if (text == NULL)
-		text = psprintf("HTTP status %ld", r->status);
-	return text;
+	aws_error_of(r->response.data, r->query_error, &code, &message);
+	if (message != NULL)
+		return message;
+	if (code != NULL)
+		return code;
+	return psprintf("HTTP status %ld", r->status);
 }
 
 /*
@@ -328,12 +259,14 @@ ingest_http_finish(IngestHttp *r, CURLcode code)
 	char	   *error = NULL;
 
 	(void) curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-	if (code != CURLE_OK)
+	if (code != CURLE_OK && r->guard.refused)
+		error = http_guard_error(&r->guard);
+	else if (code != CURLE_OK)
 		error = psprintf("%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
 	else if (r->status < 200 || r->status > 299)
 		error = ingest_http_aws_error(r);
 	if (error != NULL)
-		r->error = ingest_http_mask(error, r->secret);
+		r->error = aws_clean(error, r->secret);
 	r->done = true;
 }
 

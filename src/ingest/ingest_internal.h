@@ -19,7 +19,7 @@
 
 #include "lib/stringinfo.h"
 
-struct json_object;
+#include "transport/aws.h"
 
 /* One signed request; the caller owns the strings (all but body required) */
 typedef struct IngestHttp
@@ -37,6 +37,7 @@ typedef struct IngestHttp
 	char	   *error;			/* NULL: a 2xx answer came */
 	char	   *query_error;	/* x-amzn-query-error, or NULL */
 	bool		done;
+	HttpGuard	guard;			/* the SSRF guard of the transfer */
 	/* libcurl objects while running */
 	CURL	   *easy;
 	struct curl_slist *headers;
@@ -45,7 +46,6 @@ typedef struct IngestHttp
 
 /* aws_http.c */
 extern void ingest_http_run(IngestHttp **reqs, int n);
-extern const char *ingest_json_string(struct json_object *obj, const char *name);
 
 /* One received SQS message */
 typedef struct IngestMessage

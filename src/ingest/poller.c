@@ -10,7 +10,8 @@
  * Each pass of its loop:
  *
  *	1. clears ingest_wanted and reads the storage methods with their
- *	   credentials in a short transaction; with none (or no extension) it
+ *	   credentials (definition_aws_credential, as delivery resolves an
+ *	   alias) in a short transaction; with none (or no extension) it
  *	   leaves (a later notify.ingest_wake() at commit starts it again);
  *	2. scans the bucket of every method whose scan is due: at the
  *	   poller's start when refreshOnStart, every refreshInterval seconds,
@@ -45,8 +46,13 @@
  * events are dropped by the sequencer and listing-time rules of
  * notify.ingest_event.
  *
- * Scans run to their end before the receives of the same pass, so a long
- * scan delays (never loses) the messages of the queues.
+ * A long scan does not hold the queues back: between two of its pages,
+ * once a second at most, every queue of the pass is read without a long
+ * poll and what came is applied and deleted as in 4 (scan_read_queues).
+ * An event applied during the scan is newer than the listing of its key
+ * or not, and notify.ingest_event and notify.ingest_scan_page keep the
+ * newest either way (sequencer and listing time), so the order in which
+ * pages and events are applied does not matter.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -79,6 +85,7 @@
 
 #include "bgw/shmem.h"
 #include "common/compat.h"
+#include "definition/definition_cache.h"
 #include "guc.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_internal.h"
@@ -88,6 +95,9 @@
 #define BACKOFF_MAX_MS		60000
 #define IDLE_SLEEP_MS		10000	/* longest sleep without a queue */
 #define REQUEST_TIMEOUT_S	30	/* besides the long poll */
+#define SCAN_QUEUE_EVERY_MS	1000	/* queue reads between scan pages */
+#define RESTART_HOLD_MIN_MS	1000	/* after an unexpected exit */
+#define RESTART_HOLD_MAX_MS	60000
 
 /* A storage method as read at the start of a pass (loop context) */
 typedef struct Method
@@ -97,6 +107,8 @@ typedef struct Method
 	char	   *prefix;			/* UTF-8 */
 	char	   *endpoint;		/* NULL: AWS */
 	char	   *region;
+	char	   *credential;		/* alias in notify.aws_credential */
+	Oid			owner;
 	char	   *access_key;		/* NULL: no usable credential */
 	char	   *secret;
 	char	   *sqs_name;		/* NULL: no queue */
@@ -106,6 +118,7 @@ typedef struct Method
 	bool		scan_requested;
 	TimestampTz last_scan_started;	/* 0: never */
 	struct MethodMemory *mem;
+	bool		is_new;			/* first seen in this pass */
 	/* this pass */
 	IngestHttp	req;
 	IngestMessage *msgs;
@@ -146,6 +159,11 @@ typedef struct PageWork
 } PageWork;
 
 static int	slotno;
+static List *scan_queues = NIL;	/* queues to read between scan pages */
+static TimestampTz scan_queues_read = 0;
+
+static int	poll_queues(List *ms, int wait_s);
+static TimestampTz poller_started = 0;
 static HTAB *memories = NULL;
 static List *methods = NIL;		/* Method *, this pass */
 static bool extension_gone = false;
@@ -235,6 +253,7 @@ load_methods(void *arg)
 	MemoryContext cxt = arg;
 	uint64		i;
 	int			ret;
+	ListCell   *lc;
 
 	methods = NIL;
 	if (!OidIsValid(notify_catalog()->schema))
@@ -243,13 +262,11 @@ load_methods(void *arg)
 		return;
 	}
 	ret = SPI_execute("SELECT m.id, m.bucket, m.prefix, m.endpoint, m.region, "
-					  "c.access_key, c.secret_key, m.sqs_name, m.sqs_endpoint, "
+					  "m.credential, m.owner, m.sqs_name, m.sqs_endpoint, "
 					  "m.refresh_on_start, m.refresh_interval, "
 					  "COALESCE(st.scan_requested, false), "
 					  "st.last_scan_started "
 					  "FROM notify.storage_method m "
-					  "LEFT JOIN notify.aws_credential c ON c.alias OPERATOR(pg_catalog.=) m.credential "
-					  "AND pg_catalog.pg_has_role(m.owner, c.owner, 'USAGE') "
 					  "LEFT JOIN notify.storage_method_state st ON st.method_id OPERATOR(pg_catalog.=) m.id "
 					  "ORDER BY m.id", true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -267,8 +284,13 @@ load_methods(void *arg)
 		m->prefix = spi_text_or_null(row, desc, 3, cxt);
 		m->endpoint = spi_text_or_null(row, desc, 4, cxt);
 		m->region = spi_text_or_null(row, desc, 5, cxt);
-		m->access_key = spi_text_or_null(row, desc, 6, cxt);
-		m->secret = spi_text_or_null(row, desc, 7, cxt);
+		m->credential = spi_text_or_null(row, desc, 6, cxt);
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(row, desc, 7, &isnull);
+
+			m->owner = isnull ? InvalidOid : DatumGetObjectId(d);
+		}
 		m->sqs_name = spi_text_or_null(row, desc, 8, cxt);
 		m->sqs_endpoint = spi_text_or_null(row, desc, 9, cxt);
 		v = SPI_getvalue(row, desc, 10);
@@ -289,6 +311,19 @@ load_methods(void *arg)
 		MemoryContextSwitchTo(old);
 		old = MemoryContextSwitchTo(cxt);
 		methods = lappend(methods, m);
+		MemoryContextSwitchTo(old);
+	}
+
+	/* credentials as delivery reads them (after the rows: SPI nests) */
+	foreach(lc, methods)
+	{
+		Method	   *m = lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		char	   *region;
+
+		if (!definition_aws_credential(m->credential, m->owner,
+									   &m->access_key, &m->secret, &region))
+			m->access_key = m->secret = NULL;
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -539,6 +574,29 @@ scan_due(Method *m, bool is_new, TimestampTz now)
 }
 
 /*
+ * scan_read_queues
+ *		Between two pages of a scan: read the queues of the pass once (no
+ *		long poll) when SCAN_QUEUE_EVERY_MS have passed since the last
+ *		read, so that a long scan does not hold back the events of the
+ *		queues for its whole duration.  Runs in cxt, reset after.
+ */
+static void
+scan_read_queues(MemoryContext cxt)
+{
+	MemoryContext old;
+
+	if (scan_queues == NIL ||
+		!TimestampDifferenceExceeds(scan_queues_read, GetCurrentTimestamp(),
+									SCAN_QUEUE_EVERY_MS))
+		return;
+	old = MemoryContextSwitchTo(cxt);
+	(void) poll_queues(scan_queues, 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cxt);
+	scan_queues_read = GetCurrentTimestamp();
+}
+
+/*
  * scan_method
  *		List m's bucket page by page, applying each page in a transaction
  *		of its own, then end the scan.  A failure is recorded on m's state
@@ -609,6 +667,7 @@ scan_method(Method *m)
 		MemoryContextReset(page_cxt);
 		if (token == NULL)
 			break;
+		scan_read_queues(page_cxt);
 	}
 	MemoryContextDelete(page_cxt);
 	if (failure == NULL && !poller_xact(scan_end_xact, &sw, &failure))
@@ -889,12 +948,12 @@ delete_messages(List *ms)
 
 /*
  * poll_queues
- *		One receive on the queue of every method of ms (concurrently), then
- *		apply and delete what came.  Returns the number of messages
- *		received.
+ *		One receive (long poll of wait_s seconds) on the queue of every
+ *		method of ms (concurrently), then apply and delete what came.
+ *		Returns the number of messages received.
  */
 static int
-poll_queues(List *ms)
+poll_queues(List *ms, int wait_s)
 {
 	IngestHttp **reqs = palloc(sizeof(IngestHttp *) * Max(list_length(ms), 1));
 	Method	  **who = palloc(sizeof(Method *) * Max(list_length(ms), 1));
@@ -914,8 +973,8 @@ poll_queues(List *ms)
 		prepare_sqs(m, &m->req, "AmazonSQS.ReceiveMessage",
 					ingest_sqs_receive_body(m->mem->queue_url,
 											notify_ext_ingest_batch_size,
-											notify_ext_ingest_poll_wait),
-					REQUEST_TIMEOUT_S + notify_ext_ingest_poll_wait);
+											wait_s),
+					REQUEST_TIMEOUT_S + wait_s);
 		reqs[n] = &m->req;
 		who[n++] = m;
 	}
@@ -962,12 +1021,18 @@ poll_queues(List *ms)
 /*
  * poller_shmem_exit
  *		on_shmem_exit callback: give up the slot's poller fields; after an
- *		unexpected exit, ask the launcher for a new poller.
+ *		unexpected exit, ask the launcher for a new poller, but not before
+ *		a hold (RESTART_HOLD_MIN_MS doubling with each unexpected exit in a
+ *		row up to RESTART_HOLD_MAX_MS; a poller that ran RESTART_HOLD_MAX_MS
+ *		starts the count again), so that a poller failing at once is not
+ *		restarted in a tight loop.
  */
 static void
 poller_shmem_exit(int code, Datum arg)
 {
 	NotifyDbSlot *slot = &notify_shared->slots[slotno];
+	TimestampTz now = GetCurrentTimestamp();
+	int			hold_ms = 0;
 
 	LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
 	if (slot->ingest_pid == MyProcPid)
@@ -975,9 +1040,23 @@ poller_shmem_exit(int code, Datum arg)
 		slot->ingest_pid = 0;
 		slot->ingest_latch = NULL;
 	}
+	if (code != 0)
+	{
+		if (TimestampDifferenceExceeds(poller_started, now, RESTART_HOLD_MAX_MS))
+			slot->ingest_failures = 0;
+		hold_ms = RESTART_HOLD_MIN_MS << Min(slot->ingest_failures, 6);
+		hold_ms = Min(hold_ms, RESTART_HOLD_MAX_MS);
+		slot->ingest_failures++;
+		slot->ingest_hold_until = TimestampTzPlusMilliseconds(now, hold_ms);
+	}
 	LWLockRelease(notify_shared->lock);
 	if (code != 0)
+	{
 		pg_atomic_write_u32(&slot->ingest_wanted, 1);
+		ereport(LOG,
+				(errmsg("notify_ext ingest poller exited unexpectedly; the next one starts in %d ms",
+						hold_ms)));
+	}
 }
 
 /*
@@ -994,6 +1073,7 @@ poller_start(Datum main_arg)
 
 	slotno = DatumGetInt32(main_arg);
 	slot = &notify_shared->slots[slotno];
+	poller_started = GetCurrentTimestamp();
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -1095,17 +1175,27 @@ notify_ext_ingest_main(Datum main_arg)
 		foreach(lc, methods)
 		{
 			Method	   *m = lfirst(lc);
-			bool		is_new;
 
-			m->mem = memory_of(m, &is_new);
+			m->mem = memory_of(m, &m->is_new);
 			m->mem->seen = true;
 			if (m->access_key == NULL)
 			{
-				if (is_new || m->scan_requested)
+				if (m->is_new || m->scan_requested)
 					record_failure(m, "the storage method's AWS credential is gone or may not be used by its owner");
 				continue;
 			}
-			if (scan_due(m, is_new, now))
+			if (m->sqs_name != NULL && now >= m->mem->sqs_retry_at)
+				scan_queues = lappend(scan_queues, m);
+		}
+		/* scans, with the queues read between their pages */
+		scan_queues_read = now;
+		foreach(lc, methods)
+		{
+			Method	   *m = lfirst(lc);
+
+			if (m->access_key == NULL)
+				continue;
+			if (scan_due(m, m->is_new, now))
 				scan_method(m);
 			if (m->mem->scan_failed)
 				wake_at = Min(wake_at, m->mem->scan_retry_at);
@@ -1113,7 +1203,13 @@ notify_ext_ingest_main(Datum main_arg)
 				wake_at = Min(wake_at,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  (int64) m->refresh_interval * 1000));
-			if (m->sqs_name == NULL)
+		}
+		scan_queues = NIL;
+		foreach(lc, methods)
+		{
+			Method	   *m = lfirst(lc);
+
+			if (m->access_key == NULL || m->sqs_name == NULL)
 				continue;
 			if (GetCurrentTimestamp() >= m->mem->sqs_retry_at)
 				queues = lappend(queues, m);
@@ -1122,7 +1218,7 @@ notify_ext_ingest_main(Datum main_arg)
 		}
 		forget_gone_methods();
 		if (queues != NIL)
-			received = poll_queues(queues);
+			received = poll_queues(queues, notify_ext_ingest_poll_wait);
 
 		/*
 		 * Sleep only when no queue was asked (a long poll is the wait), or

@@ -23,6 +23,7 @@
 #include <json-c/json_tokener.h>
 
 #include "ingest/ingest_internal.h"
+#include "transport/aws.h"
 
 /*
  * ingest_sqs_endpoint
@@ -75,7 +76,7 @@ char *
 ingest_sqs_queue_url(const IngestHttp *r)
 {
 	struct json_object *j = json_tokener_parse(r->response.data);
-	const char *url = ingest_json_string(j, "QueueUrl");
+	const char *url = aws_json_string(j, "QueueUrl");
 	char	   *result = url ? pstrdup(url) : NULL;
 
 	if (j != NULL)
@@ -135,9 +136,9 @@ ingest_sqs_messages(const IngestHttp *r, int *n, char **error)
 		for (i = 0; i < len; i++)
 		{
 			struct json_object *m = json_object_array_get_idx(list, i);
-			const char *id = ingest_json_string(m, "MessageId");
-			const char *handle = ingest_json_string(m, "ReceiptHandle");
-			const char *body = ingest_json_string(m, "Body");
+			const char *id = aws_json_string(m, "MessageId");
+			const char *handle = aws_json_string(m, "ReceiptHandle");
+			const char *body = aws_json_string(m, "Body");
 
 			if (handle == NULL)
 				continue;
@@ -206,7 +207,7 @@ ingest_sqs_delete_failures(const IngestHttp *r)
 		json_object_is_type(failed, json_type_array) &&
 		(len = json_object_array_length(failed)) > 0)
 	{
-		const char *msg = ingest_json_string(json_object_array_get_idx(failed, 0),
+		const char *msg = aws_json_string(json_object_array_get_idx(failed, 0),
 											 "Message");
 
 		result = psprintf("%zu messages could not be deleted: %s", len,

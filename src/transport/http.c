@@ -76,6 +76,7 @@
 
 #include "common/url.h"
 #include "guc.h"
+#include "transport/aws.h"
 #include "transport/http_internal.h"
 #include "transport/signing.h"
 #include "transport/transport.h"
@@ -88,13 +89,7 @@ StaticAssertDecl(LIBCURL_VERSION_NUM >= 0x075500,
 
 /*---- Checked setopt ----*/
 
-#define HTTP_SETOPT(easy, opt, val) \
-	do { \
-		CURLcode	setopt_rc_ = curl_easy_setopt((easy), (opt), (val)); \
-		if (setopt_rc_ != CURLE_OK) \
-			elog(ERROR, "could not set libcurl option %s: %s", \
-				 #opt, curl_easy_strerror(setopt_rc_)); \
-	} while (0)
+#define HTTP_SETOPT(easy, opt, val) NOTIFY_CURL_SETOPT(easy, opt, val)
 
 /*---- Local function declarations ----*/
 
@@ -826,25 +821,9 @@ http_open_socket(void *clientp, curlsocktype purpose,
 				 struct curl_sockaddr *address)
 {
 	HttpTransfer *t = (HttpTransfer *) clientp;
-	HostAddr	addr;
-	HostVerdict verdict;
 
-	if (!http_host_addr_from_sockaddr(address, &addr))
-		verdict = HOST_NOT_ALLOWED;
-	else
-		verdict = http_check_address(t->host, &addr);
-
-	if (verdict != HOST_PERMITTED)
-	{
-		t->refused = true;
-		t->verdict = verdict;
-		if (addr.family == 0 ||
-			inet_ntop(addr.family, addr.bytes, t->refused_addr,
-					  sizeof(t->refused_addr)) == NULL)
-			t->refused_addr[0] = '\0';
-		return CURL_SOCKET_BAD;
-	}
-	return socket(address->family, address->socktype, address->protocol);
+	return http_socket_check(t->host, address, &t->refused, &t->verdict,
+							 t->refused_addr);
 }
 
 

@@ -46,7 +46,8 @@
  * Errors: a transfer that got no complete answer is no answer (retried);
  * a non-2xx answer is answered with its status, the error being "AWS
  * error <code>: <message> (HTTP status N)" from the JSON body
- * (__type/message), the XML body (Code/Message) or x-amzn-query-error.
+ * (__type/message), the XML body (Code/Message) or x-amzn-query-error
+ * (read by aws.c, which the S3 ingest poller shares).
  * Throttling codes (ThrottlingException, RequestThrottled, Throttling,
  * TooManyRequestsException) are reported with status 429, so that they
  * are retried like a 429.  Refused before sending (never retried): no
@@ -84,6 +85,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "transport/aws.h"
 #include "transport/http_internal.h"
 #include "transport/transport.h"
 
@@ -94,13 +96,6 @@
 #define AWS_JSON_TYPE		"application/x-amz-json-1.0"
 #define AWS_FORM_TYPE		"application/x-www-form-urlencoded; charset=utf-8"
 
-#define AWS_SETOPT(easy, opt, val) \
-	do { \
-		CURLcode	setopt_rc_ = curl_easy_setopt((easy), (opt), (val)); \
-		if (setopt_rc_ != CURLE_OK) \
-			elog(ERROR, "could not set libcurl option %s: %s", \
-				 #opt, curl_easy_strerror(setopt_rc_)); \
-	} while (0)
 
 typedef enum AwsOp
 {
@@ -221,35 +216,6 @@ aws_init(void)
 static void
 aws_configure(void)
 {
-}
-
-/*
- * aws_is_throttling
- *		Is code one of AWS's throttling error codes?
- */
-static bool
-aws_is_throttling(const char *code)
-{
-	return code != NULL &&
-		(strcmp(code, "ThrottlingException") == 0 ||
-		 strcmp(code, "RequestThrottled") == 0 ||
-		 strcmp(code, "Throttling") == 0 ||
-		 strcmp(code, "TooManyRequestsException") == 0);
-}
-
-/*
- * aws_clean
- *		s as safe message text with secret masked, palloc'd in
- *		CurrentMemoryContext.
- */
-static char *
-aws_clean(const char *s, const char *secret)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	http_append_clean(&buf, s, strlen(s));
-	return http_mask(buf.data, secret);
 }
 
 /*
@@ -685,14 +651,14 @@ aws_call_send(AwsCall *call)
 			/* what is left of the attempt's time limit (GetQueueUrl first) */
 			TimestampDifference(GetCurrentTimestamp(), call->deadline,
 								&secs, &usecs);
-			AWS_SETOPT(e, CURLOPT_TIMEOUT_MS,
+			NOTIFY_CURL_SETOPT(e, CURLOPT_TIMEOUT_MS,
 					   Max(secs * 1000 + usecs / 1000, 1L));
 		}
 		t->resp_all = MemoryContextAlloc(HttpContext, HTTP_RESPONSE_MAX + 1);
-		AWS_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
-		AWS_SETOPT(e, CURLOPT_AWS_SIGV4, call->sigv4);
-		AWS_SETOPT(e, CURLOPT_USERNAME, call->access_key);
-		AWS_SETOPT(e, CURLOPT_PASSWORD, call->secret);
+		NOTIFY_CURL_SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
+		NOTIFY_CURL_SETOPT(e, CURLOPT_AWS_SIGV4, call->sigv4);
+		NOTIFY_CURL_SETOPT(e, CURLOPT_USERNAME, call->access_key);
+		NOTIFY_CURL_SETOPT(e, CURLOPT_PASSWORD, call->secret);
 		http_multi_add(t);
 	}
 	PG_CATCH();
@@ -709,70 +675,6 @@ aws_call_send(AwsCall *call)
  * Answers
  * ---------------------------------------------------------------------
  */
-
-/*
- * aws_json_string
- *		The string member name of a parsed JSON object, or NULL.
- */
-static const char *
-aws_json_string(struct json_object *obj, const char *name)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-		!json_object_object_get_ex(obj, name, &v) ||
-		!json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/*
- * aws_xml_tag
- *		The text of the first <tag>...</tag> in s, palloc'd, or NULL.
- */
-static char *
-aws_xml_tag(const char *s, const char *tag)
-{
-	char	   *open = psprintf("<%s>", tag);
-	char	   *close = psprintf("</%s>", tag);
-	const char *b = strstr(s, open);
-	const char *e;
-
-	if (b == NULL)
-		return NULL;
-	b += strlen(open);
-	e = strstr(b, close);
-	return e ? pnstrdup(b, e - b) : NULL;
-}
-
-/*
- * aws_error_of
- *		AWS's error code and message of a non-2xx answer: the JSON body's
- *		__type (after its '#') and message, else the XML body's Code and
- *		Message, else the code of x-amzn-query-error.  Either may be NULL.
- */
-static void
-aws_error_of(const AwsAnswer *ans, char **code, char **message)
-{
-	struct json_object *j = json_tokener_parse(ans->body);
-	const char *type = aws_json_string(j, "__type");
-	const char *msg = aws_json_string(j, "message");
-
-	if (msg == NULL)
-		msg = aws_json_string(j, "Message");
-	*code = NULL;
-	*message = msg ? pstrdup(msg) : NULL;
-	if (type != NULL)
-		*code = pstrdup(strchr(type, '#') ? strchr(type, '#') + 1 : type);
-	if (j != NULL)
-		json_object_put(j);
-	if (*code == NULL)
-		*code = aws_xml_tag(ans->body, "Code");
-	if (*message == NULL)
-		*message = aws_xml_tag(ans->body, "Message");
-	if (*code == NULL && ans->query_error != NULL)
-		*code = pnstrdup(ans->query_error, strcspn(ans->query_error, ";"));
-}
 
 /*
  * aws_batch_answer
@@ -865,7 +767,7 @@ aws_call_answer(AwsCall *call, const AwsAnswer *ans)
 		char	   *error;
 		int			status = (int) ans->status;
 
-		aws_error_of(ans, &code, &message);
+		aws_error_of(ans->body, ans->query_error, &code, &message);
 		if (code != NULL)
 			error = psprintf("AWS error %s: %s (HTTP status %d)", code,
 							 message ? message : "no message", status);

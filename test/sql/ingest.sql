@@ -46,6 +46,14 @@ SELECT notify.set_storage_method_metadata(:'m1', 'refreshInterval', '0');
 SELECT notify.set_storage_method_metadata(:'m1', 'refreshOnStart', 'maybe');
 SELECT notify.set_storage_method_metadata(:'m1', 'colour', 'blue');
 SELECT notify.set_storage_method_metadata('VX-NOPE', 'sqsName', 'q');
+-- the SSRF guard of every outgoing request: addresses never connected to
+-- (cloud metadata, link-local, unspecified) as endpoints are refused, the
+-- method unchanged
+SELECT notify.create_storage_method('VX-S1', 's3://AKID:topsecret@media-bucket/', endpoint => 'http://169.254.169.254');
+SELECT notify.create_storage_method('VX-S1', 's3://AKID:topsecret@media-bucket/', endpoint => 'http://[fe80::1]:9000');
+SELECT notify.set_storage_method_metadata(:'m1', 'sqsEndpoint', 'http://0.0.0.0:9324');
+SELECT notify.set_storage_method_metadata(:'m2', 'sqsEndpoint', '169.254.169.254');
+SELECT id, metadata->>'sqsEndpoint' AS sqs_endpoint FROM notify.storage_methods ORDER BY id;
 SELECT count(*) AS methods FROM notify.storage_method;
 
 --

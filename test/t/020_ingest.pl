@@ -15,7 +15,11 @@
 #	D. a scan reconciles what the queue missed (objects put and deleted
 #	   while the cluster was stopped and the queue purged): MISSING, new;
 #	E. a wrong queue name shows in notify.storage_methods.failure_message
-#	   and does not stop the other method; a rescan on request.
+#	   and does not stop the other method; a rescan on request;
+#	F. the SSRF guard: endpoints refused when set, a name refused at
+#	   connect time, the method going on once the host is allowed again;
+#	G. a poller terminated three times in a row is restarted after holds
+#	   of 1, 2 and 4 seconds, not at once.
 #
 # Every wait is bounded.
 #
@@ -277,6 +281,69 @@ ok(wait_for($node, $db, "SELECT state FROM notify.file WHERE path = 'missed.txt'
 my $stats = '';
 IPC::Run::run([ 'curl', '-s', "http://127.0.0.1:$proxy_port/_proxy_stats" ], '>', \$stats);
 like($stats, qr/"passed":[1-9]\d*,"refused":0\}/, 'every SQS call was correctly signed');
+
+# F. the SSRF guard of every outgoing request applies to the poller's:
+# at definition time and, for a name, at connect time; a refused endpoint
+# is the failure of its method only, and the poller goes on
+my ($ret, $out, $err) = $node->psql($db,
+	"SELECT notify.set_storage_method_metadata('$m2', 'sqsEndpoint', 'http://169.254.169.254')");
+like($err, qr/the host of the SQS endpoint "http:\/\/169\.254\.169\.254" is not allowed/,
+	'a metadata address as SQS endpoint is refused when set');
+$node->safe_psql($db,
+	"SELECT notify.set_storage_method_metadata('$m2', 'sqsEndpoint', 'http://localhost:$proxy_port')");
+$node->safe_psql('postgres', q{ALTER SYSTEM SET notify_ext.denied_hosts = '127.0.0.1, ::1'});
+$node->reload;
+ok(wait_for($node, $db,
+		"SELECT failure_message ~ '^Error polling SQS: host \"localhost\" \\(address (127\\.0\\.0\\.1|::1)\\) is not allowed by notify_ext\\.denied_hosts\$' "
+		  . "FROM notify.storage_methods WHERE id = '$m2'",
+		't', $wait_s), 'a name whose address the lists deny is refused when the poller connects')
+  or diag(state_of('failure_message', $m2));
+ok(wait_for($node, $db,
+		"SELECT failure_message FROM notify.storage_methods WHERE id = '$m1'",
+		'Error polling SQS: host "127.0.0.1" is not allowed by notify_ext.denied_hosts',
+		$wait_s), 'an address the lists deny is refused before any request')
+  or diag(state_of('failure_message'));
+($ret, $out, $err) = $node->psql($db,
+	"SELECT notify.create_storage_method('VX-2', 's3://S3RVER:S3RVER\@$bucket/', endpoint => '$s3')");
+like($err, qr/the host of the S3 endpoint "http:\/\/127\.0\.0\.1:\d+" is not allowed.*\nDETAIL:  The host "127\.0\.0\.1" is not allowed by notify_ext\.denied_hosts\./s,
+	'a denied S3 endpoint is refused when the method is created');
+like($node->safe_psql($db, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'notify_ext ingest'"),
+	qr/^1$/, 'the poller still runs');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET notify_ext.denied_hosts');
+$node->reload;
+is(s3('PUT', 'after-guard.txt', 'g'), '200', 'put after-guard.txt');
+ok(wait_for($node, $db, "SELECT count(*) FROM notify.file WHERE path = 'after-guard.txt'",
+		'1', $wait_s), 'with the host allowed again the method goes on');
+
+# G. a poller that exits unexpectedly is restarted after a hold that
+# doubles with each such exit in a row (1 s, 2 s, 4 s), not at once
+sub poller_pid
+{
+	return $node->safe_psql($db,
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'notify_ext ingest'");
+}
+my @restart_s;
+for my $round (1 .. 3)
+{
+	my $old = poller_pid();
+	my $t0 = Time::HiRes::time();
+	$node->safe_psql($db, "SELECT pg_terminate_backend($old)");
+	my $new = '';
+	while (Time::HiRes::time() - $t0 < $wait_s)
+	{
+		$new = poller_pid();
+		last if $new ne '' && $new ne $old;
+		usleep(50_000);
+	}
+	push @restart_s, Time::HiRes::time() - $t0;
+	ok($new ne '' && $new ne $old, "a poller terminated (round $round) is started again");
+}
+note(sprintf('restarted after %.2f, %.2f and %.2f s', @restart_s));
+ok($restart_s[0] >= 0.9 && $restart_s[1] >= 1.9 && $restart_s[2] >= 3.9,
+	'each restart after an unexpected exit waits longer (1 s, 2 s, 4 s)')
+  or diag(join(', ', @restart_s));
+ok($node->log_contains('notify_ext ingest poller exited unexpectedly; the next one starts in 4000 ms'),
+	'the hold is logged');
 
 # deleting the last methods stops the poller
 $node->safe_psql($db, "SELECT notify.delete_storage_method('$m1'); SELECT notify.delete_storage_method('$m2')");
