@@ -71,7 +71,9 @@ OBJS = \
 	src/ingest/aws_http.o \
 	src/ingest/sqs_queue.o \
 	src/ingest/s3_list.o \
-	src/ingest/poller.o
+	src/ingest/poller.o \
+	src/definition/s3_configuration.o \
+	src/encode/s3_event.o
 
 # sql/<ext>.sql is the current version, installed as <ext>--$(EXTVERSION).sql;
 # the scripts of released versions and the upgrade scripts are kept as they
@@ -92,10 +94,10 @@ PG_CFLAGS += -MMD -MP
 # pg_regress: inputs in test/sql, expected output in expected/, run in a
 # throwaway instance with the library preloaded.
 REGRESS = install dump_members definitions definition_errors capture attach permissions \
-	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock ingest security_probe
+	ownership ssrf_hostcheck bad_input retry_policy settings triggers_job outbox_ops triggers_assets quota deletion_lock ingest security_probe s3_bucket
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_regress \
 	--temp-config=$(srcdir)/test/notify_ext.conf
-ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race sync_interleave
+ISOLATION = capture_concurrent job_placeholder_race quota_concurrent lock_expiry_race sync_interleave s3_sequencer
 ISOLATION_OPTS = --inputdir=test --outputdir=./output_iso \
 	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/notify_ext.conf
 

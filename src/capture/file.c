@@ -8,6 +8,16 @@
  * change file.change.  A notification with a storage filter sees the files
  * of that storage only.
  *
+ * A notification whose content type is an S3 event message (encode/
+ * s3_event.c) gets a payload of its own (s3_payload): the facts of the S3
+ * event record.  Those made by a bucket configuration (cn->s3) also apply
+ * its key filters here.  The sequencer of an event is drawn once for all
+ * its messages, from notify.s3_sequencer_seq, while holding a
+ * transaction-level lock on its (storage, path): a later transaction
+ * writing the same key waits for this one to end before it draws, so the
+ * values of one key increase in commit order, and a sequence never hands
+ * out a value again, not even after a crash.
+ *
  * Copyright (c) 2026, notify_ext developers
  *
  * IDENTIFICATION
@@ -18,13 +28,140 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/sequence.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "storage/lock.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "capture/capture_internal.h"
+#include "definition/s3_configuration.h"
+
+/* Lock tag class of the S3 key locks ("NtS3"); see the file banner */
+#define NOTIFY_S3_KEY_LOCK_CLASS	0x4e745333
+
+/* What the S3 event messages of one file event share */
+typedef struct S3Facts
+{
+	char	   *event_time;
+	char	   *principal;
+	char	   *source_ip;
+	char	   *request_id;
+	char	   *host_id;
+	char	   *sequencer;
+} S3Facts;
+
+/*
+ * s3_facts
+ *		The facts of an S3 event of (storage_id, path) shared by every
+ *		message: time, caller, client address, request and host ids, and
+ *		the sequencer (see the file banner).
+ */
+static S3Facts *
+s3_facts(const CaptureRow *row, const char *storage_id, const char *path)
+{
+	S3Facts    *f = palloc0(sizeof(S3Facts));
+	TimestampTz now = GetCurrentTimestamp();
+	pg_time_t	t = timestamptz_to_time_t(now);
+	struct pg_tm *tm = pg_gmtime(&t);
+	LOCAL_FCINFO(addr_fcinfo, 0);
+	Datum		addr;
+	Oid			seq;
+	LOCKTAG		tag;
+	StringInfoData key;
+
+	f->event_time = psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+							 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+							 tm->tm_hour, tm->tm_min, tm->tm_sec,
+							 (int) ((now % USECS_PER_SEC) / 1000));
+	f->principal = GetUserNameFromId(GetUserId(), true);
+	if (f->principal == NULL)
+		f->principal = "";
+	/* inet_client_addr(): NULL over a Unix socket, then "" */
+	InitFunctionCallInfoData(*addr_fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	addr = inet_client_addr(addr_fcinfo);
+	f->source_ip = addr_fcinfo->isnull ? "" :
+		DatumGetCString(DirectFunctionCall1(inet_out, addr));
+	f->request_id = psprintf("%016llX", (unsigned long long)
+							 U64FromFullTransactionId(GetTopFullTransactionId()));
+	f->host_id = psprintf("%016llX", (unsigned long long) GetSystemIdentifier());
+
+	seq = get_relname_relid("s3_sequencer_seq", row->cat->schema);
+	if (!OidIsValid(seq))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("S3 event messages need notify_ext 1.1"),
+				 errhint("Run ALTER EXTENSION notify_ext UPDATE.")));
+	initStringInfo(&key);
+	appendStringInfoString(&key, storage_id ? storage_id : "");
+	appendStringInfoChar(&key, '\0');
+	appendStringInfoString(&key, path ? path : "");
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, NOTIFY_S3_KEY_LOCK_CLASS,
+						 hash_bytes((const unsigned char *) key.data, key.len),
+						 NOTIFY_LANE_LOCK_KIND);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	f->sequencer = psprintf("%016llX", (unsigned long long)
+							nextval_internal(seq, false));
+	return f;
+}
+
+/* Does the key filter of a bucket configuration let path through? */
+static bool
+s3_key_matches(const S3Target *s3, const char *path)
+{
+	size_t		plen = strlen(path);
+	size_t		slen = strlen(s3->suffix);
+
+	return strncmp(path, s3->prefix, strlen(s3->prefix)) == 0 &&
+		plen >= slen && strcmp(path + plen - slen, s3->suffix) == 0;
+}
+
+/*
+ * s3_payload
+ *		The payload of an S3 event message of event for notification cn
+ *		(keys: see encode/s3_event.c).
+ */
+static char *
+s3_payload(const CaptureRow *row, const CachedNotification *cn,
+		   NotifyEvent event, HeapTuple tuple, const S3Facts *f,
+		   const char *file_id, const char *storage_id, const char *path)
+{
+	StringInfoData buf;
+	char	   *owner = GetUserNameFromId(cn->owner, true);
+
+	initStringInfo(&buf);
+	payload_add(&buf, "eventName", s3_event_name_of(event));
+	payload_add(&buf, "eventTime", f->event_time);
+	payload_add(&buf, "principalId", f->principal);
+	payload_add(&buf, "ownerId", owner ? owner : "");
+	payload_add(&buf, "sourceIPAddress", f->source_ip);
+	payload_add(&buf, "requestId", f->request_id);
+	payload_add(&buf, "hostId", f->host_id);
+	payload_add(&buf, "awsRegion", cn->s3 ? cn->s3->region : "");
+	payload_add(&buf, "configurationId", cn->s3 ? cn->s3->configuration_id : cn->id);
+	payload_add(&buf, "bucket", cn->s3 ? cn->s3->bucket : (storage_id ? storage_id : ""));
+	payload_add(&buf, "key", path ? path : "");
+	if (event == NE_FILE_NEW || event == NE_FILE_CLOSE)
+	{
+		payload_add(&buf, "size", capture_role_text(row, tuple, CR_SIZE));
+		payload_add(&buf, "eTag", capture_role_text(row, tuple, CR_HASH));
+	}
+	payload_add(&buf, "sequencer", f->sequencer);
+	payload_add(&buf, "fileId", file_id);
+	payload_add(&buf, "storageId", storage_id);
+	return payload_finish(&buf);
+}
 
 /*
  * Emit a file event of tuple to the matching notifications whose storage
  * filter lets its storage through: {fileId, action, storageId, path,
- * itemId (only if set)}.
+ * itemId (only if set)}, or an S3 event message's payload (s3_payload) to
+ * those asking for one, when their key filter lets the path through.
  */
 static void
 emit_file(const CaptureRow *row, NotifyEvent event, HeapTuple tuple)
@@ -34,6 +171,8 @@ emit_file(const CaptureRow *row, NotifyEvent event, HeapTuple tuple)
 	char	   *payload = NULL;
 	char	   *file_id = NULL;
 	char	   *storage_id = NULL;
+	char	   *path = NULL;
+	S3Facts    *s3 = NULL;
 
 	foreach(lc, matches)
 	{
@@ -47,11 +186,12 @@ emit_file(const CaptureRow *row, NotifyEvent event, HeapTuple tuple)
 			file_id = capture_role_text(row, tuple, CR_ID);
 			storage_id = capture_role_text(row, tuple, CR_STORAGE);
 			item_id = capture_role_text(row, tuple, CR_ITEM);
+			path = capture_role_text(row, tuple, CR_PATH);
 			initStringInfo(&buf);
 			payload_add(&buf, capture_events[event].idkey, file_id);
 			payload_add(&buf, "action", capture_events[event].verb);
 			payload_add(&buf, "storageId", storage_id);
-			payload_add(&buf, "path", capture_role_text(row, tuple, CR_PATH));
+			payload_add(&buf, "path", path);
 			if (item_id)
 				payload_add(&buf, "itemId", item_id);
 			payload = payload_finish(&buf);
@@ -59,6 +199,18 @@ emit_file(const CaptureRow *row, NotifyEvent event, HeapTuple tuple)
 		if (cn->def->trigger.file_storage != NULL &&
 			(storage_id == NULL || strcmp(cn->def->trigger.file_storage, storage_id) != 0))
 			continue;
+		if (NCT_IS_S3(cn->def->action.content_type) &&
+			s3_event_name_of(event) != NULL)
+		{
+			if (cn->s3 != NULL && !s3_key_matches(cn->s3, path ? path : ""))
+				continue;
+			if (s3 == NULL)
+				s3 = s3_facts(row, storage_id, path);
+			capture_emit(row, cn, event, file_id,
+						 s3_payload(row, cn, event, tuple, s3, file_id,
+									storage_id, path));
+			continue;
+		}
 		capture_emit(row, cn, event, file_id, payload);
 	}
 }

@@ -149,7 +149,7 @@ parse_content_type(const DocNode *kind, const Slot *slot, NotifyAction *act,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value \"%s\" for %s", notify_quote_value(v),
 							defn_where(slot->node, kind)),
-					 errdetail("Supported content types are text/plain, application/xml and application/json.")));
+					 errdetail("Supported content types are text/plain, application/xml, application/json, application/x-s3-event+json and application/x-minio-event+json.")));
 	}
 	defn_node_add(canon, "contentType", content_type_name(act->content_type), false);
 }

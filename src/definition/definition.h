@@ -59,10 +59,17 @@ typedef enum NotifyContentType
 {
 	NCT_TEXT,					/* text/plain (default) */
 	NCT_XML,					/* application/xml SimpleMetadataDocument */
-	NCT_JSON					/* application/json SimpleMetadataDocument */
+	NCT_JSON,					/* application/json SimpleMetadataDocument */
+	NCT_S3_EVENT,				/* application/x-s3-event+json: AWS S3 event
+								 * message (file events only) */
+	NCT_MINIO_EVENT				/* application/x-minio-event+json: MinIO's
+								 * variant of it */
 } NotifyContentType;
 
-#define NCT_COUNT	(NCT_JSON + 1)
+#define NCT_COUNT	(NCT_MINIO_EVENT + 1)
+
+/* Is ct one of the S3 event message bodies (encode/s3_event.c)? */
+#define NCT_IS_S3(ct)	((ct) == NCT_S3_EVENT || (ct) == NCT_MINIO_EVENT)
 
 /* Trigger events; their names and elements are in names.c */
 typedef enum NotifyEvent

@@ -193,6 +193,11 @@ typedef struct CacheAddArgs
 	const char *signing_secret;
 	const char *signing_previous;
 	Oid			signing_owner;
+	const char *s3_configuration_id;	/* NULL: no bucket configuration */
+	const char *s3_bucket;
+	const char *s3_region;
+	const char *s3_prefix;
+	const char *s3_suffix;
 } CacheAddArgs;
 
 /* Parse one stored row into the cache; called inside a subtransaction */
@@ -224,6 +229,15 @@ cache_add_row(void *arg)
 		cn->def->action.signing_owner = a->signing_owner;
 	}
 	set_lane(cn);
+	if (a->s3_configuration_id != NULL)
+	{
+		cn->s3 = palloc0(sizeof(S3Target));
+		cn->s3->configuration_id = pstrdup(a->s3_configuration_id);
+		cn->s3->bucket = pstrdup(a->s3_bucket);
+		cn->s3->region = pstrdup(a->s3_region);
+		cn->s3->prefix = pstrdup(a->s3_prefix);
+		cn->s3->suffix = pstrdup(a->s3_suffix);
+	}
 
 	make_event_key(key, cn->def->resource, cn->def->trigger.event);
 	ev = hash_search(by_event, key, HASH_ENTER, &found);
@@ -284,6 +298,7 @@ cache_load(const NotifyCatalog *cat)
 	int			ret;
 	uint64		i;
 	bool		signing;
+	bool		has_buckets;
 
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(CacheMemoryContext,
@@ -312,22 +327,30 @@ cache_load(const NotifyCatalog *cat)
 		elog(ERROR, "SPI_connect failed");
 	/*
 	 * Signing secrets came with version 1.1: until ALTER EXTENSION UPDATE,
-	 * a 1.0 schema has none (and no notification signs).
+	 * a 1.0 schema has none (and no notification signs).  So did the
+	 * notifications of bucket configurations (notify.bucket_notification).
 	 */
 	signing = OidIsValid(get_relname_relid("signing_secret", cat->schema));
+	has_buckets = OidIsValid(get_relname_relid("bucket_notification", cat->schema));
 	ret = SPI_execute(psprintf("SELECT n.id, n.resource, n.entity_id, n.document, n.owner, "
-							   "n.ordering, s.url_password, s.sqs_secret, %s "
+							   "n.ordering, s.url_password, s.sqs_secret, %s, %s "
 							   "FROM notify.notification n "
 							   "LEFT JOIN notify.notification_secret s "
-							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s"
+							   "ON s.notification_id OPERATOR(pg_catalog.=) n.id %s%s"
 							   "ORDER BY n.created_at, n.id",
 							   signing ?
 							   "n.signing_alias, g.secret, g.previous_secret, g.owner" :
 							   "NULL::text, NULL::text, NULL::text, NULL::oid",
+							   has_buckets ?
+							   "b.configuration_id, b.bucket, b.region, b.prefix, b.suffix" :
+							   "NULL::text, NULL::text, NULL::text, NULL::text, NULL::text",
 							   signing ?
 							   "LEFT JOIN notify.signing_secret g "
 							   "ON g.alias OPERATOR(pg_catalog.=) n.signing_alias "
-							   "AND pg_catalog.pg_has_role(n.owner, g.owner, 'USAGE') " : ""),
+							   "AND pg_catalog.pg_has_role(n.owner, g.owner, 'USAGE') " : "",
+							   has_buckets ?
+							   "LEFT JOIN notify.bucket_notification b "
+							   "ON b.notification_id OPERATOR(pg_catalog.=) n.id " : ""),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read notification definitions: %s",
@@ -356,6 +379,11 @@ cache_load(const NotifyCatalog *cat)
 		args.signing_owner = DatumGetObjectId(SPI_getbinval(tup, desc, 12, &isnull));
 		if (isnull)
 			args.signing_owner = InvalidOid;
+		args.s3_configuration_id = SPI_getvalue(tup, desc, 13);
+		args.s3_bucket = SPI_getvalue(tup, desc, 14);
+		args.s3_region = SPI_getvalue(tup, desc, 15);
+		args.s3_prefix = SPI_getvalue(tup, desc, 16);
+		args.s3_suffix = SPI_getvalue(tup, desc, 17);
 		cache_add(&args);
 	}
 	SPI_finish();

@@ -14,6 +14,7 @@
 #define NOTIFY_DEFINITION_CACHE_H
 
 #include "definition/definition.h"
+#include "definition/s3_configuration.h"
 
 /*
  * Lock tag of strict delivery lanes: an advisory tag with field1 the
@@ -42,6 +43,9 @@ typedef struct CachedNotification
 	char	   *lane_prefix;
 	bool		lane_per_entity;
 	int32		lane_lock_key;
+
+	/* made by a bucket notification configuration, else NULL */
+	S3Target   *s3;
 } CachedNotification;
 
 extern List *definition_cache_match(NotifyResource resource, const char *event);

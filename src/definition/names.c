@@ -61,6 +61,8 @@ static const char *const content_type_names[NCT_COUNT] = {
 	[NCT_TEXT] = "text/plain",
 	[NCT_XML] = "application/xml",
 	[NCT_JSON] = "application/json",
+	[NCT_S3_EVENT] = "application/x-s3-event+json",
+	[NCT_MINIO_EVENT] = "application/x-minio-event+json",
 };
 
 /*

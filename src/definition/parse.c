@@ -60,6 +60,7 @@
 
 #include "definition/definition.h"
 #include "definition/definition_internal.h"
+#include "definition/s3_configuration.h"
 #include "guc.h"
 #include "common/text_escape.h"
 #include "common/url.h"
@@ -151,6 +152,16 @@ definition_parse(NotifyResource resource, const char *text, int len)
 	canon->children = lappend(canon->children,
 							  defn_parse_trigger(slots[1].node, def));
 	def->doc = canon;
+
+	/* an S3 event message describes an object: only file events have one */
+	if (NCT_IS_S3(def->action.content_type) &&
+		s3_event_name_of(def->trigger.event_id) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("content type %s cannot be used for trigger event %s",
+						content_type_name(def->action.content_type),
+						def->trigger.event),
+				 errdetail("S3 event messages exist for the file events new, close, delete and lost.")));
 
 	canon_len = strlen(document_to_xml(canon));
 	if (canon_len > notify_ext_max_document_size)

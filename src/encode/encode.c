@@ -44,6 +44,9 @@
  *	 BS FF LF CR TAB as \b \f \n \r \t, other control characters as \u00XX;
  *	 a byte that is not valid UTF-8 becomes U+FFFD.
  *
+ * application/x-s3-event+json, application/x-minio-event+json: S3 event
+ *	 messages, see s3_event.c.
+ *
  * Memory: the json-c objects are malloc'd by json-c and live only inside
  * encode_body, freed on the normal and the error path (PG_FINALLY).  The
  * result is palloc'd in CurrentMemoryContext.
@@ -194,6 +197,11 @@ encode_document(struct json_object *root, NotifyContentType ct,
 	struct json_object_iterator end;
 	bool		first = true;
 
+	if (NCT_IS_S3(ct))
+	{
+		encode_s3_document(root, ct, buf);
+		return;
+	}
 	if (!json_object_is_type(root, json_type_object))
 		elog(ERROR, "malformed notification payload: not a JSON object");
 
@@ -452,4 +460,15 @@ append_json(StringInfo buf, const char *s, size_t len)
 	appendStringInfoChar(buf, '"');
 	append_utf8(buf, s, len, escape_json);
 	appendStringInfoChar(buf, '"');
+}
+
+/*
+ * encode_json_string
+ *		Append s (len bytes of UTF-8) as a JSON string literal, quotes
+ *		included, escaped as the application/json body escapes values.
+ */
+void
+encode_json_string(StringInfo buf, const char *s, size_t len)
+{
+	append_json(buf, s, len);
 }

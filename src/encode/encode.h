@@ -17,9 +17,17 @@
 #ifndef NOTIFY_ENCODE_H
 #define NOTIFY_ENCODE_H
 
+#include "lib/stringinfo.h"
+
 #include "definition/definition.h"
 
 extern char *encode_body(const char *payload, NotifyContentType ct,
 						 size_t *len);
+extern void encode_json_string(StringInfo buf, const char *s, size_t len);
+
+/* s3_event.c: the S3 event message content types */
+struct json_object;
+extern void encode_s3_document(struct json_object *root, NotifyContentType ct,
+							   StringInfo buf);
 
 #endif							/* NOTIFY_ENCODE_H */

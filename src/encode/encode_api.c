@@ -31,7 +31,8 @@ PG_FUNCTION_INFO_V1(notify_ext_encode_event);
  *
  * The body encode_body() makes of an outbox payload, exactly as the
  * delivery worker sends it.  content_type is text/plain, application/xml
- * or application/json (any case); anything else is
+ * application/json, application/x-s3-event+json or
+ * application/x-minio-event+json (any case); anything else is
  * ERRCODE_INVALID_PARAMETER_VALUE.  A malformed payload is an ERROR, as in
  * the worker.  The result is bytea because a body is UTF-8 whatever the
  * database encoding.  Declared STRICT.
@@ -52,7 +53,7 @@ notify_ext_encode_event(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid content type \"%s\"",
 						notify_quote_value(ctname)),
-				 errhint("Supported content types are text/plain, application/xml and application/json.")));
+				 errhint("Supported content types are text/plain, application/xml, application/json, application/x-s3-event+json and application/x-minio-event+json.")));
 
 	body = encode_body(payload, ct, &len);
 	result = (bytea *) palloc(VARHDRSZ + len);

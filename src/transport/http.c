@@ -347,6 +347,8 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 			t->secret_decoded = MemoryContextStrdup(HttpContext,
 													u.password_decoded);
 		http_setup(t, action->url, action->put, action->timeout_s, body, len,
+				   /* S3 event messages are JSON to the receiver */
+				   NCT_IS_S3(action->content_type) ? "application/json" :
 				   content_type_name(action->content_type), req->event_id,
 				   req->notification_id);
 		/* a synchronous attempt: its own limit, not the action's */
