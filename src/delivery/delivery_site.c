@@ -117,6 +117,7 @@ delivery_site_paused(const char *database_name)
 	SiteState	state = SITE_DELIVERING;
 	char	   *recorded = NULL;
 	int			ret;
+	bool		objects_current;
 
 	if (site_plan == NULL)
 	{
@@ -129,6 +130,8 @@ delivery_site_paused(const char *database_name)
 			elog(ERROR, "could not keep plan");
 		site_plan = plan;
 	}
+	/* first: it runs a query of its own (SPI_tuptable) */
+	objects_current = delivery_objects_current();
 	values[0] = Int64GetDatum((int64) sysid);
 	values[1] = ObjectIdGetDatum(MyDatabaseId);
 	ret = SPI_execute_plan(site_plan, values, NULL, true, 1);
@@ -136,7 +139,7 @@ delivery_site_paused(const char *database_name)
 		elog(ERROR, "could not read notify.delivery_site: %s",
 			 SPI_result_code_string(ret));
 
-	if (!delivery_objects_current())
+	if (!objects_current)
 		state = SITE_OLD_OBJECTS;
 	else if (SPI_processed > 0)
 	{
