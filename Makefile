@@ -52,6 +52,7 @@ OBJS = \
 	src/bgw/launcher.o \
 	src/delivery/worker.o \
 	src/delivery/lane.o \
+	src/delivery/endpoint.o \
 	src/delivery/dispatch.o \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
@@ -63,6 +64,7 @@ OBJS = \
 	src/transport/hostcheck.o \
 	src/transport/signing.o \
 	src/transport/indb.o \
+	src/transport/indb_helper.o \
 	src/transport/sqs.o
 
 # sql/<ext>.sql is the current version, installed as <ext>--$(EXTVERSION).sql;

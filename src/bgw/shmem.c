@@ -94,7 +94,10 @@ notify_shmem_startup(void)
 		pg_atomic_init_u32(&notify_shared->rescan, 0);
 		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
 		for (int i = 0; i < notify_shared->nslots; i++)
+		{
 			pg_atomic_init_u32(&notify_shared->slots[i].timers_changed, 0);
+			SpinLockInit(&notify_shared->slots[i].ep_mutex);
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

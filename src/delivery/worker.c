@@ -397,6 +397,7 @@ worker_start(Datum main_arg)
 	if (!run_in_transaction(read_database_name, NULL, NULL))
 		proc_exit(1);
 	lanes_init();
+	endpoints_init(slotno);
 	dispatch_init();
 
 	while (!run_in_transaction(reclaim_transaction, NULL, "notify_ext delivery"))
@@ -641,6 +642,7 @@ notify_ext_worker_main(Datum main_arg)
 			continue;
 		expire_locks(&sleep_ms);
 		lanes_promote_waiting(GetCurrentTimestamp(), &sleep_ms);
+		endpoints_promote(GetCurrentTimestamp(), &sleep_ms);
 		if (!delivery_paused)
 			dispatch_start();
 
