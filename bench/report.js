@@ -290,6 +290,13 @@ const large = drains.large;
 atLeast('drain', small.rate, 30000, 'events/s', null, '>= 30,000 events/s');
 addTargetRow(`drain ${fmtInt(small.events)} backlog`, `${fmtInt(small.rate)} events/s`,
 	small.complete ? '' : `only ${fmtInt(small.delivered)} delivered`, targets[targets.length - 1]);
+/* worker CPU per delivered event over the drain (/proc/<pid>/stat) */
+const usPerEvent = (d) => (d.delivered > 0 ? d.cpu.worker_s * 1e6 / d.delivered : NaN);
+small.cpu_us_per_event = usPerEvent(small);
+large.cpu_us_per_event = usPerEvent(large);
+atMost('cpu_per_event', small.cpu_us_per_event, 20, 'us', null, '<= 20 us worker CPU per event');
+addTargetRow('  delivery cost (small drain)', `${fmt1(small.cpu_us_per_event)} us worker CPU per event`,
+	`large: ${fmt1(large.cpu_us_per_event)} us`, targets[targets.length - 1]);
 for (const [n, d] of [['small', small], ['large', large]]) {
 	const c = d.cpu;
 	addInfoRow(`  CPU during ${n} drain`, `worker ${Math.round(100 * c.worker_s / c.interval_s)}%, nginx ${Math.round(100 * c.nginx_s / c.interval_s)}%`,
@@ -353,6 +360,17 @@ if (raw['sync.insert.tps'] !== undefined) {
 	addInfoRow('sync INSERT, 1 synchronous def', `${fmtInt(st)} tps`,
 		base ? `${fmtInt(base.tps)} tps = ${fmt2(st / base.tps)}x` : '',
 		`latency ${fmt2(num('sync.insert.latency_ms'))} ms; each commit waits for the sink's answer`);
+}
+
+/* capture at synchronous_commit = on (info); absent in older raw files */
+for (const st of ['insert', 'update']) {
+	if (raw[`capture.commit_${st}_base.tps`] === undefined) continue;
+	const b = num(`capture.commit_${st}_base.tps`);
+	const ws = num(`capture.commit_${st}_1_wsync.tps`);
+	const wa = num(`capture.commit_${st}_1.tps`);
+	addInfoRow(`capture ${st.toUpperCase()} at synchronous_commit = on, 1 def`,
+		`${fmtInt(wa)} tps = ${fmt2(wa / b)}x`, `${fmtInt(b)} tps`,
+		`worker commits synchronous (worker_synchronous_commit = on): ${fmtInt(ws)} tps = ${fmt2(ws / b)}x`);
 }
 
 /* ---- print ---- */

@@ -22,6 +22,11 @@
 #	  sync      pgbench INSERT throughput with one synchronous HTTP
 #	            notification to the nginx sink (each commit waits for its
 #	            answer)
+#	  commit    pgbench INSERT / UPDATE throughput at synchronous_commit =
+#	            on (every other run has it off): no trigger vs one matching
+#	            notification with the worker's own commits synchronous
+#	            (notify_ext.worker_synchronous_commit = on) vs asynchronous
+#	            (the default), back to back
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -37,9 +42,13 @@
 #			table, no targets).
 #	--only=sync	run only the sync scenario (with the sizes of the mode) and
 #			print its figures, without the table and chart.
+#	--only=commit	run only the commit scenario and print its figures.
+#	--only=drain	run only the small drain (with the size of the mode) and
+#			print its rate and the worker's CPU per delivered event.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
-#	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
+#	server log) under /tmp; BENCH_CAPTURE_SECONDS=N sets the length of each
+#	pgbench capture run; PG_CONFIG as for scripts/lib.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,8 +68,10 @@ for a in "$@"; do
 		--quick) MODE=quick ;;
 		--only=sqs) ONLY=sqs ;;
 		--only=sync) ONLY=sync ;;
+		--only=commit) ONLY=commit ;;
+		--only=drain) ONLY=drain ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|--only=sync])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|commit|drain])" ;;
 	esac
 done
 
@@ -88,6 +99,7 @@ else
 	REFERENCE_RUNS=1
 	SQS_EVENTS=20000
 fi
+CAPTURE_SECONDS=${BENCH_CAPTURE_SECONDS:-$CAPTURE_SECONDS}	# override, for single scenarios
 CLIENTS=4
 THREADS=2
 LATENCY_RATE=1000
@@ -490,7 +502,7 @@ outbox_scans() {	# sequential scans of the outbox so far, and the rows they read
 
 # capture_run NAME STATEMENT(insert|update) DEFINITIONS WORKER(on|off)
 capture_run() {
-	local name=$1 stmt=$2 defs=$3 worker=$4 attach=yes log sampler t0 t1 tps n events lat settle scans0 scans1 wpid=0 cpu0 cpu1
+	local name=$1 stmt=$2 defs=$3 worker=$4 attach=yes log sampler t0 t1 tps n events lat settle scans0 scans1 wpid=0 cpu0 cpu1 wal0
 	[[ $defs == none ]] && attach=no
 	phase "capture: $name ($stmt, definitions $defs, worker $worker, ${CAPTURE_SECONDS}s)"
 	fresh_state "$defs" "$attach" "$worker"
@@ -498,6 +510,7 @@ capture_run() {
 		wpid=$(worker_pid)
 	fi
 	scans0=$(outbox_scans)
+	wal0=$(sqlq "SELECT wal_sync FROM pg_stat_wal")
 	# the undelivered count, once a second, on one connection
 	spawn nx_as_owner "${PSQL[@]}" -F, -d bench -f "$WORK/keepup.sql" >"$OUT/keepup_$name.csv" 2>/dev/null
 	sampler=$SPAWNED
@@ -509,6 +522,8 @@ capture_run() {
 		{ cat "$log" >&2; nx_die "pgbench failed ($name)"; }
 	t1=$(now_ms)
 	cpu1=$(cpu_ticks "$wpid")
+	# WAL flushes while pgbench ran (pg_stat_wal, every process's)
+	raw "capture.$name.wal_sync" "$(( $(sqlq "SELECT wal_sync FROM pg_stat_wal") - wal0 ))"
 	# CPU time while pgbench ran: the worker's, and the whole machine's
 	raw "capture.$name.cpu_worker_s" "$(cpu_diff "${cpu0%%;*}" "${cpu1%%;*}")"
 	raw "capture.$name.cpu_busy_s" "$(cpu_diff "${cpu0##*;}" "${cpu1##*;}")"
@@ -640,26 +655,69 @@ sync_run() {
 	raw sync.insert.sink_requests "$got"
 }
 
+# commit_scenario: INSERT and UPDATE throughput at synchronous_commit = on
+# (the setting users run with; every other run here has it off), worker
+# delivering: no trigger, then one matching notification with the worker's
+# own commits synchronous (notify_ext.worker_synchronous_commit = on, how
+# the worker committed before) and asynchronous (the default), back to back
+# in the same cluster.
+commit_scenario() {
+	local stmt defs
+	phase "commit: synchronous_commit = on for the capture runs below"
+	set_setting synchronous_commit on
+	for stmt in insert update; do
+		defs=match-create
+		[[ $stmt == update ]] && defs=match-modify
+		capture_run "commit_${stmt}_base" "$stmt" none on
+		set_setting notify_ext.worker_synchronous_commit on
+		capture_run "commit_${stmt}_1_wsync" "$stmt" "$defs" on
+		set_setting notify_ext.worker_synchronous_commit DEFAULT
+		capture_run "commit_${stmt}_1" "$stmt" "$defs" on
+	done
+	set_setting synchronous_commit DEFAULT
+}
+
+# commit_print: the commit scenario's figures, one line per run
+commit_print() {
+	awk -F'\t' '$1 ~ /^capture\.commit_/ { v[$1] = $2 }
+		END { for (s = 1; s <= 2; s++) { st = (s == 1 ? "insert" : "update")
+			b = v["capture.commit_" st "_base.tps"]
+			printf "commit %s: no trigger %.0f tps (%d WAL flushes); 1 def, worker commits synchronous %.0f tps = %.2fx (%d flushes, worker CPU %.2f s); asynchronous %.0f tps = %.2fx (%d flushes, worker CPU %.2f s)\n", st, b,
+				v["capture.commit_" st "_base.wal_sync"],
+				v["capture.commit_" st "_1_wsync.tps"], (b > 0 ? v["capture.commit_" st "_1_wsync.tps"] / b : 0),
+				v["capture.commit_" st "_1_wsync.wal_sync"], v["capture.commit_" st "_1_wsync.cpu_worker_s"],
+				v["capture.commit_" st "_1.tps"], (b > 0 ? v["capture.commit_" st "_1.tps"] / b : 0),
+				v["capture.commit_" st "_1.wal_sync"], v["capture.commit_" st "_1.cpu_worker_s"] } }' "$RAW"
+}
+
 wait_worker present >/dev/null
 if [[ $ONLY == sync ]]; then
 	sync_run
 	grep '^sync\.' "$RAW"
 	exit 0
 fi
-capture_run insert_base insert none on
-capture_run insert_1 insert match-create on
-capture_run insert_10 insert ten-create on
-capture_run update_base update none on
-capture_run update_1 update match-modify on
-capture_run update_10 update ten-modify on
-if [[ $REFERENCE_RUNS -eq 1 ]]; then
-	capture_run insert_1_paused insert match-create off
-	capture_run update_1_paused update match-modify off
-	capture_run insert_10_paused insert ten-create off
-	capture_run update_10_paused update ten-modify off
+if [[ $ONLY == commit ]]; then
+	commit_scenario
+	commit_print
+	exit 0
 fi
+if [[ -z $ONLY ]]; then
+	capture_run insert_base insert none on
+	capture_run insert_1 insert match-create on
+	capture_run insert_10 insert ten-create on
+	capture_run update_base update none on
+	capture_run update_1 update match-modify on
+	capture_run update_10 update ten-modify on
+	if [[ $REFERENCE_RUNS -eq 1 ]]; then
+		capture_run insert_1_paused insert match-create off
+		capture_run update_1_paused update match-modify off
+		capture_run insert_10_paused insert ten-create off
+		capture_run update_10_paused update ten-modify off
+	fi
 
-sync_run
+	sync_run
+	commit_scenario
+fi
 
 # --- drain, scale, memory -----------------------------------------------------------
 # memory_sampler PID FILE: the worker's /proc/PID/status every 0.2 s
@@ -753,6 +811,13 @@ drain_run() {
 }
 
 drain_run small "$DRAIN_SMALL"
+if [[ $ONLY == drain ]]; then
+	awk -F'\t' '$1 ~ /^drain\.small\./ { v[substr($1, 13)] = $2 }
+		END { printf "drain %d events: %.0f events/s; worker CPU %.2f s = %.1f us per delivered event; nginx CPU %.2f s\n",
+			v["events"], (v["delivered"] - v["first_batch"]) / (v["span_ms"] / 1000), v["cpu_worker_s"],
+			(v["delivered"] > 0 ? v["cpu_worker_s"] * 1e6 / v["delivered"] : 0), v["cpu_nginx_s"] }' "$RAW"
+	exit 0
+fi
 drain_run large "$DRAIN_LARGE"
 
 # retention: delivered rows deleted by the worker's purge (every 10 s)

@@ -54,6 +54,7 @@ int			notify_ext_max_host_connections = 8;
 int			notify_ext_max_inflight_per_endpoint = 64;
 int			notify_ext_breaker_failures = 5;
 int			notify_ext_breaker_delay = 5000;
+bool		notify_ext_worker_synchronous_commit = false;
 int			notify_ext_max_buffered = 20000;
 int			notify_ext_connect_timeout = 10;
 int			notify_ext_lease = 300;
@@ -145,6 +146,14 @@ notify_ext_guc_init_worker(void)
 							"Range 10 ms to 1 h.",
 							&notify_ext_breaker_delay, 5000, 10, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("notify_ext.worker_synchronous_commit",
+							 "Whether the delivery worker's own commits wait for their WAL to be flushed.",
+							 "Off (the default): claims, recorded outcomes, the purge and lock "
+							 "expiries commit with synchronous_commit = off; a commit lost in a "
+							 "crash means an event is sent again (at least once). In-database "
+							 "actions keep the session's setting.",
+							 &notify_ext_worker_synchronous_commit, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.max_host_connections",
 							"Most keep-alive connections to one host.",
 							"Range 1 to 1000.",

@@ -26,6 +26,7 @@ extern int	notify_ext_max_inflight;
 extern int	notify_ext_max_inflight_per_endpoint;
 extern int	notify_ext_breaker_failures;
 extern int	notify_ext_breaker_delay;
+extern bool notify_ext_worker_synchronous_commit;
 extern int	notify_ext_max_host_connections;
 extern int	notify_ext_max_buffered;
 extern int	notify_ext_connect_timeout;

@@ -159,6 +159,12 @@ typedef struct ExpiryWork
  *		  pg_catalog's whatever search_path the database or the server sets
  *		  (a database owner can put a schema of its own, with an "=" for
  *		  bigint, before pg_catalog).
+ *		- Their commits do not wait for the WAL flush (unless
+ *		  notify_ext.worker_synchronous_commit): at least once does not
+ *		  need a claim or a recorded outcome to be durable at once, since a
+ *		  commit lost in a crash only means the event is sent again; and a
+ *		  flush per claim and per record slowed the writers down.  The
+ *		  commit is still ordered in the WAL before anything that follows.
  */
 static void
 worker_statement_settings(void)
@@ -169,6 +175,9 @@ worker_statement_settings(void)
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 	(void) set_config_option("jit", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	if (!notify_ext_worker_synchronous_commit)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /*
