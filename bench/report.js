@@ -353,6 +353,22 @@ addInfoRow('  first event after worker start', `${fmt2(num('latency.warmup_ms'))
 addInfoRow('  p90 / p99.9 / max', `${fmt2(latency.p90_ms)} / ${fmt2(latency.p999_ms)} / ${fmt2(latency.max_ms)} ms`,
 	'', `from txn start: p50 ${fmt2(latency.from_txn_start_p50_ms)}, p99 ${fmt2(latency.from_txn_start_p99_ms)}`);
 
+/* isolation: the receiver's notification beside a failing endpoint; its
+ * commit -> receipt p99 within 2x of the latency run's (solo) */
+for (const [name, what] of [['hung', 'hangs'], ['refused', 'refuses connections'], ['status500', 'answers 500']]) {
+	if (raw[`isolation.${name}.p99`] === undefined) continue;
+	const p99 = num(`isolation.${name}.p99`);
+	const received = num(`isolation.${name}.received`);
+	const events = num(`isolation.${name}.events`);
+	if (received !== events)
+		problems.push(`isolation ${name}: ${received} of ${events} events received`);
+	atMost(`isolation_${name}`, p99, 2 * latency.p99_ms, 'ms', latency.p99_ms, '<= 2x solo p99');
+	addTargetRow(`isolation: other endpoint ${what}, p99`, `${fmt2(p99)} ms (p50 ${fmt2(num(`isolation.${name}.p50`))})`,
+		`solo ${fmt2(latency.p99_ms)} ms`, targets[targets.length - 1]);
+	addInfoRow('  the failing notification', `${fmtInt(num(`isolation.${name}.bad_attempts`))} attempts for ${fmtInt(num(`isolation.${name}.bad_events`))} events`,
+		'', `breakers not closed at the end: ${raw[`isolation.${name}.breaker`] || 'none'}`);
+}
+
 /* synchronous notification (info: no target); absent in older raw files */
 if (raw['sync.insert.tps'] !== undefined) {
 	const base = runs.insert_base;

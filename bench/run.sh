@@ -22,6 +22,9 @@
 #	  sync      pgbench INSERT throughput with one synchronous HTTP
 #	            notification to the nginx sink (each commit waits for its
 #	            answer)
+#	  isolation commit -> receipt of the latency run's notification while
+#	            a second notification's endpoint hangs, refuses connections
+#	            or answers 500
 #	  commit    pgbench INSERT / UPDATE throughput at synchronous_commit =
 #	            on (every other run has it off): no trigger vs one matching
 #	            notification with the worker's own commits synchronous
@@ -43,6 +46,8 @@
 #	--only=sync	run only the sync scenario (with the sizes of the mode) and
 #			print its figures, without the table and chart.
 #	--only=commit	run only the commit scenario and print its figures.
+#	--only=isolation	run only the latency and isolation scenarios and
+#			print their percentiles.
 #	--only=drain	run only the small drain (with the size of the mode) and
 #			print its rate and the worker's CPU per delivered event.
 #
@@ -70,8 +75,9 @@ for a in "$@"; do
 		--only=sync) ONLY=sync ;;
 		--only=commit) ONLY=commit ;;
 		--only=drain) ONLY=drain ;;
+		--only=isolation) ONLY=isolation ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|commit|drain])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|commit|drain|isolation])" ;;
 	esac
 done
 
@@ -87,6 +93,7 @@ if [[ $MODE == quick ]]; then
 	VACUUM_WAIT=0			# no wait for autovacuum after the purge
 	REFERENCE_RUNS=0		# no trigger-only (worker paused) runs
 	SQS_EVENTS=2000			# sqs scenario backlog (each of two runs)
+	ISOLATION_SECONDS=2		# each isolation run
 else
 	CAPTURE_SECONDS=20
 	UPDATE_ROWS=100000
@@ -98,6 +105,7 @@ else
 	VACUUM_WAIT=90
 	REFERENCE_RUNS=1
 	SQS_EVENTS=20000
+	ISOLATION_SECONDS=15
 fi
 CAPTURE_SECONDS=${BENCH_CAPTURE_SECONDS:-$CAPTURE_SECONDS}	# override, for single scenarios
 CLIENTS=4
@@ -246,6 +254,7 @@ http {
   server {
     listen 127.0.0.1:$NGPORT reuseport backlog=4096;
     location / { return 204; }
+    location /fail { return 500; }
     location = /_status { stub_status; }
   }
 }
@@ -810,6 +819,7 @@ drain_run() {
 	raw "drain.$name.resume_ms" "$t_start"
 }
 
+if [[ $ONLY != isolation ]]; then
 drain_run small "$DRAIN_SMALL"
 if [[ $ONLY == drain ]]; then
 	awk -F'\t' '$1 ~ /^drain\.small\./ { v[substr($1, 13)] = $2 }
@@ -858,6 +868,7 @@ if (( VACUUM_WAIT > 0 )); then
 	raw retention.dead_after_vacuum "$(sqlq "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")"
 fi
 set_setting notify_ext.retention_delivered DEFAULT
+fi
 
 # --- latency -------------------------------------------------------------------------
 # Commit timestamps need track_commit_timestamp, which needs a restart; it
@@ -939,6 +950,77 @@ UNION ALL SELECT 'start_p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY
 # per event: seconds since the first commit, latency in ms
 sqlq "SELECT round((committed - min(committed) OVER ())::numeric, 3) || ',' || round(commit_ms::numeric, 3)
         FROM bench.lat ORDER BY committed" >"$OUT/latency.csv"
+
+# --- isolation ------------------------------------------------------------------------
+# The latency run again, with a second notification of item create beside
+# the receiver's: its endpoint hangs (a second receiver answering after
+# 30 s, action timeout 5 s), refuses connections (a port nobody listens on)
+# or answers 500 (nginx).  Reported: commit -> receipt of the receiver's
+# notification, to compare with the latency run above (its solo figure).
+spawn nx_as_owner node "$ROOT/test/peers/receiver.js" 0 "$WORK/hung.jsonl" --max-seconds 3600 \
+	>"$WORK/hung.out" 2>&1
+for _ in $(seq 1 100); do
+	grep -q '^ready' "$WORK/hung.out" 2>/dev/null && break
+	sleep 0.1
+done
+HUNGPORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$WORK/hung.out")
+[[ -n $HUNGPORT ]] || { cat "$WORK/hung.out" >&2; nx_die "second receiver did not start"; }
+DEADPORT=$(nx_free_port) || nx_die "no free port"
+
+isolation_run() {	# isolation_run NAME URL
+	local name=$1 url=$2 healthy t0
+	phase "isolation: $name ($url) beside the receiver's notification, ${ISOLATION_SECONDS}s at $LATENCY_RATE/s"
+	fresh_state latency yes on
+	healthy=$(sqlq "SELECT id FROM notify.notification")
+	sqlq "SELECT notify.create_notification('item', '$(doc "$url" "$T_CREATE")')" >/dev/null
+	: >"$RECV_LOG" 2>/dev/null || true
+	sleep 1
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$ISOLATION_SECONDS" \
+		--rate="$LATENCY_RATE" -f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$OUT/pgbench_isolation_$name.log" 2>&1 ||
+		{ cat "$OUT/pgbench_isolation_$name.log" >&2; nx_die "pgbench failed (isolation $name)"; }
+	t0=$(now_ms)
+	while [[ $(sqlq "SELECT count(*) FROM notify.outbox WHERE notification_id = '$healthy' AND status <> 'delivered'") -gt 0 ]]; do
+		(( $(now_ms) - t0 > SETTLE_TIMEOUT * 1000 )) && { nx_log "warning: isolation $name: events of the healthy notification undelivered"; break; }
+		sleep 0.25
+	done
+	node -e '
+		const fs = require("fs");
+		const out = [];
+		for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
+			if (!line) continue;
+			const r = JSON.parse(line);
+			if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
+		}
+		fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
+	' "$RECV_LOG" "$WORK/receipts.csv"
+	if nx_is_root; then
+		chown "$NX_OS_USER": "$WORK/receipts.csv"
+	fi
+	sqlq "TRUNCATE bench.recv" >/dev/null
+	nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+	sqlq "
+	WITH l AS (
+	SELECT r.t - extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) * 1000 AS commit_ms
+	  FROM (SELECT event_id, min(t) AS t FROM bench.recv GROUP BY event_id) r
+	  JOIN notify.outbox o ON o.event_id = r.event_id
+	  JOIN bench.item i ON i.id = o.entity_id::bigint)
+	SELECT 'events', count(*) FROM notify.outbox WHERE notification_id = '$healthy'
+	UNION ALL SELECT 'received', count(*) FROM l
+	UNION ALL SELECT 'p50', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'max', round(max(commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'bad_attempts', coalesce(sum(attempts), 0) FROM notify.outbox WHERE notification_id <> '$healthy'
+	UNION ALL SELECT 'bad_events', count(*) FROM notify.outbox WHERE notification_id <> '$healthy'
+	" | while IFS='|' read -r k v; do raw "isolation.$name.$k" "$v"; done
+	raw "isolation.$name.breaker" "$(sqlq "SELECT coalesce(string_agg(state, ','), '') FROM notify.endpoint_status WHERE state <> 'closed'" 2>/dev/null || echo 'n/a')"
+}
+isolation_run hung "http://127.0.0.1:$HUNGPORT/slow/30000/h"
+isolation_run refused "http://127.0.0.1:$DEADPORT/refused"
+isolation_run status500 "http://127.0.0.1:$NGPORT/fail"
+if [[ $ONLY == isolation ]]; then
+	grep -E '^latency\.(p50|p99|received)|^isolation\.' "$RAW"
+	exit 0
+fi
 
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
