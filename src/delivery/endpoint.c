@@ -438,7 +438,7 @@ PG_FUNCTION_INFO_V1(notify_ext_endpoint_status);
 
 /*
  * notify_ext_endpoint_status
- *		SQL notify.endpoint_status_impl(): the endpoints the worker of this
+ *		SQL notify.endpoint_slots(): the endpoints the worker of this
  *		database shows (see endpoints_publish).  No rows when no worker
  *		runs for it or the library is not preloaded.
  */
