@@ -53,6 +53,7 @@ OBJS = \
 	src/bgw/launcher.o \
 	src/delivery/worker.o \
 	src/delivery/lane.o \
+	src/delivery/endpoint.o \
 	src/delivery/dispatch.o \
 	src/delivery/retry.o \
 	src/delivery/delivery_site.o \
@@ -64,6 +65,7 @@ OBJS = \
 	src/transport/hostcheck.o \
 	src/transport/signing.o \
 	src/transport/indb.o \
+	src/transport/indb_helper.o \
 	src/transport/sqs.o \
 	src/transport/aws.o \
 	src/transport/http_guard.o \

@@ -290,6 +290,13 @@ const large = drains.large;
 atLeast('drain', small.rate, 30000, 'events/s', null, '>= 30,000 events/s');
 addTargetRow(`drain ${fmtInt(small.events)} backlog`, `${fmtInt(small.rate)} events/s`,
 	small.complete ? '' : `only ${fmtInt(small.delivered)} delivered`, targets[targets.length - 1]);
+/* worker CPU per delivered event over the drain (/proc/<pid>/stat) */
+const usPerEvent = (d) => (d.delivered > 0 ? d.cpu.worker_s * 1e6 / d.delivered : NaN);
+small.cpu_us_per_event = usPerEvent(small);
+large.cpu_us_per_event = usPerEvent(large);
+atMost('cpu_per_event', small.cpu_us_per_event, 20, 'us', null, '<= 20 us worker CPU per event');
+addTargetRow('  delivery cost (small drain)', `${fmt1(small.cpu_us_per_event)} us worker CPU per event`,
+	`large: ${fmt1(large.cpu_us_per_event)} us`, targets[targets.length - 1]);
 for (const [n, d] of [['small', small], ['large', large]]) {
 	const c = d.cpu;
 	addInfoRow(`  CPU during ${n} drain`, `worker ${Math.round(100 * c.worker_s / c.interval_s)}%, nginx ${Math.round(100 * c.nginx_s / c.interval_s)}%`,
@@ -362,6 +369,22 @@ if (raw['ingest.queue.events'] !== undefined) {
 		`${fmtInt(applied)} applied`, `poller RssAnon ${fmt1(num('ingest.queue.rss_anon_kb') / 1024)} MB; s3rver, local-aws-sqs`);
 }
 
+/* isolation: the receiver's notification beside a failing endpoint; its
+ * commit -> receipt p99 within 2x of the latency run's (solo) */
+for (const [name, what] of [['hung', 'hangs'], ['refused', 'refuses connections'], ['status500', 'answers 500']]) {
+	if (raw[`isolation.${name}.p99`] === undefined) continue;
+	const p99 = num(`isolation.${name}.p99`);
+	const received = num(`isolation.${name}.received`);
+	const events = num(`isolation.${name}.events`);
+	if (received !== events)
+		problems.push(`isolation ${name}: ${received} of ${events} events received`);
+	atMost(`isolation_${name}`, p99, 2 * latency.p99_ms, 'ms', latency.p99_ms, '<= 2x solo p99');
+	addTargetRow(`isolation: other endpoint ${what}, p99`, `${fmt2(p99)} ms (p50 ${fmt2(num(`isolation.${name}.p50`))})`,
+		`solo ${fmt2(latency.p99_ms)} ms`, targets[targets.length - 1]);
+	addInfoRow('  the failing notification', `${fmtInt(num(`isolation.${name}.bad_attempts`))} attempts for ${fmtInt(num(`isolation.${name}.bad_events`))} events`,
+		'', `breakers not closed at the end: ${raw[`isolation.${name}.breaker`] || 'none'}`);
+}
+
 /* synchronous notification (info: no target); absent in older raw files */
 if (raw['sync.insert.tps'] !== undefined) {
 	const base = runs.insert_base;
@@ -369,6 +392,17 @@ if (raw['sync.insert.tps'] !== undefined) {
 	addInfoRow('sync INSERT, 1 synchronous def', `${fmtInt(st)} tps`,
 		base ? `${fmtInt(base.tps)} tps = ${fmt2(st / base.tps)}x` : '',
 		`latency ${fmt2(num('sync.insert.latency_ms'))} ms; each commit waits for the sink's answer`);
+}
+
+/* capture at synchronous_commit = on (info); absent in older raw files */
+for (const st of ['insert', 'update']) {
+	if (raw[`capture.commit_${st}_base.tps`] === undefined) continue;
+	const b = num(`capture.commit_${st}_base.tps`);
+	const ws = num(`capture.commit_${st}_1_wsync.tps`);
+	const wa = num(`capture.commit_${st}_1.tps`);
+	addInfoRow(`capture ${st.toUpperCase()} at synchronous_commit = on, 1 def`,
+		`${fmtInt(wa)} tps = ${fmt2(wa / b)}x`, `${fmtInt(b)} tps`,
+		`worker commits synchronous (worker_synchronous_commit = on): ${fmtInt(ws)} tps = ${fmt2(ws / b)}x`);
 }
 
 /* ---- print ---- */

@@ -27,6 +27,14 @@
 #	            INGEST_OBJECTS objects (objects/s, the poller's RssAnon at
 #	            its end), then INGEST_EVENTS S3 event messages waiting in
 #	            the queue applied to notify.file (events/s)
+#	  isolation commit -> receipt of the latency run's notification while
+#	            a second notification's endpoint hangs, refuses connections
+#	            or answers 500
+#	  commit    pgbench INSERT / UPDATE throughput at synchronous_commit =
+#	            on (every other run has it off): no trigger vs one matching
+#	            notification with the worker's own commits synchronous
+#	            (notify_ext.worker_synchronous_commit = on) vs asynchronous
+#	            (the default), back to back
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -44,9 +52,15 @@
 #			print its figures, without the table and chart.
 #	--only=ingest	run only the ingest scenario (with the sizes of the mode)
 #			and print its figures, without the table and chart.
+#	--only=commit	run only the commit scenario and print its figures.
+#	--only=isolation	run only the latency and isolation scenarios and
+#			print their percentiles.
+#	--only=drain	run only the small drain (with the size of the mode) and
+#			print its rate and the worker's CPU per delivered event.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
-#	server log) under /tmp; PG_CONFIG as for scripts/lib.sh.
+#	server log) under /tmp; BENCH_CAPTURE_SECONDS=N sets the length of each
+#	pgbench capture run; PG_CONFIG as for scripts/lib.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,8 +81,11 @@ for a in "$@"; do
 		--only=sqs) ONLY=sqs ;;
 		--only=sync) ONLY=sync ;;
 		--only=ingest) ONLY=ingest ;;
+		--only=commit) ONLY=commit ;;
+		--only=drain) ONLY=drain ;;
+		--only=isolation) ONLY=isolation ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|--only=sync|--only=ingest])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|ingest|commit|drain|isolation])" ;;
 	esac
 done
 
@@ -86,6 +103,7 @@ if [[ $MODE == quick ]]; then
 	SQS_EVENTS=2000			# sqs scenario backlog (each of two runs)
 	INGEST_OBJECTS=2000		# objects in the scanned bucket
 	INGEST_EVENTS=2000		# S3 event messages waiting in the queue
+	ISOLATION_SECONDS=2		# each isolation run
 else
 	CAPTURE_SECONDS=20
 	UPDATE_ROWS=100000
@@ -99,7 +117,9 @@ else
 	SQS_EVENTS=20000
 	INGEST_OBJECTS=100000
 	INGEST_EVENTS=10000
+	ISOLATION_SECONDS=15
 fi
+CAPTURE_SECONDS=${BENCH_CAPTURE_SECONDS:-$CAPTURE_SECONDS}	# override, for single scenarios
 CLIENTS=4
 THREADS=2
 LATENCY_RATE=1000
@@ -246,6 +266,7 @@ http {
   server {
     listen 127.0.0.1:$NGPORT reuseport backlog=4096;
     location / { return 204; }
+    location /fail { return 500; }
     location = /_status { stub_status; }
   }
 }
@@ -502,7 +523,7 @@ outbox_scans() {	# sequential scans of the outbox so far, and the rows they read
 
 # capture_run NAME STATEMENT(insert|update) DEFINITIONS WORKER(on|off)
 capture_run() {
-	local name=$1 stmt=$2 defs=$3 worker=$4 attach=yes log sampler t0 t1 tps n events lat settle scans0 scans1 wpid=0 cpu0 cpu1
+	local name=$1 stmt=$2 defs=$3 worker=$4 attach=yes log sampler t0 t1 tps n events lat settle scans0 scans1 wpid=0 cpu0 cpu1 wal0
 	[[ $defs == none ]] && attach=no
 	phase "capture: $name ($stmt, definitions $defs, worker $worker, ${CAPTURE_SECONDS}s)"
 	fresh_state "$defs" "$attach" "$worker"
@@ -510,6 +531,7 @@ capture_run() {
 		wpid=$(worker_pid)
 	fi
 	scans0=$(outbox_scans)
+	wal0=$(sqlq "SELECT wal_sync FROM pg_stat_wal")
 	# the undelivered count, once a second, on one connection
 	spawn nx_as_owner "${PSQL[@]}" -F, -d bench -f "$WORK/keepup.sql" >"$OUT/keepup_$name.csv" 2>/dev/null
 	sampler=$SPAWNED
@@ -521,6 +543,8 @@ capture_run() {
 		{ cat "$log" >&2; nx_die "pgbench failed ($name)"; }
 	t1=$(now_ms)
 	cpu1=$(cpu_ticks "$wpid")
+	# WAL flushes while pgbench ran (pg_stat_wal, every process's)
+	raw "capture.$name.wal_sync" "$(( $(sqlq "SELECT wal_sync FROM pg_stat_wal") - wal0 ))"
 	# CPU time while pgbench ran: the worker's, and the whole machine's
 	raw "capture.$name.cpu_worker_s" "$(cpu_diff "${cpu0%%;*}" "${cpu1%%;*}")"
 	raw "capture.$name.cpu_busy_s" "$(cpu_diff "${cpu0##*;}" "${cpu1##*;}")"
@@ -761,26 +785,69 @@ sync_run() {
 	raw sync.insert.sink_requests "$got"
 }
 
+# commit_scenario: INSERT and UPDATE throughput at synchronous_commit = on
+# (the setting users run with; every other run here has it off), worker
+# delivering: no trigger, then one matching notification with the worker's
+# own commits synchronous (notify_ext.worker_synchronous_commit = on, how
+# the worker committed before) and asynchronous (the default), back to back
+# in the same cluster.
+commit_scenario() {
+	local stmt defs
+	phase "commit: synchronous_commit = on for the capture runs below"
+	set_setting synchronous_commit on
+	for stmt in insert update; do
+		defs=match-create
+		[[ $stmt == update ]] && defs=match-modify
+		capture_run "commit_${stmt}_base" "$stmt" none on
+		set_setting notify_ext.worker_synchronous_commit on
+		capture_run "commit_${stmt}_1_wsync" "$stmt" "$defs" on
+		set_setting notify_ext.worker_synchronous_commit DEFAULT
+		capture_run "commit_${stmt}_1" "$stmt" "$defs" on
+	done
+	set_setting synchronous_commit DEFAULT
+}
+
+# commit_print: the commit scenario's figures, one line per run
+commit_print() {
+	awk -F'\t' '$1 ~ /^capture\.commit_/ { v[$1] = $2 }
+		END { for (s = 1; s <= 2; s++) { st = (s == 1 ? "insert" : "update")
+			b = v["capture.commit_" st "_base.tps"]
+			printf "commit %s: no trigger %.0f tps (%d WAL flushes); 1 def, worker commits synchronous %.0f tps = %.2fx (%d flushes, worker CPU %.2f s); asynchronous %.0f tps = %.2fx (%d flushes, worker CPU %.2f s)\n", st, b,
+				v["capture.commit_" st "_base.wal_sync"],
+				v["capture.commit_" st "_1_wsync.tps"], (b > 0 ? v["capture.commit_" st "_1_wsync.tps"] / b : 0),
+				v["capture.commit_" st "_1_wsync.wal_sync"], v["capture.commit_" st "_1_wsync.cpu_worker_s"],
+				v["capture.commit_" st "_1.tps"], (b > 0 ? v["capture.commit_" st "_1.tps"] / b : 0),
+				v["capture.commit_" st "_1.wal_sync"], v["capture.commit_" st "_1.cpu_worker_s"] } }' "$RAW"
+}
+
 wait_worker present >/dev/null
 if [[ $ONLY == sync ]]; then
 	sync_run
 	grep '^sync\.' "$RAW"
 	exit 0
 fi
-capture_run insert_base insert none on
-capture_run insert_1 insert match-create on
-capture_run insert_10 insert ten-create on
-capture_run update_base update none on
-capture_run update_1 update match-modify on
-capture_run update_10 update ten-modify on
-if [[ $REFERENCE_RUNS -eq 1 ]]; then
-	capture_run insert_1_paused insert match-create off
-	capture_run update_1_paused update match-modify off
-	capture_run insert_10_paused insert ten-create off
-	capture_run update_10_paused update ten-modify off
+if [[ $ONLY == commit ]]; then
+	commit_scenario
+	commit_print
+	exit 0
 fi
+if [[ -z $ONLY ]]; then
+	capture_run insert_base insert none on
+	capture_run insert_1 insert match-create on
+	capture_run insert_10 insert ten-create on
+	capture_run update_base update none on
+	capture_run update_1 update match-modify on
+	capture_run update_10 update ten-modify on
+	if [[ $REFERENCE_RUNS -eq 1 ]]; then
+		capture_run insert_1_paused insert match-create off
+		capture_run update_1_paused update match-modify off
+		capture_run insert_10_paused insert ten-create off
+		capture_run update_10_paused update ten-modify off
+	fi
 
-sync_run
+	sync_run
+	commit_scenario
+fi
 
 # --- drain, scale, memory -----------------------------------------------------------
 # memory_sampler PID FILE: the worker's /proc/PID/status every 0.2 s
@@ -873,7 +940,15 @@ drain_run() {
 	raw "drain.$name.resume_ms" "$t_start"
 }
 
+if [[ $ONLY != isolation ]]; then
 drain_run small "$DRAIN_SMALL"
+if [[ $ONLY == drain ]]; then
+	awk -F'\t' '$1 ~ /^drain\.small\./ { v[substr($1, 13)] = $2 }
+		END { printf "drain %d events: %.0f events/s; worker CPU %.2f s = %.1f us per delivered event; nginx CPU %.2f s\n",
+			v["events"], (v["delivered"] - v["first_batch"]) / (v["span_ms"] / 1000), v["cpu_worker_s"],
+			(v["delivered"] > 0 ? v["cpu_worker_s"] * 1e6 / v["delivered"] : 0), v["cpu_nginx_s"] }' "$RAW"
+	exit 0
+fi
 drain_run large "$DRAIN_LARGE"
 
 # retention: delivered rows deleted by the worker's purge (every 10 s)
@@ -914,6 +989,7 @@ if (( VACUUM_WAIT > 0 )); then
 	raw retention.dead_after_vacuum "$(sqlq "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'notify.outbox'::regclass")"
 fi
 set_setting notify_ext.retention_delivered DEFAULT
+fi
 
 # --- latency -------------------------------------------------------------------------
 # Commit timestamps need track_commit_timestamp, which needs a restart; it
@@ -995,6 +1071,77 @@ UNION ALL SELECT 'start_p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY
 # per event: seconds since the first commit, latency in ms
 sqlq "SELECT round((committed - min(committed) OVER ())::numeric, 3) || ',' || round(commit_ms::numeric, 3)
         FROM bench.lat ORDER BY committed" >"$OUT/latency.csv"
+
+# --- isolation ------------------------------------------------------------------------
+# The latency run again, with a second notification of item create beside
+# the receiver's: its endpoint hangs (a second receiver answering after
+# 30 s, action timeout 5 s), refuses connections (a port nobody listens on)
+# or answers 500 (nginx).  Reported: commit -> receipt of the receiver's
+# notification, to compare with the latency run above (its solo figure).
+spawn nx_as_owner node "$ROOT/test/peers/receiver.js" 0 "$WORK/hung.jsonl" --max-seconds 3600 \
+	>"$WORK/hung.out" 2>&1
+for _ in $(seq 1 100); do
+	grep -q '^ready' "$WORK/hung.out" 2>/dev/null && break
+	sleep 0.1
+done
+HUNGPORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$WORK/hung.out")
+[[ -n $HUNGPORT ]] || { cat "$WORK/hung.out" >&2; nx_die "second receiver did not start"; }
+DEADPORT=$(nx_free_port) || nx_die "no free port"
+
+isolation_run() {	# isolation_run NAME URL
+	local name=$1 url=$2 healthy t0
+	phase "isolation: $name ($url) beside the receiver's notification, ${ISOLATION_SECONDS}s at $LATENCY_RATE/s"
+	fresh_state latency yes on
+	healthy=$(sqlq "SELECT id FROM notify.notification")
+	sqlq "SELECT notify.create_notification('item', '$(doc "$url" "$T_CREATE")')" >/dev/null
+	: >"$RECV_LOG" 2>/dev/null || true
+	sleep 1
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$ISOLATION_SECONDS" \
+		--rate="$LATENCY_RATE" -f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$OUT/pgbench_isolation_$name.log" 2>&1 ||
+		{ cat "$OUT/pgbench_isolation_$name.log" >&2; nx_die "pgbench failed (isolation $name)"; }
+	t0=$(now_ms)
+	while [[ $(sqlq "SELECT count(*) FROM notify.outbox WHERE notification_id = '$healthy' AND status <> 'delivered'") -gt 0 ]]; do
+		(( $(now_ms) - t0 > SETTLE_TIMEOUT * 1000 )) && { nx_log "warning: isolation $name: events of the healthy notification undelivered"; break; }
+		sleep 0.25
+	done
+	node -e '
+		const fs = require("fs");
+		const out = [];
+		for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
+			if (!line) continue;
+			const r = JSON.parse(line);
+			if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
+		}
+		fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
+	' "$RECV_LOG" "$WORK/receipts.csv"
+	if nx_is_root; then
+		chown "$NX_OS_USER": "$WORK/receipts.csv"
+	fi
+	sqlq "TRUNCATE bench.recv" >/dev/null
+	nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+	sqlq "
+	WITH l AS (
+	SELECT r.t - extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) * 1000 AS commit_ms
+	  FROM (SELECT event_id, min(t) AS t FROM bench.recv GROUP BY event_id) r
+	  JOIN notify.outbox o ON o.event_id = r.event_id
+	  JOIN bench.item i ON i.id = o.entity_id::bigint)
+	SELECT 'events', count(*) FROM notify.outbox WHERE notification_id = '$healthy'
+	UNION ALL SELECT 'received', count(*) FROM l
+	UNION ALL SELECT 'p50', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'max', round(max(commit_ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'bad_attempts', coalesce(sum(attempts), 0) FROM notify.outbox WHERE notification_id <> '$healthy'
+	UNION ALL SELECT 'bad_events', count(*) FROM notify.outbox WHERE notification_id <> '$healthy'
+	" | while IFS='|' read -r k v; do raw "isolation.$name.$k" "$v"; done
+	raw "isolation.$name.breaker" "$(sqlq "SELECT coalesce(string_agg(state, ','), '') FROM notify.endpoint_status WHERE state <> 'closed'" 2>/dev/null || echo 'n/a')"
+}
+isolation_run hung "http://127.0.0.1:$HUNGPORT/slow/30000/h"
+isolation_run refused "http://127.0.0.1:$DEADPORT/refused"
+isolation_run status500 "http://127.0.0.1:$NGPORT/fail"
+if [[ $ONLY == isolation ]]; then
+	grep -E '^latency\.(p50|p99|received)|^isolation\.' "$RAW"
+	exit 0
+fi
 
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -2363,3 +2363,28 @@ GRANT EXECUTE ON FUNCTION
 	notify.list_bucket_destinations(),
 	notify.get_bucket_notification(text)
 	TO notify_admin, notify_monitor;
+
+-- API: private.  The endpoints this database's delivery worker shows
+-- (shared memory): no rows when no worker runs for it.
+CREATE FUNCTION notify.endpoint_slots(OUT endpoint text, OUT state text,
+	OUT consecutive_failures integer, OUT in_flight integer,
+	OUT waiting_lanes integer, OUT opened_at timestamptz,
+	OUT next_probe_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'notify_ext_endpoint_status'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.endpoint_status AS
+	SELECT e.endpoint, e.state, e.consecutive_failures, e.in_flight,
+		   e.waiting_lanes, e.opened_at, e.next_probe_at
+	  FROM notify.endpoint_slots() e;
+COMMENT ON VIEW notify.endpoint_status IS
+	'API: public. Endpoints (scheme, host and port) of this database''s delivery worker: circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32.';
+REVOKE ALL ON FUNCTION notify.endpoint_slots() FROM PUBLIC;
+REVOKE ALL ON notify.endpoint_status FROM PUBLIC;
+
+-- per-endpoint budgets and circuit breakers: read by the roles that read
+-- the outbox
+GRANT EXECUTE ON FUNCTION notify.endpoint_slots() TO notify_admin, notify_monitor;
+GRANT SELECT ON notify.endpoint_status TO notify_admin, notify_monitor;

@@ -1443,6 +1443,24 @@ CREATE VIEW notify.worker_status AS
 COMMENT ON VIEW notify.worker_status IS
 	'API: public. Delivery workers from the launcher''s shared memory: one row per database with a worker slot, and one for this database in any case; running, pid and start time of its worker.';
 
+-- API: private.  The endpoints this database's delivery worker shows
+-- (shared memory): no rows when no worker runs for it.
+CREATE FUNCTION notify.endpoint_slots(OUT endpoint text, OUT state text,
+	OUT consecutive_failures integer, OUT in_flight integer,
+	OUT waiting_lanes integer, OUT opened_at timestamptz,
+	OUT next_probe_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'notify_ext_endpoint_status'
+LANGUAGE C STRICT VOLATILE;
+
+-- API: public (notify_admin, notify_monitor)
+CREATE VIEW notify.endpoint_status AS
+	SELECT e.endpoint, e.state, e.consecutive_failures, e.in_flight,
+		   e.waiting_lanes, e.opened_at, e.next_probe_at
+	  FROM notify.endpoint_slots() e;
+COMMENT ON VIEW notify.endpoint_status IS
+	'API: public. Endpoints (scheme, host and port) of this database''s delivery worker: circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32.';
+
 -- API: public (notify_admin)
 CREATE FUNCTION notify.resume_delivery()
 RETURNS void
@@ -2884,3 +2902,8 @@ SELECT notify.check_preloaded();
 -- quota usage and deletion-lock state: read by the roles that read the outbox
 GRANT SELECT ON notify.quota_usage, notify.deletion_lock_state, notify.deletion_lock_effective
 	TO notify_admin, notify_monitor;
+
+-- per-endpoint budgets and circuit breakers: read by the roles that read
+-- the outbox
+GRANT EXECUTE ON FUNCTION notify.endpoint_slots() TO notify_admin, notify_monitor;
+GRANT SELECT ON notify.endpoint_status TO notify_admin, notify_monitor;

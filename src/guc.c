@@ -51,6 +51,10 @@ int			notify_ext_launcher_naptime = 10000;
 int			notify_ext_batch_size = 1000;
 int			notify_ext_max_inflight = 128;
 int			notify_ext_max_host_connections = 8;
+int			notify_ext_max_inflight_per_endpoint = 64;
+int			notify_ext_breaker_failures = 5;
+int			notify_ext_breaker_delay = 5000;
+bool		notify_ext_worker_synchronous_commit = false;
 int			notify_ext_max_buffered = 20000;
 int			notify_ext_connect_timeout = 10;
 int			notify_ext_lease = 300;
@@ -127,6 +131,32 @@ notify_ext_guc_init_worker(void)
 							"Range 1 to 10000.",
 							&notify_ext_max_inflight, 128, 1, 10000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.max_inflight_per_endpoint",
+							"Most deliveries in flight at once to one endpoint (scheme, host and port).",
+							"Capped by notify_ext.max_inflight, so that an endpoint that "
+							"hangs cannot take every slot. Range 1 to 10000.",
+							&notify_ext_max_inflight_per_endpoint, 64, 1, 10000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.breaker_failures",
+							"Consecutive failed attempts that open an endpoint's circuit breaker.",
+							"A failure is no complete answer (connection refused, "
+							"timeout) or a 5xx status. 0 disables the breaker. "
+							"Range 0 to 10000.",
+							&notify_ext_breaker_failures, 5, 0, 10000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.breaker_delay",
+							"How long an open circuit breaker waits before its probe attempt.",
+							"Range 10 ms to 1 h.",
+							&notify_ext_breaker_delay, 5000, 10, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("notify_ext.worker_synchronous_commit",
+							 "Whether the delivery worker's own commits wait for their WAL to be flushed.",
+							 "Off (the default): claims, recorded outcomes, the purge and lock "
+							 "expiries commit with synchronous_commit = off; a commit lost in a "
+							 "crash means an event is sent again (at least once). In-database "
+							 "actions keep the session's setting.",
+							 &notify_ext_worker_synchronous_commit, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.max_host_connections",
 							"Most keep-alive connections to one host.",
 							"Range 1 to 1000.",

@@ -106,6 +106,7 @@ notify_shmem_startup(void)
 		{
 			pg_atomic_init_u32(&notify_shared->slots[i].timers_changed, 0);
 			pg_atomic_init_u32(&notify_shared->slots[i].ingest_wanted, 0);
+			SpinLockInit(&notify_shared->slots[i].ep_mutex);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);

@@ -16,7 +16,27 @@
 #include "port/atomics.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/spin.h"
 #include "utils/timestamp.h"
+
+/* endpoints a worker shows in notify.endpoint_status, and their key length */
+#define NOTIFY_ENDPOINTS_SHOWN	32
+#define NOTIFY_ENDPOINT_KEYLEN	128
+
+/*
+ * One endpoint of a worker as notify.endpoint_status shows it: written by
+ * the worker (delivery/endpoint.c) under its slot's ep_mutex.
+ */
+typedef struct NotifyEndpointStat
+{
+	char		endpoint[NOTIFY_ENDPOINT_KEYLEN];	/* scheme://host:port */
+	char		state;			/* 'c' closed, 'o' open, 'h' half-open */
+	int			failures;		/* consecutive failed attempts */
+	int			inflight;		/* attempts running */
+	int			waiting;		/* lanes held back (budget or breaker) */
+	TimestampTz opened_at;		/* when the breaker last opened, or 0 */
+	TimestampTz probe_at;		/* open: when the probe is due, or 0 */
+} NotifyEndpointStat;
 
 /*
  * One running (or starting) worker.  The launcher takes a slot when it
@@ -38,6 +58,9 @@ typedef struct NotifyDbSlot
 	pg_atomic_uint32 ingest_wanted; /* storage methods may exist: run one */
 	TimestampTz ingest_hold_until;	/* no new poller before this */
 	int			ingest_failures;	/* unexpected poller exits in a row */
+	slock_t		ep_mutex;		/* protects nendpoints and endpoints */
+	int			nendpoints;
+	NotifyEndpointStat endpoints[NOTIFY_ENDPOINTS_SHOWN];
 } NotifyDbSlot;
 
 typedef struct NotifyShared

@@ -26,6 +26,31 @@
 
 typedef struct Lane Lane;
 
+/* A circuit breaker's state (endpoint.c) */
+typedef enum BreakerState
+{
+	BREAKER_CLOSED,				/* attempts start within the budget */
+	BREAKER_OPEN,				/* nothing starts until probe_at */
+	BREAKER_HALF_OPEN			/* one attempt (the probe) may run */
+} BreakerState;
+
+/*
+ * Where actions send: scheme, host and port; function; channel
+ * (endpoint.c)
+ */
+typedef struct Endpoint
+{
+	char		key[128];		/* hash key: NOTIFY_ENDPOINT_KEYLEN */
+	bool		network;		/* http, sqs, sns: has a circuit breaker */
+	int			inflight;		/* attempts running */
+	int			failures;		/* consecutive failed attempts */
+	BreakerState state;
+	TimestampTz opened_at;		/* when the breaker last opened, or 0 */
+	TimestampTz probe_at;		/* open: when the probe may start */
+	dlist_head	parked;			/* Lane, by lnode: held back */
+	int			nparked;
+} Endpoint;
+
 /*
  * What the worker needs of one notification, copied out of the definition
  * cache (which may be rebuilt while events wait) and shared by its events.
@@ -43,6 +68,7 @@ typedef struct ActionRef
 	Oid			owner;
 	char	   *lane_prefix;	/* group, endpoint, or endpoint + entity */
 	bool		per_entity;		/* lane_prefix is completed by the entity */
+	Endpoint   *endpoint;		/* where it sends */
 	char	   *cred_alias;		/* <sqs>/<sns> credential alias, or NULL */
 	uint64		cred_claim;		/* the claim transaction that resolved it */
 } ActionRef;
@@ -55,6 +81,8 @@ typedef struct Event
 	OutboxRow  *row;
 	ActionRef  *ref;
 	TimestampTz started;
+	Endpoint   *charged;		/* the endpoint its running attempt counts
+								 * against, or NULL */
 	bool		stale;			/* ref predates a change of definitions */
 	bool		cancelled;		/* row taken away while being sent */
 } Event;
@@ -65,7 +93,8 @@ struct Lane
 	dlist_head	queue;			/* Event */
 	int			busy;			/* its events being sent: the head, or the
 								 * first few of a batch (dispatch.c) */
-	bool		listed;			/* in ready or waiting */
+	bool		listed;			/* in ready, waiting or parked_on->parked */
+	Endpoint   *parked_on;		/* held back by this endpoint, or NULL */
 	dlist_node	lnode;
 };
 
@@ -81,6 +110,19 @@ extern void event_attempt_done(Event *ev, bool finished);
 extern void lanes_promote_waiting(TimestampTz now, long *sleep_ms);
 extern void lanes_revalidate(void);
 extern void lanes_refresh_stale(void);
+
+/* endpoint.c */
+struct TransportResult;
+extern void endpoints_init(int slotno);
+extern Endpoint *endpoint_for_action(const NotifyAction *action);
+extern int	endpoint_room(Endpoint *ep, TimestampTz now);
+extern void endpoint_park(Endpoint *ep, Lane *lane);
+extern void endpoint_unparked(Lane *lane);
+extern void endpoint_started(Endpoint *ep, int n);
+extern void endpoint_finished(Endpoint *ep, const struct TransportResult *res,
+							  TimestampTz now);
+extern void endpoints_promote(TimestampTz now, long *sleep_ms);
+extern void endpoints_publish(TimestampTz now);
 
 /* dispatch.c */
 extern List *outcomes;

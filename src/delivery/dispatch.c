@@ -148,6 +148,11 @@ event_finish(Event *ev, const TransportResult *res)
 	RetryBudget budget;
 	RetryDecision d;
 
+	if (ev->charged != NULL)
+	{
+		endpoint_finished(ev->charged, res, now);
+		ev->charged = NULL;
+	}
 	o->id = ev->row->id;
 	o->attempt = ev->row->attempts + 1;
 	o->attempted_at = ev->started ? ev->started : now;
@@ -301,11 +306,11 @@ event_start(Event *ev, bool more)
  *		The events of a ready lane to start in this round, in lane order,
  *		into batch: its head, followed (when the head's transport sends
  *		batches) by the events right behind it that belong to the same
- *		action and are due, up to the transport's batch_max.  Returns how
- *		many.
+ *		action and are due, up to the transport's batch_max and to room.
+ *		Returns how many.
  */
 static int
-lane_batch(Lane *lane, Event **batch)
+lane_batch(Lane *lane, Event **batch, int room)
 {
 	Event	   *head = dlist_head_element(Event, node, &lane->queue);
 	TimestampTz now = GetCurrentTimestamp();
@@ -317,6 +322,7 @@ lane_batch(Lane *lane, Event **batch)
 	if (head->ref->known)
 		max = Min(transport_for(head->ref->action.kind, &wants_body)->batch_max,
 				  DISPATCH_BATCH_MAX);
+	max = Max(Min(max, room), 1);
 	dlist_foreach(it, &lane->queue)
 	{
 		Event	   *ev = dlist_container(Event, node, it.cur);
@@ -333,24 +339,48 @@ lane_batch(Lane *lane, Event **batch)
 /*
  * dispatch_start
  *		Start the head event of ready lanes while fewer than
- *		notify_ext.max_inflight attempts run.  Runs in the loop's
- *		short-lived context, with no transaction open: a transport keeps
- *		its own copy of what outlives the call.
+ *		notify_ext.max_inflight attempts run.  A lane whose endpoint has no
+ *		room (its budget is used up, its circuit breaker is open) is parked
+ *		on the endpoint instead (endpoint.c), so that the lanes behind it
+ *		still start.  Runs in the loop's short-lived context, with no
+ *		transaction open: a transport keeps its own copy of what outlives
+ *		the call.
  */
 void
 dispatch_start(void)
 {
+	TimestampTz now = GetCurrentTimestamp();
+
 	while (!dlist_is_empty(&ready_lanes) &&
 		   dispatch_inflight() < notify_ext_max_inflight)
 	{
 		Lane	   *lane = dlist_container(Lane, lnode, dlist_pop_head_node(&ready_lanes));
+		Event	   *head = dlist_head_element(Event, node, &lane->queue);
+		Endpoint   *ep = head->ref->known ? head->ref->endpoint : NULL;
 		Event	   *batch[DISPATCH_BATCH_MAX];
-		int			n = lane_batch(lane, batch);
+		int			room = DISPATCH_BATCH_MAX;
+		int			n;
 		int			i;
 
 		lane->listed = false;
+		if (ep != NULL)
+		{
+			room = endpoint_room(ep, now);
+			if (room <= 0)
+			{
+				endpoint_park(ep, lane);
+				continue;
+			}
+		}
+		n = lane_batch(lane, batch, room);
 		/* busy for all first, so that a refusal does not free the lane */
 		lane->busy += n;
+		if (ep != NULL)
+		{
+			endpoint_started(ep, n);
+			for (i = 0; i < n; i++)
+				batch[i]->charged = ep;
+		}
 		for (i = 0; i < n; i++)
 			event_start(batch[i], i < n - 1);
 	}
@@ -358,10 +388,11 @@ dispatch_start(void)
 
 /*
  * dispatch_drive
- *		Make every transport with attempts in flight progress (the HTTP
- *		transport waits at most timeout_ms; the in-database one runs its
- *		queue in a transaction of its own, so no transaction may be open),
- *		then finish every attempt that has a result.
+ *		Make every transport with attempts in flight progress (the first of
+ *		them may wait at most timeout_ms, the others do not wait; the
+ *		in-database one hands its queue to its helper process, or runs it in
+ *		a transaction of its own, so no transaction may be open), then
+ *		finish every attempt that has a result.
  */
 void
 dispatch_drive(int timeout_ms)
@@ -376,6 +407,7 @@ dispatch_drive(int timeout_ms)
 		if (ops->inflight() == 0)
 			continue;
 		ops->drive(timeout_ms);
+		timeout_ms = 0;
 		while (ops->next_result(&res))
 		{
 			event_finish((Event *) res.arg, &res);

@@ -119,7 +119,10 @@ lane_list(Lane *lane)
 	Event	   *head;
 
 	if (lane->listed)
+	{
 		dlist_delete(&lane->lnode);
+		endpoint_unparked(lane);
+	}
 	lane->listed = false;
 	if (lane->busy || dlist_is_empty(&lane->queue))
 		return;
@@ -285,6 +288,7 @@ action_get(const char *id)
 		ref->owner = cn->owner;
 		action_copy(&ref->action, a);
 		ref->lane_prefix = pstrdup(cn->lane_prefix);
+		ref->endpoint = endpoint_for_action(&ref->action);
 		ref->per_entity = cn->lane_per_entity;
 		if ((a->kind == NA_SQS || a->kind == NA_SNS) &&
 			a->sqs_access_key == NULL && a->sqs_secret != NULL)
@@ -353,6 +357,7 @@ event_enqueue(OutboxRow *row)
 		dlist_init(&lane->queue);
 		lane->busy = 0;
 		lane->listed = false;
+		lane->parked_on = NULL;
 	}
 	ev->lane = lane;
 	dlist_push_tail(&lane->queue, &ev->node);
@@ -400,7 +405,10 @@ lane_forget_if_empty(Lane *lane)
 	if (dlist_is_empty(&lane->queue) && !lane->busy)
 	{
 		if (lane->listed)
+		{
 			dlist_delete(&lane->lnode);
+			endpoint_unparked(lane);
+		}
 		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
 	}
 	else
@@ -562,7 +570,10 @@ event_attempt_done(Event *ev, bool finished)
 	if (dlist_is_empty(&lane->queue))
 	{
 		if (lane->listed)
+		{
 			dlist_delete(&lane->lnode);
+			endpoint_unparked(lane);
+		}
 		hash_search(lanes, &lane->key, HASH_REMOVE, NULL);
 	}
 	else

@@ -159,6 +159,12 @@ typedef struct ExpiryWork
  *		  pg_catalog's whatever search_path the database or the server sets
  *		  (a database owner can put a schema of its own, with an "=" for
  *		  bigint, before pg_catalog).
+ *		- Their commits do not wait for the WAL flush (unless
+ *		  notify_ext.worker_synchronous_commit): at least once does not
+ *		  need a claim or a recorded outcome to be durable at once, since a
+ *		  commit lost in a crash only means the event is sent again; and a
+ *		  flush per claim and per record slowed the writers down.  The
+ *		  commit is still ordered in the WAL before anything that follows.
  */
 static void
 worker_statement_settings(void)
@@ -169,6 +175,9 @@ worker_statement_settings(void)
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 	(void) set_config_option("jit", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	if (!notify_ext_worker_synchronous_commit)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /*
@@ -399,6 +408,7 @@ worker_start(Datum main_arg)
 	if (!run_in_transaction(read_database_name, NULL, NULL))
 		proc_exit(1);
 	lanes_init();
+	endpoints_init(slotno);
 	dispatch_init();
 
 	while (!run_in_transaction(reclaim_transaction, NULL, "notify_ext delivery"))
@@ -643,6 +653,7 @@ notify_ext_worker_main(Datum main_arg)
 			continue;
 		expire_locks(&sleep_ms);
 		lanes_promote_waiting(GetCurrentTimestamp(), &sleep_ms);
+		endpoints_promote(GetCurrentTimestamp(), &sleep_ms);
 		if (!delivery_paused)
 			dispatch_start();
 

@@ -265,6 +265,50 @@ http_parse_url(const char *url, NotifyUrl *u, char **error)
 }
 
 /*
+ * The last URL http_start read and its parts (host, passwords), kept in
+ * TopMemoryContext: the events of a backlog mostly go to one URL, and
+ * libcurl's URL parser ran for each of them.  The passwords are wiped when
+ * another URL replaces it.
+ */
+static char *last_url = NULL;
+static NotifyUrl last_parts;
+
+/*
+ * http_parse_url_cached
+ *		http_parse_url() of url, through the one-URL cache above: returns
+ *		the parts (owned by the cache, valid until the next call), or NULL
+ *		with *error palloc'd in CurrentMemoryContext (nothing is cached
+ *		then).
+ */
+static const NotifyUrl *
+http_parse_url_cached(const char *url, char **error)
+{
+	NotifyUrl	u;
+	MemoryContext old;
+
+	if (last_url != NULL && strcmp(last_url, url) == 0)
+		return &last_parts;
+	if (!http_parse_url(url, &u, error))
+		return NULL;
+	if (last_url != NULL)
+	{
+		notify_url_free(&last_parts);
+		pfree(last_url);
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	memset(&last_parts, 0, sizeof(last_parts));
+	last_parts.host = pstrdup(u.host);
+	if (u.password)
+		last_parts.password = pstrdup(u.password);
+	if (u.password_decoded)
+		last_parts.password_decoded = pstrdup(u.password_decoded);
+	last_url = pstrdup(url);
+	MemoryContextSwitchTo(old);
+	notify_url_free(&u);
+	return &last_parts;
+}
+
+/*
  * http_start
  *		Start delivering body to the URL of an <http> action.
  *
@@ -286,7 +330,7 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	const char *body = req->body;
 	size_t		len = req->len;
 	char	   *error;
-	NotifyUrl	u;
+	const NotifyUrl *u;
 	HttpTransfer *volatile t;
 	char	   *volatile signature = NULL;
 	volatile int64 timestamp = 0;
@@ -298,16 +342,16 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 
 	http_multi_prepare();
 
-	if (!http_parse_url(action->url, &u, &error))
+	u = http_parse_url_cached(action->url, &error);
+	if (u == NULL)
 	{
 		http_refuse(req, error, refusal);
 		return false;
 	}
 
-	error = http_host_refusal(u.host);
+	error = http_host_refusal(u->host);
 	if (error != NULL)
 	{
-		notify_url_free(&u);
 		http_refuse(req, error, refusal);
 		return false;
 	}
@@ -330,7 +374,6 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 		}
 		if (signature == NULL)
 		{
-			notify_url_free(&u);
 			http_refuse(req, error, refusal);
 			return false;
 		}
@@ -340,12 +383,12 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	PG_TRY();
 	{
 		t->arg = req->arg;
-		t->host = MemoryContextStrdup(HttpContext, u.host);
-		if (u.password)
-			t->secret = MemoryContextStrdup(HttpContext, u.password);
-		if (u.password_decoded)
+		t->host = MemoryContextStrdup(HttpContext, u->host);
+		if (u->password)
+			t->secret = MemoryContextStrdup(HttpContext, u->password);
+		if (u->password_decoded)
 			t->secret_decoded = MemoryContextStrdup(HttpContext,
-													u.password_decoded);
+													u->password_decoded);
 		http_setup(t, action->url, action->put, action->timeout_s, body, len,
 				   /* S3 event messages are JSON to the receiver */
 				   NCT_IS_S3(action->content_type) ? "application/json" :
@@ -372,7 +415,6 @@ http_start(const TransportRequest *req, TransportResult *refusal)
 	}
 	PG_END_TRY();
 
-	notify_url_free(&u);
 	if (signature != NULL)
 		pfree(signature);
 	return true;

@@ -12,8 +12,12 @@
  *
  * indb_deliver() runs one action in the caller's transaction (for a
  * synchronous path).  The delivery worker uses the ops table: start queues
- * the attempt, drive runs every queued attempt in one short transaction of
- * its own (common/xact.c), next_result hands the results back.
+ * the attempt, drive hands it to the helper process (indb_helper.c), which
+ * runs the attempts it receives together in one short transaction of its
+ * own (common/xact.c) with this file's code, and collects the results,
+ * never waiting on a running function; next_result hands the results
+ * back.  Without a helper (no background worker slot) drive runs them
+ * itself, as the helper does.
  *
  * Copyright (c) 2026, notify_ext developers
  *
@@ -39,12 +43,14 @@
 #include "utils/syscache.h"
 #include "utils/timeout.h"
 
+#include "common/compat.h"
 #include "common/subxact.h"
 #include "common/text_escape.h"
 #include "common/xact.h"
 #include "encode/encode.h"
 #include "guc.h"
 #include "notify_ext.h"
+#include "transport/indb_helper.h"
 #include "transport/transport.h"
 
 /* One queued attempt: the request as given (its strings stay the caller's) */
@@ -52,12 +58,15 @@ typedef struct IndbAttempt
 {
 	TransportRequest req;
 	TransportResult res;
+	bool		sent;			/* handed to the helper */
 	bool		done;			/* res is filled */
 } IndbAttempt;
 
 static MemoryContext IndbContext = NULL;
 static List *indb_queue = NIL;	/* IndbAttempt *, in IndbContext */
 static int	indb_popped = 0;	/* leading attempts already handed back */
+
+bool		indb_run_here = false;	/* the helper: never hand attempts on */
 
 /*
  * indb_check_owner
@@ -342,11 +351,107 @@ indb_run_queue(void *arg)
 }
 
 /*
+ * indb_settle
+ *		Give attempt a no answer with error (copied), as its result.
+ */
+static void
+indb_settle(IndbAttempt *a, const char *error)
+{
+	a->res.arg = a->req.arg;
+	a->res.outcome = TRANSPORT_NO_ANSWER;
+	a->res.status = 0;
+	a->res.duration_ms = 0;
+	a->res.retry_after_ms = -1;
+	a->res.error = MemoryContextStrdup(IndbContext, error);
+	a->res.answer = NULL;
+	a->done = true;
+}
+
+/*
+ * indb_drive_helper
+ *		Hand the queued attempts not sent yet to the helper and collect the
+ *		results it has sent back (in the order of the requests), without
+ *		waiting on it; when nothing came back, wait up to timeout_ms for it.
+ *		A helper that is gone leaves its unanswered attempts without an
+ *		answer and is dropped (the next drive runs attempts here for a
+ *		while).
+ */
+static void
+indb_drive_helper(int timeout_ms)
+{
+	ListCell   *lc;
+	bool		got = false;
+	bool		gone = false;
+
+	foreach(lc, indb_queue)
+	{
+		IndbAttempt *a = lfirst(lc);
+		HelperSend r;
+
+		if (a->sent || a->done)
+			continue;
+		r = indb_helper_send(&a->req);
+		if (r == HELPER_BUSY)
+			break;
+		if (r == HELPER_GONE)
+		{
+			gone = true;
+			break;
+		}
+		a->sent = true;
+	}
+	while (!gone)
+	{
+		TransportResult res;
+		MemoryContext old = MemoryContextSwitchTo(IndbContext);
+		int			r = indb_helper_receive(&res);
+
+		MemoryContextSwitchTo(old);
+		if (r == 0)
+			break;
+		if (r < 0)
+		{
+			gone = true;
+			break;
+		}
+		foreach(lc, indb_queue)
+		{
+			IndbAttempt *a = lfirst(lc);
+
+			if (a->sent && !a->done)
+			{
+				a->res = res;
+				a->res.arg = a->req.arg;
+				a->done = true;
+				break;
+			}
+		}
+		got = true;
+	}
+	if (gone)
+	{
+		foreach(lc, indb_queue)
+		{
+			IndbAttempt *a = lfirst(lc);
+
+			if (a->sent && !a->done)
+				indb_settle(a, "the process running in-database actions stopped");
+		}
+		indb_helper_stop(true);
+	}
+	else if (!got && timeout_ms > 0)
+		indb_helper_wait(timeout_ms);
+}
+
+/*
  * indb_drive
- *		Run every queued attempt, in one short transaction of its own; must
- *		be called with no transaction open.  When that transaction fails
- *		(reported to the log), attempts left without a result get no answer
- *		with the transaction's failure as their error.  Does not wait.
+ *		In the delivery worker, hand the queued attempts to the helper
+ *		process and collect its results (indb_drive_helper, waiting at most
+ *		timeout_ms).  In the helper, or without one: run every queued
+ *		attempt, in one short transaction of its own; must be called with no
+ *		transaction open.  When that transaction fails (reported to the
+ *		log), attempts left without a result get no answer with the
+ *		transaction's failure as their error.  Does not wait then.
  */
 static void
 indb_drive(int timeout_ms)
@@ -355,6 +460,11 @@ indb_drive(int timeout_ms)
 
 	if (indb_inflight() == 0)
 		return;
+	if (!indb_run_here && indb_helper_ready())
+	{
+		indb_drive_helper(timeout_ms);
+		return;
+	}
 	if (run_in_transaction(indb_run_queue, NULL, "notify_ext delivery"))
 		return;
 	foreach(lc, indb_queue)
@@ -363,14 +473,7 @@ indb_drive(int timeout_ms)
 
 		if (a->done)
 			continue;
-		a->res.arg = a->req.arg;
-		a->res.outcome = TRANSPORT_NO_ANSWER;
-		a->res.status = 0;
-		a->res.duration_ms = 0;
-		a->res.retry_after_ms = -1;
-		a->res.error = MemoryContextStrdup(IndbContext,
-										   "the transaction of in-database actions failed");
-		a->done = true;
+		indb_settle(a, "the transaction of in-database actions failed");
 	}
 }
 
@@ -409,6 +512,8 @@ indb_next_result(TransportResult *res)
 static void
 indb_abort_all(void)
 {
+	if (!indb_run_here)
+		indb_helper_stop(false);
 	indb_queue = NIL;
 	indb_popped = 0;
 	if (IndbContext != NULL)
