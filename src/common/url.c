@@ -331,3 +331,71 @@ notify_url_free(NotifyUrl *parts)
 		pfree(parts->path);
 	memset(parts, 0, sizeof(NotifyUrl));
 }
+
+
+/*
+ * hex_digit
+ *		The value of hex digit c, or -1.
+ */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * notify_form_decode
+ *		Form-URL decoding of len bytes of s, as S3 writes object keys in
+ *		event messages and filter values: "+" is a space, "%XX" one byte.
+ *		Returns the bytes, palloc'd and NUL-terminated, with their count in
+ *		*outlen; the caller checks their encoding.  A "%" not followed by
+ *		two hex digits makes the result NULL when strict, and stays as it
+ *		is otherwise.  "%00" always makes it NULL (text has no NUL).
+ */
+char *
+notify_form_decode(const char *s, int len, bool strict, int *outlen)
+{
+	char	   *out = palloc(len + 1);
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		int			hi = -1;
+		int			lo = -1;
+
+		if (s[i] == '%' && i + 2 < len)
+		{
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
+		}
+		if (s[i] == '+')
+			out[n++] = ' ';
+		else if (s[i] == '%' && hi >= 0 && lo >= 0)
+		{
+			if (hi == 0 && lo == 0)
+			{
+				pfree(out);
+				return NULL;
+			}
+			out[n++] = (char) (hi * 16 + lo);
+			i += 2;
+		}
+		else if (s[i] == '%' && strict)
+		{
+			pfree(out);
+			return NULL;
+		}
+		else
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}

@@ -65,5 +65,6 @@ extern void notify_url_free(NotifyUrl *parts);
 extern bool notify_url_set_password(const char *url, const char *password,
 									char **old_password, char **result);
 extern char *notify_url_mask(const char *url, NotifyUrlMask how);
+extern char *notify_form_decode(const char *s, int len, bool strict, int *outlen);
 
 #endif							/* NOTIFY_URL_H */

@@ -18,6 +18,8 @@
 #ifndef NOTIFY_NOTIFICATION_DOCUMENT_H
 #define NOTIFY_NOTIFICATION_DOCUMENT_H
 
+#include <libxml/tree.h>
+
 #include "definition/definition.h"
 
 /* Deepest element nesting accepted in either spelling */
@@ -28,6 +30,12 @@ extern char *document_utf8_to_server(const char *s, int len);
 
 /* notification_xml.c, notification_json.c: text from its first '<' or '{' */
 extern DocNode *document_read_xml(const char *text, int len);
+
+/* notification_xml.c: the one hardened way XML input is read */
+extern void notify_xml_parse(const char *text, int len, const char *what,
+							 bool keep_blanks,
+							 void (*use_root) (xmlNodePtr root, void *arg),
+							 void *arg);
 extern DocNode *document_read_json(const char *text, int len);
 
 #endif							/* NOTIFY_NOTIFICATION_DOCUMENT_H */

@@ -123,23 +123,33 @@ xml_refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
 }
 
 /*
- * document_read_xml
- *		Parse XML text (len bytes, server encoding) into a DocNode tree.
+ * notify_xml_parse
+ *		Parse len bytes of XML text (server encoding, not necessarily
+ *		NUL-terminated) the one way notify_ext reads XML input, and call
+ *		use_root(root, arg) on its root element.  what names the document
+ *		in messages ("NotificationDocument").  keep_blanks false drops
+ *		blank text nodes.
  *
- * The xmlDoc and the parser context are freed on every path.
+ * libxml2 gets UTF-8 and is told so, whatever the XML declaration says;
+ * it never touches the network; a <!DOCTYPE> stops it before any
+ * declaration inside is read and is refused (no entity can be declared,
+ * so none can expand); CDATA is read as text.  ERRORs with
+ * ERRCODE_INVALID_XML_DOCUMENT for a DTD, XML that is not well-formed (the
+ * first error's position and message, an entity's name left out) or no
+ * root element; use_root may ERROR too.  The xmlDoc and the parser
+ * context are freed on every path.
  */
-DocNode *
-document_read_xml(const char *text, int len)
+void
+notify_xml_parse(const char *text, int len, const char *what, bool keep_blanks,
+				 void (*use_root) (xmlNodePtr root, void *arg), void *arg)
 {
 	PgXmlErrorContext *xmlerrcxt;
 	volatile xmlParserCtxtPtr ctxt = NULL;
 	volatile xmlDocPtr doc = NULL;
-	DocNode    *volatile result = NULL;
 	XmlReadState state;
 	char	   *copy;
 	char	   *utf8;
 
-	/* libxml2 gets UTF-8 and is told so, whatever the XML declaration says */
 	copy = pnstrdup(text, len);
 	utf8 = pg_server_to_any(copy, strlen(copy), PG_UTF8);
 
@@ -150,7 +160,6 @@ document_read_xml(const char *text, int len)
 	PG_TRY();
 	{
 		xmlNodePtr	root;
-		const char *ns;
 
 		ctxt = xmlNewParserCtxt();
 		if (ctxt == NULL)
@@ -162,18 +171,18 @@ document_read_xml(const char *text, int len)
 		ctxt->sax->internalSubset = xml_refuse_doctype;
 
 		doc = xmlCtxtReadMemory(ctxt, utf8, strlen(utf8), NULL, "UTF-8",
-								XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-								XML_PARSE_NOCDATA);
+								XML_PARSE_NONET | XML_PARSE_NOCDATA |
+								(keep_blanks ? 0 : XML_PARSE_NOBLANKS));
 
 		if (state.saw_doctype || (doc != NULL && doc->intSubset != NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("document type declarations are not allowed in a NotificationDocument"),
+					 errmsg("document type declarations are not allowed in a %s", what),
 					 errdetail("A <!DOCTYPE> could declare entities; notify_ext never reads one.")));
 		if (state.failed || doc == NULL || !ctxt->wellFormed)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("invalid XML in NotificationDocument"),
+					 errmsg("invalid XML in %s", what),
 					 state.message ?
 					 errdetail("Line %d, column %d: %s.", state.line,
 							   state.column,
@@ -181,36 +190,14 @@ document_read_xml(const char *text, int len)
 					 errdetail("The XML parser could not read the document.")));
 		if (pg_xml_error_occurred(xmlerrcxt))
 			xml_ereport(xmlerrcxt, ERROR, ERRCODE_INVALID_XML_DOCUMENT,
-						"could not parse NotificationDocument");
+						psprintf("could not parse %s", what));
 
 		root = xmlDocGetRootElement(doc);
 		if (root == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("NotificationDocument has no root element")));
-		if (xmlStrcmp(root->name, (const xmlChar *) "NotificationDocument") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("unexpected root element <%s>",
-							notify_quote_value(document_utf8_to_server((const char *) root->name,
-															  xmlStrlen(root->name)))),
-					 errdetail("The root element must be <NotificationDocument>.")));
-		ns = (root->ns && root->ns->href) ? (const char *) root->ns->href : NULL;
-		if (ns == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("element <NotificationDocument> has no namespace"),
-					 errhint("Add xmlns=\"%s\" to the root element.",
-							 VIDISPINE_NS)));
-		if (strcmp(ns, VIDISPINE_NS) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("element <NotificationDocument> is in namespace \"%s\"",
-							notify_quote_value(document_utf8_to_server(ns, strlen(ns)))),
-					 errdetail("A NotificationDocument belongs to namespace \"%s\".",
-							   VIDISPINE_NS)));
-
-		result = xml_element_to_node(root, 1);
+					 errmsg("%s has no root element", what)));
+		use_root(root, arg);
 	}
 	PG_CATCH();
 	{
@@ -230,7 +217,54 @@ document_read_xml(const char *text, int len)
 	if (utf8 != copy)
 		pfree(utf8);
 	pfree(copy);
+}
 
+/*
+ * notification_root
+ *		notify_xml_parse callback of document_read_xml (arg: DocNode **):
+ *		check the root element and its namespace, convert the tree.
+ */
+static void
+notification_root(xmlNodePtr root, void *arg)
+{
+	const char *ns;
+
+	if (xmlStrcmp(root->name, (const xmlChar *) "NotificationDocument") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+				 errmsg("unexpected root element <%s>",
+						notify_quote_value(document_utf8_to_server((const char *) root->name,
+														  xmlStrlen(root->name)))),
+				 errdetail("The root element must be <NotificationDocument>.")));
+	ns = (root->ns && root->ns->href) ? (const char *) root->ns->href : NULL;
+	if (ns == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+				 errmsg("element <NotificationDocument> has no namespace"),
+				 errhint("Add xmlns=\"%s\" to the root element.",
+						 VIDISPINE_NS)));
+	if (strcmp(ns, VIDISPINE_NS) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+				 errmsg("element <NotificationDocument> is in namespace \"%s\"",
+						notify_quote_value(document_utf8_to_server(ns, strlen(ns)))),
+				 errdetail("A NotificationDocument belongs to namespace \"%s\".",
+						   VIDISPINE_NS)));
+
+	*(DocNode **) arg = xml_element_to_node(root, 1);
+}
+
+/*
+ * document_read_xml
+ *		Parse XML text (len bytes, server encoding) into a DocNode tree.
+ */
+DocNode *
+document_read_xml(const char *text, int len)
+{
+	DocNode    *result = NULL;
+
+	notify_xml_parse(text, len, "NotificationDocument", false,
+					 notification_root, &result);
 	return result;
 }
 

@@ -59,6 +59,7 @@
 #include "utils/builtins.h"
 #include "utils/xml.h"
 
+#include "common/url.h"
 #include "common/text_escape.h"
 #include "definition/definition_internal.h"
 #include "definition/notification_document.h"
@@ -168,19 +169,6 @@ s3_event_known(const char *name)
 
 /*---- Filter values ----*/
 
-/* Value of one hex digit, or -1 */
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * s3_filter_decode
  *		The raw key text a filter value stands for: "+" is a space, "%XX" a
@@ -190,30 +178,12 @@ hex_value(char c)
 char *
 s3_filter_decode(const char *value)
 {
-	StringInfoData buf;
-	const char *p;
+	int			n;
+	char	   *raw = notify_form_decode(value, strlen(value), true, &n);
 
-	initStringInfo(&buf);
-	for (p = value; *p; p++)
-	{
-		if (*p == '+')
-			appendStringInfoChar(&buf, ' ');
-		else if (*p == '%')
-		{
-			int			hi = hex_value(p[1]);
-			int			lo = hi < 0 ? -1 : hex_value(p[2]);
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return NULL;
-			appendStringInfoChar(&buf, (char) (hi * 16 + lo));
-			p += 2;
-		}
-		else
-			appendStringInfoChar(&buf, *p);
-	}
-	if (!pg_verifymbstr(buf.data, buf.len, true))
+	if (raw == NULL || !pg_verifymbstr(raw, n, true))
 		return NULL;
-	return buf.data;
+	return raw;
 }
 
 /* Does some key start with both a and b (one is a prefix of the other)? */
@@ -533,54 +503,6 @@ read_configuration(xmlNodePtr root)
 	return entries;
 }
 
-/* libxml2 2.12 made the error argument of structured handlers const */
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *S3XmlErrorPtr;
-#else
-typedef xmlErrorPtr S3XmlErrorPtr;
-#endif
-
-/* Parse state shared with the callbacks below (ctxt->_private) */
-typedef struct S3ReadState
-{
-	bool		saw_doctype;
-	bool		failed;
-	int			line;
-} S3ReadState;
-
-/*
- * Structured error handler: remember that an error-level message came
- * (its text is not kept: it could quote the document).
- */
-static void
-s3_read_error(void *data, S3XmlErrorPtr error)
-{
-	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
-	S3ReadState *state;
-
-	if (ctxt == NULL || ctxt->_private == NULL || error == NULL ||
-		error->level < XML_ERR_ERROR)
-		return;
-	state = (S3ReadState *) ctxt->_private;
-	if (!state->failed)
-		state->line = error->line;
-	state->failed = true;
-}
-
-/* SAX internalSubset hook: a <!DOCTYPE> stops the parser at once */
-static void
-s3_refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-				  const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) ctx;
-
-	if (ctxt == NULL)
-		return;
-	if (ctxt->_private != NULL)
-		((S3ReadState *) ctxt->_private)->saw_doctype = true;
-	xmlStopParser(ctxt);
-}
-
 /*
  * validate_entries
  *		Unique Ids and S3's overlap rules (see the file banner).
@@ -644,6 +566,17 @@ validate_entries(List *entries)
 }
 
 /*
+ * configuration_root
+ *		notify_xml_parse callback of s3_configuration_parse (arg: List **):
+ *		read the entries under the root element.
+ */
+static void
+configuration_root(xmlNodePtr root, void *arg)
+{
+	*(List **) arg = read_configuration(root);
+}
+
+/*
  * s3_configuration_parse
  *		Read and validate a NotificationConfiguration (len bytes of XML in
  *		the server encoding, not necessarily NUL-terminated).
@@ -658,13 +591,7 @@ validate_entries(List *entries)
 List *
 s3_configuration_parse(const char *text, int len)
 {
-	PgXmlErrorContext *xmlerrcxt;
-	volatile xmlParserCtxtPtr ctxt = NULL;
-	volatile xmlDocPtr doc = NULL;
-	List	   *volatile entries = NIL;
-	S3ReadState state;
-	char	   *copy;
-	char	   *utf8;
+	List	   *entries = NIL;
 
 	if (len > notify_ext_max_document_size)
 		ereport(ERROR,
@@ -672,59 +599,8 @@ s3_configuration_parse(const char *text, int len)
 				 errmsg("NotificationConfiguration of %d bytes exceeds the limit of %d bytes",
 						len, notify_ext_max_document_size),
 				 errhint("The limit is set by \"notify_ext.max_document_size\".")));
-
-	copy = pnstrdup(text, len);
-	utf8 = pg_server_to_any(copy, strlen(copy), PG_UTF8);
-	memset(&state, 0, sizeof(state));
-
-	xmlerrcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
-	PG_TRY();
-	{
-		xmlNodePtr	root;
-
-		ctxt = xmlNewParserCtxt();
-		if (ctxt == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not allocate XML parser context")));
-		ctxt->_private = &state;
-		ctxt->sax->serror = s3_read_error;
-		ctxt->sax->internalSubset = s3_refuse_doctype;
-		doc = xmlCtxtReadMemory(ctxt, utf8, strlen(utf8), NULL, "UTF-8",
-								XML_PARSE_NONET | XML_PARSE_NOCDATA);
-		if (state.saw_doctype || (doc != NULL && doc->intSubset != NULL))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("document type declarations are not allowed in a NotificationConfiguration")));
-		if (state.failed || doc == NULL || !ctxt->wellFormed ||
-			pg_xml_error_occurred(xmlerrcxt))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("invalid XML in NotificationConfiguration"),
-					 state.line > 0 ?
-					 errdetail("The XML parser could not read line %d.", state.line) :
-					 errdetail("The XML parser could not read the document.")));
-		root = xmlDocGetRootElement(doc);
-		if (root == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-					 errmsg("NotificationConfiguration has no root element")));
-		entries = read_configuration(root);
-	}
-	PG_CATCH();
-	{
-		if (doc != NULL)
-			xmlFreeDoc(doc);
-		if (ctxt != NULL)
-			xmlFreeParserCtxt(ctxt);
-		pg_xml_done(xmlerrcxt, true);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
-	pg_xml_done(xmlerrcxt, false);
-
+	notify_xml_parse(text, len, "NotificationConfiguration", true,
+					 configuration_root, &entries);
 	validate_entries(entries);
 	return entries;
 }

@@ -23,25 +23,10 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
+#include "common/url.h"
 #include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_s3_key_decode);
-
-/*
- * hex_value
- *		The value of hex digit c, or -1.
- */
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * s3_key_decode
@@ -54,36 +39,17 @@ hex_value(char c)
 char *
 s3_key_decode(const char *key, int len)
 {
-	char	   *raw = palloc(len + 1);
-	int			n = 0;
-	int			i;
-	char	   *converted;
+	int			n;
+	char	   *raw = notify_form_decode(key, len, false, &n);
 
-	for (i = 0; i < len; i++)
-	{
-		char		c = key[i];
-
-		if (c == '+')
-			c = ' ';
-		else if (c == '%' && i + 2 < len &&
-				 hex_value(key[i + 1]) >= 0 && hex_value(key[i + 2]) >= 0)
-		{
-			c = (char) (hex_value(key[i + 1]) * 16 + hex_value(key[i + 2]));
-			i += 2;
-			if (c == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-						 errmsg("S3 object key contains a NUL byte")));
-		}
-		raw[n++] = c;
-	}
-	raw[n] = '\0';
-
+	if (raw == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("S3 object key contains a NUL byte")));
 	/* validates the UTF-8 and converts it */
 	pg_verify_mbstr(PG_UTF8, raw, n, false);
-	converted = (char *) pg_do_encoding_conversion((unsigned char *) raw, n,
-												   PG_UTF8, GetDatabaseEncoding());
-	return converted;
+	return (char *) pg_do_encoding_conversion((unsigned char *) raw, n,
+											  PG_UTF8, GetDatabaseEncoding());
 }
 
 /*
