@@ -33,11 +33,12 @@
  * Returns true when fn returned normally (the subtransaction is released
  * into the caller's transaction).  When fn raised an ERROR, the
  * subtransaction is rolled back and false is returned with *error set to
- * the error's message, palloc'd in the caller's memory context.  Needs an
- * open transaction.  FATAL and PANIC are not caught.
+ * the error's message, palloc'd in the caller's memory context, and
+ * *sqlerrcode (when not NULL) to its SQLSTATE.  Needs an open transaction.
+ * FATAL and PANIC are not caught.
  */
 bool
-subxact_run(void (*fn) (void *arg), void *arg, char **error)
+subxact_run(void (*fn) (void *arg), void *arg, char **error, int *sqlerrcode)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -63,6 +64,8 @@ subxact_run(void (*fn) (void *arg), void *arg, char **error)
 		MemoryContextSwitchTo(caller);
 		CurrentResourceOwner = owner;
 		*error = pstrdup(edata->message);
+		if (sqlerrcode != NULL)
+			*sqlerrcode = edata->sqlerrcode;
 		FreeErrorData(edata);
 		ok = false;
 	}

@@ -13,6 +13,7 @@
 #ifndef NOTIFY_SUBXACT_H
 #define NOTIFY_SUBXACT_H
 
-extern bool subxact_run(void (*fn) (void *arg), void *arg, char **error);
+extern bool subxact_run(void (*fn) (void *arg), void *arg, char **error,
+						int *sqlerrcode);
 
 #endif							/* NOTIFY_SUBXACT_H */

@@ -259,7 +259,7 @@ cache_add(CacheAddArgs *args)
 {
 	char	   *error = NULL;
 
-	if (!subxact_run(cache_add_row, args, &error))
+	if (!subxact_run(cache_add_row, args, &error, NULL))
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("notification \"%s\" is ignored: its stored document cannot be read",

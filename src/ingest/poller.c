@@ -84,6 +84,7 @@
 #include "utils/timestamp.h"
 
 #include "bgw/shmem.h"
+#include "common/subxact.h"
 #include "common/compat.h"
 #include "definition/definition_cache.h"
 #include "guc.h"
@@ -808,6 +809,16 @@ apply_one(OneMessage *om)
 }
 
 /*
+ * apply_one_cb
+ *		subxact_run callback: apply_one(arg).
+ */
+static void
+apply_one_cb(void *arg)
+{
+	apply_one((OneMessage *) arg);
+}
+
+/*
  * apply_in_subxact
  *		apply_one in a subtransaction of the current transaction.  Returns
  *		true when it was released; otherwise rolls it back, sets *error
@@ -817,36 +828,12 @@ apply_one(OneMessage *om)
 static bool
 apply_in_subxact(OneMessage *om, char **error, bool *permanent)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	int			sqlerrcode = 0;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller);
-	PG_TRY();
-	{
-		apply_one(om);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-		*error = pstrdup(edata->message);
-		*permanent = (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION);
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (subxact_run(apply_one_cb, om, error, &sqlerrcode))
+		return true;
+	*permanent = (ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION);
+	return false;
 }
 
 /*

@@ -233,7 +233,7 @@ indb_deliver(const TransportRequest *req, TransportResult *res)
 	res->retry_after_ms = -1;
 	res->error = NULL;
 	res->answer = NULL;
-	if (!subxact_run(indb_call, &call, &error))
+	if (!subxact_run(indb_call, &call, &error, NULL))
 	{
 		res->outcome = TRANSPORT_NO_ANSWER;
 		res->error = error;

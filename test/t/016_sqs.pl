@@ -343,13 +343,13 @@ is($st, 'OK', 'H: synchronous SQS with a credential alias: the change commits') 
 like(scalar(@got) && $got[0]{body}, qr/VX-504/, 'H: the alias signed the message the proxy accepted');
 drop_notification($node, 'postgres', $nid_a);
 # an alias that is gone stops, naming it
-my $nid_g = sqs_notification(queue => 'qsync', sync => 1, key => '', secret => 'local');
+my $nid_gone = sqs_notification(queue => 'qsync', sync => 1, key => '', secret => 'local');
 sql("DELETE FROM notify.aws_credential WHERE alias = 'local'");
 ($st, $err) = insert_item('VX-505');
 is($st, '09000', 'H: a synchronous SQS action whose alias is gone stops');
 like($err, qr/local/, 'H: the error names the alias');
 is(item_rows('VX-505'), '0', 'H: no row');
-drop_notification($node, 'postgres', $nid_g);
+drop_notification($node, 'postgres', $nid_gone);
 
 # synchronous SNS: Publish before the commit
 $doc = notification_document(
