@@ -336,12 +336,12 @@ drop_notification($node, 'postgres', $nid_u);
 is(scalar(receive($proxy, $qs, 1, 1)), 0, 'H: nothing more reached the queue');
 
 # a synchronous SQS action naming a stored credential by alias
-my $nid_a = sqs_notification(queue => 'qsync', sync => 1, key => '', secret => 'local');
+my $nid_alias = sqs_notification(queue => 'qsync', sync => 1, key => '', secret => 'local');
 ($st, $err) = insert_item('VX-504');
 is($st, 'OK', 'H: synchronous SQS with a credential alias: the change commits') or diag($err);
 @got = receive($proxy, $qs, 1, 3);
 like(scalar(@got) && $got[0]{body}, qr/VX-504/, 'H: the alias signed the message the proxy accepted');
-drop_notification($node, 'postgres', $nid_a);
+drop_notification($node, 'postgres', $nid_alias);
 # an alias that is gone stops, naming it
 my $nid_gone = sqs_notification(queue => 'qsync', sync => 1, key => '', secret => 'local');
 sql("DELETE FROM notify.aws_credential WHERE alias = 'local'");
