@@ -96,5 +96,25 @@ for my $from ('1.0')
 		'2', "$from: the queued event survives and capture goes on after the update");
 }
 
+# the other order: the asset tables first, then notify_ext (each extension
+# attaches what the other one brings once both are 1.1)
+{
+	my $db = 'assets_first';
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db,
+		"CREATE EXTENSION notify_ext VERSION '1.0'; CREATE EXTENSION notify_ext_assets VERSION '1.0'");
+	$node->safe_psql($db, "ALTER EXTENSION notify_ext_assets UPDATE");
+	$node->safe_psql($db, "INSERT INTO notify.item (title) VALUES ('between the updates')");
+	$node->safe_psql($db, "ALTER EXTENSION notify_ext UPDATE");
+	my @updated = split /\n/, $node->safe_psql($db, $objects);
+	my %in_fresh = map { $_ => 1 } @fresh;
+	my %in_updated = map { $_ => 1 } @updated;
+	my @missing = grep { !$in_updated{$_} } @fresh;
+	my @extra = grep { !$in_fresh{$_} } @updated;
+	ok(!@missing && !@extra, "assets first: the updates give the objects of a fresh $current")
+	  or diag("only in the fresh install:\n  " . join("\n  ", @missing)
+		  . "\nonly after the updates:\n  " . join("\n  ", @extra));
+}
+
 $node->stop;
 done_testing();
