@@ -32,8 +32,10 @@ nx_log() { printf '==> %s\n' "$*" >&2; }
 nx_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 nx_is_root() { [[ ${EUID:-$(id -u)} -eq 0 ]]; }
 
-# nx_missing_packages: print the packages of NX_PACKAGES (plus nodejs npm
-# when node is absent) that dpkg does not report as installed.
+# nx_missing_packages: print the packages of NX_PACKAGES (plus nodejs when
+# node is absent) that dpkg does not report as installed.  npm is not asked
+# for here: some nodejs packages bring it and conflict with Debian's npm
+# (nx_install_deps adds it only when nodejs did not).
 nx_missing_packages() {
 	local p missing=()
 	if command -v dpkg-query >/dev/null 2>&1; then
@@ -44,7 +46,7 @@ nx_missing_packages() {
 		done
 	fi
 	if ! command -v node >/dev/null 2>&1; then
-		missing+=(nodejs npm)
+		missing+=(nodejs)
 	fi
 	echo "${missing[*]}"
 }
@@ -55,7 +57,7 @@ nx_missing_packages() {
 nx_install_deps() {
 	local missing
 	missing=$(nx_missing_packages)
-	if [[ -z $missing ]]; then
+	if [[ -z $missing ]] && command -v npm >/dev/null 2>&1; then
 		nx_log "dependencies: all present"
 		return 0
 	fi
@@ -66,10 +68,16 @@ nx_install_deps() {
 	nx_log "installing: $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
-	# shellcheck disable=SC2086  # word splitting of the package list is wanted
-	apt-get install -y -q --no-install-recommends \
-		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-		$missing
+	if [[ -n $missing ]]; then
+		# shellcheck disable=SC2086  # word splitting of the package list is wanted
+		apt-get install -y -q --no-install-recommends \
+			-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+			$missing
+	fi
+	# the peers' node modules need npm: Debian's nodejs comes without it
+	if ! command -v npm >/dev/null 2>&1; then
+		apt-get install -y -q --no-install-recommends npm
+	fi
 }
 
 # nx_build_install: build (the Makefile makes warnings errors) and install
