@@ -73,6 +73,7 @@ OBJS = \
 	src/ingest/aws_http.o \
 	src/ingest/sqs_queue.o \
 	src/ingest/s3_list.o \
+	src/ingest/scan.o \
 	src/ingest/poller.o \
 	src/definition/s3_configuration.o \
 	src/encode/s3_event.o

@@ -147,7 +147,7 @@ database_list(void)
 {
 	DbScan		dbscan = {CurrentMemoryContext, NIL};
 
-	if (!run_in_transaction(database_scan, &dbscan, NULL))
+	if (!run_in_transaction(database_scan, &dbscan, NULL, NULL))
 		return NIL;
 	return dbscan.dbs;
 }

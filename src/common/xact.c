@@ -39,12 +39,14 @@
  * in pg_stat_activity while fn runs (then the session shows idle, and
  * pending statistics are sent).  Returns true when the transaction
  * committed.  When fn or the commit raised an ERROR, the error is reported
- * to the log, the transaction rolled back and false returned.  In every
- * case the caller's memory context is current again on return.  FATAL
- * and PANIC are not caught.
+ * to the log, the transaction rolled back, *error (when error is not NULL)
+ * set to the error's message in the caller's memory context, and false
+ * returned.  In every case the caller's memory context is current again on
+ * return.  FATAL and PANIC are not caught.
  */
 bool
-run_in_transaction(void (*fn) (void *arg), void *arg, const char *activity)
+run_in_transaction(void (*fn) (void *arg), void *arg, const char *activity,
+				   char **error)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -68,6 +70,13 @@ run_in_transaction(void (*fn) (void *arg), void *arg, const char *activity)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller);
+		if (error != NULL)
+		{
+			ErrorData  *edata = CopyErrorData();
+
+			*error = pstrdup(edata->message);
+			FreeErrorData(edata);
+		}
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();

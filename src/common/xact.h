@@ -14,6 +14,6 @@
 #define NOTIFY_XACT_H
 
 extern bool run_in_transaction(void (*fn) (void *arg), void *arg,
-							   const char *activity);
+							   const char *activity, char **error);
 
 #endif							/* NOTIFY_XACT_H */

@@ -405,13 +405,13 @@ worker_start(Datum main_arg)
 	pgstat_report_appname("notify_ext worker");
 	worker_attach();
 
-	if (!run_in_transaction(read_database_name, NULL, NULL))
+	if (!run_in_transaction(read_database_name, NULL, NULL, NULL))
 		proc_exit(1);
 	lanes_init();
 	endpoints_init(slotno);
 	dispatch_init();
 
-	while (!run_in_transaction(reclaim_transaction, NULL, "notify_ext delivery"))
+	while (!run_in_transaction(reclaim_transaction, NULL, "notify_ext delivery", NULL))
 	{
 		if (extension_gone)
 			break;
@@ -531,7 +531,7 @@ sync_outbox(bool want_claim, TimestampTz now)
 	work.claim_limit = want_claim ?
 		Min(notify_ext_batch_size, notify_ext_max_buffered - buffered) : 0;
 	work.claimed = 0;
-	if (!run_in_transaction(sync_transaction, &work, "notify_ext delivery"))
+	if (!run_in_transaction(sync_transaction, &work, "notify_ext delivery", NULL))
 	{
 		if (extension_gone)
 			worker_leave();
@@ -581,7 +581,7 @@ expire_locks(long *sleep_ms)
 	{
 		work.now = now;
 		work.next = 0;
-		if (!run_in_transaction(expiry_transaction, &work, "notify_ext lock expiry"))
+		if (!run_in_transaction(expiry_transaction, &work, "notify_ext lock expiry", NULL))
 		{
 			if (extension_gone)
 				worker_leave();

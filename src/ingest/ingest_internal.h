@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 #include "transport/aws.h"
@@ -82,5 +83,57 @@ extern char *ingest_s3_list_url(const char *endpoint, const char *region,
 								const char *token, int max_keys);
 extern bool ingest_s3_parse_list(const char *xml, int len, IngestListPage *page,
 								 char **error);
+
+#define REQUEST_TIMEOUT_S	30	/* an S3 or SQS request, besides a long poll */
+
+/* A storage method as read at the start of a pass (loop context) */
+typedef struct Method
+{
+	char	   *id;
+	char	   *bucket;
+	char	   *prefix;			/* UTF-8 */
+	char	   *endpoint;		/* NULL: AWS */
+	char	   *region;
+	char	   *credential;		/* alias in notify.aws_credential */
+	Oid			owner;
+	char	   *access_key;		/* NULL: no usable credential */
+	char	   *secret;
+	char	   *sqs_name;		/* NULL: no queue */
+	char	   *sqs_endpoint;
+	bool		refresh_on_start;
+	int			refresh_interval;	/* 0: none */
+	bool		scan_requested;
+	TimestampTz last_scan_started;	/* 0: never */
+	struct MethodMemory *mem;
+	bool		is_new;			/* first seen in this pass */
+	/* this pass */
+	IngestHttp	req;
+	IngestMessage *msgs;
+	int			nmsgs;
+} Method;
+
+/* What the poller remembers of a method across passes (keyed by id) */
+typedef struct MethodMemory
+{
+	char		id[64];			/* hash key */
+	bool		seen;			/* read in the last pass */
+	char		queue_key[1024];	/* endpoint, name, access key of url */
+	char		queue_url[1024];	/* "" until known */
+	TimestampTz sqs_retry_at;
+	int			sqs_backoff_ms;
+	bool		scan_failed;
+	TimestampTz scan_retry_at;
+	int			scan_backoff_ms;
+} MethodMemory;
+
+/* poller.c: shared with scan.c */
+extern bool ingest_xact(void (*fn) (void *arg), void *arg, char **error);
+extern void ingest_record_failure(Method *m, const char *message);
+extern TimestampTz ingest_next_backoff(int *ms, TimestampTz now);
+extern void ingest_read_queues_between_pages(MemoryContext cxt);
+
+/* scan.c */
+extern bool ingest_scan_due(Method *m, bool is_new, TimestampTz now);
+extern void ingest_scan_method(Method *m);
 
 #endif							/* NOTIFY_INGEST_INTERNAL_H */

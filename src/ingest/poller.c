@@ -48,7 +48,7 @@
  *
  * A long scan does not hold the queues back: between two of its pages,
  * once a second at most, every queue of the pass is read without a long
- * poll and what came is applied and deleted as in 4 (scan_read_queues).
+ * poll and what came is applied and deleted as in 4 (ingest_read_queues_between_pages).
  * An event applied during the scan is newer than the listing of its key
  * or not, and notify.ingest_event and notify.ingest_scan_page keep the
  * newest either way (sequencer and listing time), so the order in which
@@ -85,6 +85,7 @@
 
 #include "bgw/shmem.h"
 #include "common/subxact.h"
+#include "common/xact.h"
 #include "common/compat.h"
 #include "definition/definition_cache.h"
 #include "guc.h"
@@ -96,50 +97,9 @@
 #define BACKOFF_MIN_MS		1000
 #define BACKOFF_MAX_MS		60000
 #define IDLE_SLEEP_MS		10000	/* longest sleep without a queue */
-#define REQUEST_TIMEOUT_S	30	/* besides the long poll */
 #define SCAN_QUEUE_EVERY_MS	1000	/* queue reads between scan pages */
 #define RESTART_HOLD_MIN_MS	1000	/* after an unexpected exit */
 #define RESTART_HOLD_MAX_MS	60000
-
-/* A storage method as read at the start of a pass (loop context) */
-typedef struct Method
-{
-	char	   *id;
-	char	   *bucket;
-	char	   *prefix;			/* UTF-8 */
-	char	   *endpoint;		/* NULL: AWS */
-	char	   *region;
-	char	   *credential;		/* alias in notify.aws_credential */
-	Oid			owner;
-	char	   *access_key;		/* NULL: no usable credential */
-	char	   *secret;
-	char	   *sqs_name;		/* NULL: no queue */
-	char	   *sqs_endpoint;
-	bool		refresh_on_start;
-	int			refresh_interval;	/* 0: none */
-	bool		scan_requested;
-	TimestampTz last_scan_started;	/* 0: never */
-	struct MethodMemory *mem;
-	bool		is_new;			/* first seen in this pass */
-	/* this pass */
-	IngestHttp	req;
-	IngestMessage *msgs;
-	int			nmsgs;
-} Method;
-
-/* What the poller remembers of a method across passes (keyed by id) */
-typedef struct MethodMemory
-{
-	char		id[64];			/* hash key */
-	bool		seen;			/* read in the last pass */
-	char		queue_key[1024];	/* endpoint, name, access key of url */
-	char		queue_url[1024];	/* "" until known */
-	TimestampTz sqs_retry_at;
-	int			sqs_backoff_ms;
-	bool		scan_failed;
-	TimestampTz scan_retry_at;
-	int			scan_backoff_ms;
-} MethodMemory;
 
 /* The messages of one queue to apply, and what applying them came to */
 typedef struct ApplyWork
@@ -151,20 +111,10 @@ typedef struct ApplyWork
 	char	   *failure;		/* first failure, or NULL */
 } ApplyWork;
 
-/* One scan page to apply */
-typedef struct PageWork
-{
-	Method	   *m;
-	TimestampTz listed_at;
-	IngestListPage *page;
-	int			objects;		/* out */
-} PageWork;
-
 static int	slotno;
 static List *scan_queues = NIL;	/* queues to read between scan pages */
 static TimestampTz scan_queues_read = 0;
 
-static int	poll_queues(List *ms, int wait_s);
 static TimestampTz poller_started = 0;
 static HTAB *memories = NULL;
 static List *methods = NIL;		/* Method *, this pass */
@@ -175,59 +125,47 @@ static bool extension_gone = false;
  * ----------------------------------------------------------------
  */
 
-/*
- * poller_xact
- *		Call fn(arg) in a short transaction with a snapshot and the
- *		poller's statement settings, connected to SPI, then commit.
- *		Returns true when it committed; otherwise the error is logged,
- *		the transaction rolled back, *error (when error is not NULL) set to
- *		the error's message in the caller's context, and false returned.
- *		The caller's memory context is current on return.
- */
-static bool
-poller_xact(void (*fn) (void *arg), void *arg, char **error)
+/* What ingest_xact runs: fn(arg) */
+typedef struct IngestXactCall
 {
-	MemoryContext caller = CurrentMemoryContext;
-	volatile bool ok = true;
+	void		(*fn) (void *arg);
+	void	   *arg;
+} IngestXactCall;
 
-	PG_TRY();
-	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "notify_ext ingest");
-		(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH, PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-		(void) set_config_option("jit", "off", PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		fn(arg);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_stat(false);
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+/*
+ * ingest_xact_body
+ *		run_in_transaction callback of ingest_xact: the poller's statement
+ *		settings (this transaction only), SPI connected around the call.
+ */
+static void
+ingest_xact_body(void *arg)
+{
+	IngestXactCall *call = arg;
 
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		MemoryContextSwitchTo(caller);
-		if (error != NULL)
-			*error = pstrdup(edata->message);
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(caller);
-	return ok;
+	(void) set_config_option("search_path", NOTIFY_SAFE_SEARCH_PATH, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("jit", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	call->fn(call->arg);
+	SPI_finish();
+}
+
+/*
+ * ingest_xact
+ *		Call fn(arg) in a short transaction (run_in_transaction) with the
+ *		poller's statement settings, connected to SPI.  Returns true when
+ *		it committed; otherwise the error is logged, the transaction
+ *		rolled back, *error (when error is not NULL) set to the error's
+ *		message in the caller's context, and false returned.
+ */
+bool
+ingest_xact(void (*fn) (void *arg), void *arg, char **error)
+{
+	IngestXactCall call = {fn, arg};
+
+	return run_in_transaction(ingest_xact_body, &call, "notify_ext ingest", error);
 }
 
 /*
@@ -244,7 +182,7 @@ spi_text_or_null(HeapTuple row, TupleDesc desc, int col, MemoryContext cxt)
 
 /*
  * load_methods
- *		poller_xact callback (arg: the loop context): read every storage
+ *		ingest_xact callback (arg: the loop context): read every storage
  *		method with its credential (when its owner may use it) and state
  *		into methods.  Sets extension_gone when the extension is not
  *		installed.  The UTF-8 forms of bucket names and prefixes are kept.
@@ -333,7 +271,7 @@ load_methods(void *arg)
 	}
 }
 
-/* What record_failure writes */
+/* What ingest_record_failure writes */
 typedef struct FailureWork
 {
 	const char *id;
@@ -343,7 +281,7 @@ typedef struct FailureWork
 
 /*
  * record_state
- *		poller_xact callback (arg: FailureWork): set last_failure and
+ *		ingest_xact callback (arg: FailureWork): set last_failure and
  *		failure_message, or last_success, of a method's state row.
  */
 static void
@@ -375,13 +313,13 @@ record_state(void *arg)
 }
 
 /*
- * record_failure
+ * ingest_record_failure
  *		Write message as m's last failure (its own transaction; a failure
  *		to write it is only logged).  message is UTF-8 or ASCII text from a
  *		peer: it is converted, and invalid bytes make it a generic text.
  */
-static void
-record_failure(Method *m, const char *message)
+void
+ingest_record_failure(Method *m, const char *message)
 {
 	FailureWork w = {m->id, message, false};
 
@@ -389,7 +327,7 @@ record_failure(Method *m, const char *message)
 		w.message = pg_any_to_server(message, strlen(message), PG_UTF8);
 	else
 		w.message = "the peer's error message is not valid UTF-8";
-	(void) poller_xact(record_state, &w, NULL);
+	(void) ingest_xact(record_state, &w, NULL);
 }
 
 /*
@@ -401,7 +339,7 @@ record_success(Method *m)
 {
 	FailureWork w = {m->id, NULL, true};
 
-	(void) poller_xact(record_state, &w, NULL);
+	(void) ingest_xact(record_state, &w, NULL);
 }
 
 /* ----------------------------------------------------------------
@@ -438,256 +376,15 @@ memory_of(Method *m, bool *is_new)
 }
 
 /*
- * next_backoff
+ * ingest_next_backoff
  *		Double *ms between BACKOFF_MIN_MS and BACKOFF_MAX_MS; return the
  *		time that much after now.
  */
-static TimestampTz
-next_backoff(int *ms, TimestampTz now)
+TimestampTz
+ingest_next_backoff(int *ms, TimestampTz now)
 {
 	*ms = (*ms == 0) ? BACKOFF_MIN_MS : Min(*ms * 2, BACKOFF_MAX_MS);
 	return TimestampTzPlusMilliseconds(now, *ms);
-}
-
-/* ----------------------------------------------------------------
- *		scans
- * ----------------------------------------------------------------
- */
-
-/* What scan_begin and scan_end write */
-typedef struct ScanWork
-{
-	Method	   *m;
-	TimestampTz started;
-	int64		objects;
-} ScanWork;
-
-/*
- * scan_begin_xact
- *		poller_xact callback (arg: ScanWork): note the scan's start and
- *		clear scan_requested.
- */
-static void
-scan_begin_xact(void *arg)
-{
-	ScanWork   *w = arg;
-	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
-	Datum		values[2];
-
-	values[0] = CStringGetTextDatum(w->m->id);
-	values[1] = TimestampTzGetDatum(w->started);
-	if (SPI_execute_with_args("UPDATE notify.storage_method_state st "
-							  "SET last_scan_started = $2, scan_requested = false "
-							  "WHERE st.method_id OPERATOR(pg_catalog.=) $1",
-							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not record the start of a scan");
-}
-
-/*
- * scan_end_xact
- *		poller_xact callback (arg: ScanWork): notify.ingest_scan_end.
- */
-static void
-scan_end_xact(void *arg)
-{
-	ScanWork   *w = arg;
-	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT8OID};
-	Datum		values[3];
-
-	values[0] = CStringGetTextDatum(w->m->id);
-	values[1] = TimestampTzGetDatum(w->started);
-	values[2] = Int64GetDatum(w->objects);
-	if (SPI_execute_with_args("SELECT notify.ingest_scan_end($1, $2, $3)",
-							  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not end a scan");
-}
-
-/*
- * text_array
- *		A text[] of the n UTF-8 strings of items (NULL entries stay NULL),
- *		converted to the database encoding.
- */
-static Datum
-text_array(char **items, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		nulls[i] = (items[i] == NULL);
-		d[i] = nulls[i] ? (Datum) 0 :
-			CStringGetTextDatum(pg_any_to_server(items[i], strlen(items[i]), PG_UTF8));
-	}
-	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID,
-											  -1, false, TYPALIGN_INT));
-}
-
-/*
- * scan_page_xact
- *		poller_xact callback (arg: PageWork): notify.ingest_scan_page of
- *		one page; sets objects.
- */
-static void
-scan_page_xact(void *arg)
-{
-	PageWork   *w = arg;
-	Oid			types[5] = {TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID};
-	Datum		values[5];
-	Datum	   *sizes = palloc(sizeof(Datum) * Max(w->page->n, 1));
-	bool		isnull;
-	int			i;
-
-	for (i = 0; i < w->page->n; i++)
-		sizes[i] = Int64GetDatum(w->page->sizes[i]);
-	values[0] = CStringGetTextDatum(w->m->id);
-	values[1] = TimestampTzGetDatum(w->listed_at);
-	values[2] = text_array(w->page->keys, w->page->n);
-	values[3] = PointerGetDatum(construct_array(sizes, w->page->n, INT8OID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[4] = text_array(w->page->etags, w->page->n);
-	if (SPI_execute_with_args("SELECT notify.ingest_scan_page($1, $2, $3, $4, $5)",
-							  5, types, values, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not apply a scan page");
-	w->objects = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/*
- * scan_due
- *		Is a scan of m due now?
- */
-static bool
-scan_due(Method *m, bool is_new, TimestampTz now)
-{
-	MethodMemory *mem = m->mem;
-
-	if (m->access_key == NULL)
-		return false;
-	if (mem->scan_failed)
-		return now >= mem->scan_retry_at;
-	if (m->scan_requested || (is_new && m->refresh_on_start))
-		return true;
-	return m->refresh_interval > 0 &&
-		(m->last_scan_started == 0 ||
-		 now >= TimestampTzPlusMilliseconds(m->last_scan_started,
-											(int64) m->refresh_interval * 1000));
-}
-
-/*
- * scan_read_queues
- *		Between two pages of a scan: read the queues of the pass once (no
- *		long poll) when SCAN_QUEUE_EVERY_MS have passed since the last
- *		read, so that a long scan does not hold back the events of the
- *		queues for its whole duration.  Runs in cxt, reset after.
- */
-static void
-scan_read_queues(MemoryContext cxt)
-{
-	MemoryContext old;
-
-	if (scan_queues == NIL ||
-		!TimestampDifferenceExceeds(scan_queues_read, GetCurrentTimestamp(),
-									SCAN_QUEUE_EVERY_MS))
-		return;
-	old = MemoryContextSwitchTo(cxt);
-	(void) poll_queues(scan_queues, 0);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(cxt);
-	scan_queues_read = GetCurrentTimestamp();
-}
-
-/*
- * scan_method
- *		List m's bucket page by page, applying each page in a transaction
- *		of its own, then end the scan.  A failure is recorded on m's state
- *		and the scan is tried again after a back-off.  Memory: one page at
- *		a time, in a context reset per page.
- */
-static void
-scan_method(Method *m)
-{
-	MethodMemory *mem = m->mem;
-	ScanWork	sw;
-	MemoryContext page_cxt;
-	MemoryContext old;
-	char	   *token = NULL;
-	char	   *failure = NULL;
-	char	   *sigv4 = psprintf("aws:amz:%s:s3", m->region);
-
-	sw.m = m;
-	sw.started = GetCurrentTimestamp();
-	sw.objects = 0;
-	if (!poller_xact(scan_begin_xact, &sw, &failure))
-		goto failed;
-
-	page_cxt = AllocSetContextCreate(CurrentMemoryContext, "notify_ext ingest scan page",
-									 ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		IngestHttp	r;
-		IngestHttp *reqs[1] = {&r};
-		IngestListPage page;
-		PageWork	pw;
-		char	   *next;
-
-		CHECK_FOR_INTERRUPTS();
-		old = MemoryContextSwitchTo(page_cxt);
-		memset(&r, 0, sizeof(r));
-		r.url = ingest_s3_list_url(m->endpoint, m->region, m->bucket, m->prefix,
-								   token, notify_ext_ingest_scan_page_size);
-		r.sigv4 = sigv4;
-		r.access_key = m->access_key;
-		r.secret = m->secret;
-		r.timeout_s = REQUEST_TIMEOUT_S;
-		pw.listed_at = GetCurrentTimestamp();
-		ingest_http_run(reqs, 1);
-		if (r.error != NULL)
-			failure = psprintf("Error scanning S3 bucket %s: %s", m->bucket, r.error);
-		else if (!ingest_s3_parse_list(r.response.data, r.response.len, &page, &failure))
-			failure = psprintf("Error scanning S3 bucket %s: %s", m->bucket, failure);
-		else
-		{
-			pw.m = m;
-			pw.page = &page;
-			pw.objects = 0;
-			if (!poller_xact(scan_page_xact, &pw, &failure))
-				failure = psprintf("Error scanning S3 bucket %s: %s", m->bucket, failure);
-			sw.objects += pw.objects;
-		}
-		MemoryContextSwitchTo(old);
-		if (failure != NULL)
-		{
-			failure = pstrdup(failure);
-			break;
-		}
-		next = (page.truncated && page.next_token) ? pstrdup(page.next_token) : NULL;
-		if (token != NULL)
-			pfree(token);
-		token = next;
-		MemoryContextReset(page_cxt);
-		if (token == NULL)
-			break;
-		scan_read_queues(page_cxt);
-	}
-	MemoryContextDelete(page_cxt);
-	if (failure == NULL && !poller_xact(scan_end_xact, &sw, &failure))
-		failure = psprintf("Error ending the scan of S3 bucket %s: %s", m->bucket, failure);
-	if (failure == NULL)
-	{
-		mem->scan_failed = false;
-		mem->scan_backoff_ms = 0;
-		return;
-	}
-
-failed:
-	mem->scan_failed = true;
-	mem->scan_retry_at = next_backoff(&mem->scan_backoff_ms, GetCurrentTimestamp());
-	record_failure(m, failure);
 }
 
 /* ----------------------------------------------------------------
@@ -705,8 +402,8 @@ sqs_failed(Method *m, const char *error)
 	MethodMemory *mem = m->mem;
 
 	mem->queue_url[0] = '\0';
-	mem->sqs_retry_at = next_backoff(&mem->sqs_backoff_ms, GetCurrentTimestamp());
-	record_failure(m, psprintf("Error polling SQS: %s", error));
+	mem->sqs_retry_at = ingest_next_backoff(&mem->sqs_backoff_ms, GetCurrentTimestamp());
+	ingest_record_failure(m, psprintf("Error polling SQS: %s", error));
 }
 
 /*
@@ -838,7 +535,7 @@ apply_in_subxact(OneMessage *om, char **error, bool *permanent)
 
 /*
  * apply_xact
- *		poller_xact callback (arg: ApplyWork): apply each received message
+ *		ingest_xact callback (arg: ApplyWork): apply each received message
  *		of the method in a subtransaction (SPI reconnected for each, as
  *		subtransactions need), mark the ones to delete, add the counters
  *		to the method's state with last_success (and the first failure).
@@ -933,7 +630,7 @@ delete_messages(List *ms)
 			ingest_sqs_delete_failures(reqs[i]);
 
 		if (failed != NULL)
-			record_failure(who[i], psprintf("Error deleting SQS messages: %s", failed));
+			ingest_record_failure(who[i], psprintf("Error deleting SQS messages: %s", failed));
 	}
 }
 
@@ -992,10 +689,10 @@ poll_queues(List *ms, int wait_s)
 			record_success(m);
 			continue;
 		}
-		if (!poller_xact(apply_xact, &w, &error))
+		if (!ingest_xact(apply_xact, &w, &error))
 		{
 			/* nothing was applied: the messages come back */
-			record_failure(m, psprintf("Error applying SQS messages: %s", error));
+			ingest_record_failure(m, psprintf("Error applying SQS messages: %s", error));
 			continue;
 		}
 		got = lappend(got, m);
@@ -1003,6 +700,30 @@ poll_queues(List *ms, int wait_s)
 	delete_messages(got);
 	return total;
 }
+
+/*
+ * ingest_read_queues_between_pages
+ *		Between two pages of a scan: read the queues of the pass once (no
+ *		long poll) when SCAN_QUEUE_EVERY_MS have passed since the last
+ *		read, so that a long scan does not hold back the events of the
+ *		queues for its whole duration.  Runs in cxt, reset after.
+ */
+void
+ingest_read_queues_between_pages(MemoryContext cxt)
+{
+	MemoryContext old;
+
+	if (scan_queues == NIL ||
+		!TimestampDifferenceExceeds(scan_queues_read, GetCurrentTimestamp(),
+									SCAN_QUEUE_EVERY_MS))
+		return;
+	old = MemoryContextSwitchTo(cxt);
+	(void) poll_queues(scan_queues, 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cxt);
+	scan_queues_read = GetCurrentTimestamp();
+}
+
 
 /* ----------------------------------------------------------------
  *		attach, leave, main loop
@@ -1147,7 +868,7 @@ notify_ext_ingest_main(Datum main_arg)
 		/* cleared before the look, so that a commit after it is not missed */
 		pg_atomic_write_u32(&notify_shared->slots[slotno].ingest_wanted, 0);
 		ResetLatch(MyLatch);
-		if (!poller_xact(load_methods, loop_context, NULL))
+		if (!ingest_xact(load_methods, loop_context, NULL))
 		{
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 BACKOFF_MAX_MS, NOTIFY_WAIT_EVENT);
@@ -1172,7 +893,7 @@ notify_ext_ingest_main(Datum main_arg)
 			if (m->access_key == NULL)
 			{
 				if (m->is_new || m->scan_requested)
-					record_failure(m, "the storage method's AWS credential is gone or may not be used by its owner");
+					ingest_record_failure(m, "the storage method's AWS credential is gone or may not be used by its owner");
 				continue;
 			}
 			if (m->sqs_name != NULL && now >= m->mem->sqs_retry_at)
@@ -1186,8 +907,8 @@ notify_ext_ingest_main(Datum main_arg)
 
 			if (m->access_key == NULL)
 				continue;
-			if (scan_due(m, m->is_new, now))
-				scan_method(m);
+			if (ingest_scan_due(m, m->is_new, now))
+				ingest_scan_method(m);
 			if (m->mem->scan_failed)
 				wake_at = Min(wake_at, m->mem->scan_retry_at);
 			else if (m->refresh_interval > 0)

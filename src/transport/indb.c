@@ -465,7 +465,7 @@ indb_drive(int timeout_ms)
 		indb_drive_helper(timeout_ms);
 		return;
 	}
-	if (run_in_transaction(indb_run_queue, NULL, "notify_ext delivery"))
+	if (run_in_transaction(indb_run_queue, NULL, "notify_ext delivery", NULL))
 		return;
 	foreach(lc, indb_queue)
 	{
