@@ -204,7 +204,7 @@ DECLARE
 	defaults text[];
 	i integer;
 	col text;
-	trigname text := 'notify_capture';
+	trig record;
 	attached boolean;
 BEGIN
 	-- the kind's options come from the table of capture kinds
@@ -266,17 +266,19 @@ BEGIN
 	-- the trigger would resolve these arguments the same way when it fires
 	PERFORM notify.capture_check_args(relation, args);
 
+	-- the trigger's name, timing and events: the kind's (kinds.c)
+	trig := notify.capture_kind_trigger(resource);
 	attached := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
 						 WHERE t.tgrelid OPERATOR(pg_catalog.=) relation
-						   AND t.tgname OPERATOR(pg_catalog.=) trigname);
+						   AND t.tgname OPERATOR(pg_catalog.=) trig.name);
 	IF attached AND NOT attach.replace THEN
 		RAISE EXCEPTION 'table % is attached already', relation
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Give replace => true to replace its capture trigger, or call notify.detach first.';
 	END IF;
 	EXECUTE pg_catalog.format(
-		'CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-		trigname, relation,
+		'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
+		trig.name, trig.timing, trig.events, relation,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
 END
 $$;
@@ -312,6 +314,7 @@ DECLARE
 	n notify.notification;
 BEGIN
 	n := notify.find_owned_notification(caller, resource, id);
+	PERFORM notify.refuse_bucket_notification(n.id);
 	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
 	-- the worker drops what it holds of them (the delete invalidates its
 	-- definitions); an attempt being sent keeps this status unless it delivers
@@ -654,104 +657,6 @@ RETURNS record
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'notify_ext_capture_kind_trigger';
 REVOKE ALL ON FUNCTION notify.capture_kind_trigger(text) FROM PUBLIC;
-
--- attach: the kind's trigger name and timing (kinds.c), and replace
-CREATE OR REPLACE FUNCTION notify.attach(relation regclass, resource text, id_column name,
-							  options jsonb DEFAULT '{}', replace boolean DEFAULT false)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	args text[];
-	opt record;
-	allowed text[];
-	roles text[];
-	multiple boolean[];
-	required text[];
-	defaults text[];
-	i integer;
-	col text;
-	trig record;
-	attached boolean;
-BEGIN
-	-- the kind's options come from the table of capture kinds
-	-- (src/capture/kinds.c), which refuses an unknown kind
-	SELECT COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n), '{}'::text[]),
-		   COALESCE(pg_catalog.array_agg(k.role ORDER BY k.n), '{}'::text[]),
-		   COALESCE(pg_catalog.array_agg(k.multiple ORDER BY k.n), '{}'::boolean[]),
-		   COALESCE(pg_catalog.array_agg(k.option ORDER BY k.n) FILTER (WHERE k.required), '{}'::text[]),
-		   COALESCE(pg_catalog.array_agg(k.default_column ORDER BY k.n), '{}'::text[])
-	  INTO allowed, roles, multiple, required, defaults
-	  FROM notify.capture_kind_options(resource) WITH ORDINALITY
-		   AS k(option, role, multiple, required, default_column, n);
-	PERFORM notify.check_column(relation, id_column);
-	args := ARRAY[resource, 'id=' || id_column];
-
-	IF pg_catalog.jsonb_typeof(options) IS DISTINCT FROM 'object' THEN
-		RAISE EXCEPTION 'attach options must be a JSON object'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	FOR opt IN SELECT key, value FROM pg_catalog.jsonb_each_text(options) LOOP
-		i := pg_catalog.array_position(allowed, opt.key);
-		IF i IS NULL THEN
-			RAISE EXCEPTION 'invalid attach option "%" for resource "%"', opt.key, resource
-				USING ERRCODE = 'invalid_parameter_value',
-					  HINT = CASE WHEN pg_catalog.cardinality(allowed) OPERATOR(pg_catalog.=) 0
-								  THEN 'This resource takes no options.'
-								  ELSE 'Valid options are ' || pg_catalog.array_to_string(allowed, ', ') || '.' END;
-		END IF;
-		IF multiple[i] THEN
-			FOR col IN SELECT pg_catalog.jsonb_array_elements_text(options -> opt.key) LOOP
-				PERFORM notify.check_column(relation, col);
-				args := args || (roles[i] || '=' || col);
-			END LOOP;
-		ELSE
-			PERFORM notify.check_column(relation, opt.value);
-			args := args || (roles[i] || '=' || opt.value);
-		END IF;
-	END LOOP;
-	-- an option not given takes the column of the shipped table's name when
-	-- the table has one; a required one must be given otherwise
-	FOR i IN 1 .. pg_catalog.cardinality(allowed) LOOP
-		CONTINUE WHEN options OPERATOR(pg_catalog.?) allowed[i];
-		IF defaults[i] IS NOT NULL AND EXISTS (
-			SELECT 1 FROM pg_catalog.pg_attribute a
-			 WHERE a.attrelid OPERATOR(pg_catalog.=) relation
-			   AND a.attname OPERATOR(pg_catalog.=) defaults[i]
-			   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
-			args := args || (roles[i] || '=' || defaults[i]);
-		ELSIF allowed[i] OPERATOR(pg_catalog.=) ANY (required) THEN
-			RAISE EXCEPTION 'attach option "%" is required for resource "%"', allowed[i], resource
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = CASE WHEN defaults[i] IS NOT NULL THEN
-						pg_catalog.format('Table %s has no column "%s", the column it names by default.',
-										  relation, defaults[i]) END,
-					  HINT = pg_catalog.format('Name the column that holds the %s: "%s": "column".',
-											   roles[i], allowed[i]);
-		END IF;
-	END LOOP;
-	-- the trigger would resolve these arguments the same way when it fires
-	PERFORM notify.capture_check_args(relation, args);
-
-	-- the trigger's name, timing and events: the kind's (kinds.c)
-	trig := notify.capture_kind_trigger(resource);
-	attached := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-						 WHERE t.tgrelid OPERATOR(pg_catalog.=) relation
-						   AND t.tgname OPERATOR(pg_catalog.=) trig.name);
-	IF attached AND NOT attach.replace THEN
-		RAISE EXCEPTION 'table % is attached already', relation
-			USING ERRCODE = 'duplicate_object',
-				  HINT = 'Give replace => true to replace its capture trigger, or call notify.detach first.';
-	END IF;
-	EXECUTE pg_catalog.format(
-		'CREATE OR REPLACE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE FUNCTION notify.capture(%s)',
-		trig.name, trig.timing, trig.events, relation,
-		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(a), ', ') FROM pg_catalog.unnest(args) a));
-END
-$$;
-COMMENT ON FUNCTION notify.attach(regclass, text, name, jsonb, boolean) IS
-	'API: public. Installs the capture trigger on a table of an existing asset database: which resource it holds, which column is the entity id and which columns hold the rest (defaulting to the shipped tables'' column names); an attached table is changed only with replace => true.';
 
 CREATE OR REPLACE FUNCTION notify.detach(relation regclass)
 RETURNS void
@@ -1541,6 +1446,7 @@ DECLARE
 	id text;
 	alias text := credential;
 	storage_exists boolean;
+	m notify.storage_method;
 BEGIN
 	PERFORM notify.require_arg(storage_id, 'storage_id');
 	PERFORM notify.require_arg(uri, 'uri');
@@ -1593,7 +1499,9 @@ BEGIN
 	END IF;
 	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
 		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
-				COALESCE(region, 'us-east-1'), alias, caller);
+				COALESCE(region, 'us-east-1'), alias, caller)
+		RETURNING * INTO m;
+	PERFORM notify.storage_method_check_hosts(m);
 	INSERT INTO notify.storage_method_state (method_id, scan_requested)
 		VALUES (id, true);
 	PERFORM notify.ingest_wake();
@@ -1657,6 +1565,10 @@ BEGIN
 		RAISE EXCEPTION 'unknown storage method metadata key "%"', notify.quote_value(key)
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
+	END IF;
+	IF key IN ('sqsName', 'sqsEndpoint') THEN
+		PERFORM notify.storage_method_check_hosts(s) FROM notify.storage_method s
+		  WHERE s.id OPERATOR(pg_catalog.=) method_id;
 	END IF;
 	PERFORM notify.ingest_wake();
 END
@@ -1819,136 +1731,6 @@ BEGIN
 					  HINT = 'The ingest poller connects only to hosts that notify_ext.allowed_hosts and notify_ext.denied_hosts permit; it checks every address again when it connects.';
 		END IF;
 	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION notify.create_storage_method_impl(caller oid, storage_id text, uri text, endpoint text,
-												  credential text, region text)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	parts text[];
-	id text;
-	alias text := credential;
-	storage_exists boolean;
-	m notify.storage_method;
-BEGIN
-	PERFORM notify.require_arg(storage_id, 'storage_id');
-	PERFORM notify.require_arg(uri, 'uri');
-	parts := pg_catalog.regexp_match(uri,
-		'^s3://(?:([A-Za-z0-9]{1,128}):([^@/[:space:][:cntrl:]]+)@)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)$');
-	IF parts IS NULL THEN
-		RAISE EXCEPTION 'invalid S3 storage method URI'
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'The form is s3://[accessKey:secret@]bucket/[prefix], with the secret URL-encoded and a bucket name of 3 to 63 lower-case letters, digits, "." or "-".';
-	END IF;
-	IF (parts[1] IS NULL) = (credential IS NULL) THEN
-		RAISE EXCEPTION 'an S3 storage method needs exactly one of credentials in its URI and a credential alias'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Store credentials with notify.set_aws_credential and name the alias, or give s3://accessKey:secret@bucket/.';
-	END IF;
-	IF endpoint IS NOT NULL AND endpoint !~ '^https?://[^/@[:space:]]+/?$' THEN
-		RAISE EXCEPTION 'invalid S3 endpoint "%"', notify.quote_value(endpoint)
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'An endpoint is an http or https URL of a server without a path or user information, such as http://127.0.0.1:9000.';
-	END IF;
-	IF region IS NOT NULL AND region !~ '^[a-z0-9-]{1,32}$' THEN
-		RAISE EXCEPTION 'invalid region "%"', notify.quote_value(region)
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'A region name such as eu-west-1 has lower-case letters, digits and "-".';
-	END IF;
-	IF pg_catalog.to_regclass('notify.storage') IS NULL THEN
-		RAISE EXCEPTION 'S3 storage methods need the asset tables of notify_ext_assets'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'CREATE EXTENSION notify_ext_assets;';
-	END IF;
-	EXECUTE 'SELECT EXISTS (SELECT 1 FROM notify.storage WHERE id OPERATOR(pg_catalog.=) $1)'
-		INTO storage_exists USING storage_id;
-	IF NOT storage_exists THEN
-		RAISE EXCEPTION 'storage "%" does not exist', notify.quote_value(storage_id)
-			USING ERRCODE = 'undefined_object';
-	END IF;
-	id := notify.next_vx_id('notify.storage_method_id_seq');
-	IF parts[1] IS NOT NULL THEN
-		alias := 'method.' OPERATOR(pg_catalog.||) id;
-		PERFORM notify.set_aws_credential_impl(caller, alias, parts[1],
-			notify.s3_key_decode(pg_catalog.replace(parts[2], '+', '%2B')), region);
-	ELSE
-		PERFORM 1 FROM notify.aws_credential c WHERE c.alias OPERATOR(pg_catalog.=) credential
-			AND pg_catalog.pg_has_role(caller, c.owner, 'USAGE');
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'no AWS credential "%" of this role', notify.quote_value(credential)
-				USING ERRCODE = 'undefined_object',
-					  HINT = 'Store it first with notify.set_aws_credential.';
-		END IF;
-	END IF;
-	INSERT INTO notify.storage_method (id, storage_id, bucket, prefix, endpoint, region, credential, owner)
-		VALUES (id, storage_id, parts[3], parts[4], pg_catalog.rtrim(endpoint, '/'),
-				COALESCE(region, 'us-east-1'), alias, caller)
-		RETURNING * INTO m;
-	PERFORM notify.storage_method_check_hosts(m);
-	INSERT INTO notify.storage_method_state (method_id, scan_requested)
-		VALUES (id, true);
-	PERFORM notify.ingest_wake();
-	RETURN id;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION notify.set_storage_method_metadata_impl(caller oid, method_id text, key text, value text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	m notify.storage_method;
-BEGIN
-	PERFORM notify.require_arg(method_id, 'method_id');
-	PERFORM notify.require_arg(key, 'key');
-	SELECT * INTO m FROM notify.storage_method s WHERE s.id OPERATOR(pg_catalog.=) method_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'storage method "%" does not exist', notify.quote_value(method_id)
-			USING ERRCODE = 'undefined_object';
-	END IF;
-	PERFORM notify.require_owner(caller, m.owner, pg_catalog.format('storage method "%s"', method_id));
-	IF key = 'sqsName' THEN
-		IF value !~ '^[A-Za-z0-9_-]{1,80}(\.fifo)?$' THEN
-			RAISE EXCEPTION 'invalid SQS queue name "%"', notify.quote_value(value)
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'A queue name has 1 to 80 letters, digits, "-" or "_" (and ".fifo").';
-		END IF;
-		UPDATE notify.storage_method s SET sqs_name = value WHERE s.id OPERATOR(pg_catalog.=) method_id;
-	ELSIF key = 'sqsEndpoint' THEN
-		IF value !~ '^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' THEN
-			RAISE EXCEPTION 'invalid SQS endpoint "%"', notify.quote_value(value)
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'An endpoint is a host such as sqs.eu-west-1.amazonaws.com, or an http or https URL of a server without a path.';
-		END IF;
-		UPDATE notify.storage_method s SET sqs_endpoint = pg_catalog.rtrim(value, '/') WHERE s.id OPERATOR(pg_catalog.=) method_id;
-	ELSIF key = 'refreshOnStart' THEN
-		IF value IS NOT NULL AND value NOT IN ('true', 'false') THEN
-			RAISE EXCEPTION 'invalid value "%" of refreshOnStart', notify.quote_value(value)
-				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is true or false.';
-		END IF;
-		UPDATE notify.storage_method s SET refresh_on_start = COALESCE(value::boolean, true)
-		 WHERE s.id OPERATOR(pg_catalog.=) method_id;
-	ELSIF key = 'refreshInterval' THEN
-		IF value !~ '^[0-9]{1,9}$' OR value::integer < 1 THEN
-			RAISE EXCEPTION 'invalid value "%" of refreshInterval', notify.quote_value(value)
-				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'It is a number of seconds, at least 1.';
-		END IF;
-		UPDATE notify.storage_method s SET refresh_interval = value::integer WHERE s.id OPERATOR(pg_catalog.=) method_id;
-	ELSE
-		RAISE EXCEPTION 'unknown storage method metadata key "%"', notify.quote_value(key)
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'The keys are sqsName, sqsEndpoint, refreshOnStart and refreshInterval.';
-	END IF;
-	IF key IN ('sqsName', 'sqsEndpoint') THEN
-		PERFORM notify.storage_method_check_hosts(s) FROM notify.storage_method s
-		  WHERE s.id OPERATOR(pg_catalog.=) method_id;
-	END IF;
-	PERFORM notify.ingest_wake();
 END
 $$;
 
@@ -2311,28 +2093,6 @@ BEGIN
 	 WHERE x.id OPERATOR(pg_catalog.=) n.id;
 	PERFORM notify.store_secrets(n.id, n.owner, p.url_password, p.sqs_secret);
 	RETURN p.document_xml;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION notify.delete_notification_impl(caller oid, resource text, id text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	n notify.notification;
-BEGIN
-	n := notify.find_owned_notification(caller, resource, id);
-	PERFORM notify.refuse_bucket_notification(n.id);
-	DELETE FROM notify.notification x WHERE x.id OPERATOR(pg_catalog.=) n.id;
-	-- the worker drops what it holds of them (the delete invalidates its
-	-- definitions); an attempt being sent keeps this status unless it delivers
-	UPDATE notify.outbox o
-	   SET status = 'failed', queued = false, lease_until = NULL,
-		   last_error = pg_catalog.format('notification %s was deleted', n.id)
-	 WHERE o.notification_id OPERATOR(pg_catalog.=) n.id
-	   AND o.status IN ('pending', 'in_flight', 'retrying');
-	PERFORM notify.wake();
 END
 $$;
 
