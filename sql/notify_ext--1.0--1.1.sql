@@ -600,17 +600,18 @@ COMMENT ON VIEW notify.delivery_status IS
 	'API: public. Per notification: events pending, in flight, retrying (waiting for their next attempt), delivered, failed and discarded, age of the oldest undelivered event, last error.';
 
 -- API: private.  The launcher's worker slots in use (shared memory):
--- database, worker pid (0 while starting), when it started.  No rows
--- when the library is not preloaded.
+-- database, worker pid (0 while starting), when it started, its delivery
+-- process number.  No rows when the library is not preloaded.
 CREATE FUNCTION notify.worker_slots(OUT database_oid oid, OUT pid integer,
-	OUT started_at timestamptz)
+	OUT started_at timestamptz, OUT process integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'notify_ext_worker_slots'
 LANGUAGE C STRICT VOLATILE;
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.worker_status AS
-	SELECT d.datname AS database, coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
+	SELECT d.datname AS database, coalesce(s.process, 0) AS process,
+		   coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
 		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.pid END AS pid,
 		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.started_at END AS started_at,
 		   d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AS current
@@ -619,7 +620,7 @@ CREATE VIEW notify.worker_status AS
 	 WHERE s.database_oid IS NOT NULL
 		OR d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
 COMMENT ON VIEW notify.worker_status IS
-	'API: public. Delivery workers from the launcher''s shared memory: one row per database with a worker slot, and one for this database in any case; running, pid and start time of its worker.';
+	'API: public. Delivery workers from the launcher''s shared memory: one row per delivery process (notify_ext.delivery_processes per database) of each database with worker slots, and one for this database in any case; its process number, whether it runs, pid and start time.';
 
 REVOKE ALL ON FUNCTION
 	notify.requeue_failed_ids(bigint[]),
@@ -2129,18 +2130,18 @@ GRANT EXECUTE ON FUNCTION
 CREATE FUNCTION notify.endpoint_slots(OUT endpoint text, OUT state text,
 	OUT consecutive_failures integer, OUT in_flight integer,
 	OUT waiting_lanes integer, OUT opened_at timestamptz,
-	OUT next_probe_at timestamptz)
+	OUT next_probe_at timestamptz, OUT process integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'notify_ext_endpoint_status'
 LANGUAGE C STRICT VOLATILE;
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.endpoint_status AS
-	SELECT e.endpoint, e.state, e.consecutive_failures, e.in_flight,
+	SELECT e.endpoint, e.process, e.state, e.consecutive_failures, e.in_flight,
 		   e.waiting_lanes, e.opened_at, e.next_probe_at
 	  FROM notify.endpoint_slots() e;
 COMMENT ON VIEW notify.endpoint_status IS
-	'API: public. Endpoints (scheme, host and port) of this database''s delivery worker: circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32.';
+	'API: public. Endpoints (scheme, host and port) of this database''s delivery workers, one row per endpoint and delivery process (each keeps its own budget and breaker): circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32 per process.';
 REVOKE ALL ON FUNCTION notify.endpoint_slots() FROM PUBLIC;
 REVOKE ALL ON notify.endpoint_status FROM PUBLIC;
 
@@ -2148,3 +2149,7 @@ REVOKE ALL ON notify.endpoint_status FROM PUBLIC;
 -- the outbox
 GRANT EXECUTE ON FUNCTION notify.endpoint_slots() TO notify_admin, notify_monitor;
 GRANT SELECT ON notify.endpoint_status TO notify_admin, notify_monitor;
+
+-- Delivery processes per database: capture writes each event's lane, which
+-- decides the process that delivers it (NULL: process 0)
+ALTER TABLE notify.outbox ADD COLUMN lane bigint;

@@ -250,7 +250,8 @@ CREATE TABLE notify.outbox (
 	last_duration_ms integer,
 	delivered_at	timestamptz,
 	last_status		integer,
-	last_error		text
+	last_error		text,
+	lane			bigint		-- the event's lane: delivery process lane % notify_ext.delivery_processes
 ) WITH (fillfactor = 80);
 -- the worker claims queued rows in id order; the claim clears queued and
 -- nothing else is indexed, so that recording an outcome is a HOT update
@@ -1422,17 +1423,18 @@ COMMENT ON VIEW notify.delivery_state IS
 	'API: public. Whether this database''s delivery worker is paused, and why: restored or copied from another database (resume with notify.resume_delivery()) or paused by notify.pause_delivery().';
 
 -- API: private.  The launcher's worker slots in use (shared memory):
--- database, worker pid (0 while starting), when it started.  No rows
--- when the library is not preloaded.
+-- database, worker pid (0 while starting), when it started, its delivery
+-- process number.  No rows when the library is not preloaded.
 CREATE FUNCTION notify.worker_slots(OUT database_oid oid, OUT pid integer,
-	OUT started_at timestamptz)
+	OUT started_at timestamptz, OUT process integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'notify_ext_worker_slots'
 LANGUAGE C STRICT VOLATILE;
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.worker_status AS
-	SELECT d.datname AS database, coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
+	SELECT d.datname AS database, coalesce(s.process, 0) AS process,
+		   coalesce(s.pid, 0) OPERATOR(pg_catalog.<>) 0 AS running,
 		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.pid END AS pid,
 		   CASE WHEN s.pid OPERATOR(pg_catalog.<>) 0 THEN s.started_at END AS started_at,
 		   d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AS current
@@ -1441,25 +1443,25 @@ CREATE VIEW notify.worker_status AS
 	 WHERE s.database_oid IS NOT NULL
 		OR d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
 COMMENT ON VIEW notify.worker_status IS
-	'API: public. Delivery workers from the launcher''s shared memory: one row per database with a worker slot, and one for this database in any case; running, pid and start time of its worker.';
+	'API: public. Delivery workers from the launcher''s shared memory: one row per delivery process (notify_ext.delivery_processes per database) of each database with worker slots, and one for this database in any case; its process number, whether it runs, pid and start time.';
 
 -- API: private.  The endpoints this database's delivery worker shows
 -- (shared memory): no rows when no worker runs for it.
 CREATE FUNCTION notify.endpoint_slots(OUT endpoint text, OUT state text,
 	OUT consecutive_failures integer, OUT in_flight integer,
 	OUT waiting_lanes integer, OUT opened_at timestamptz,
-	OUT next_probe_at timestamptz)
+	OUT next_probe_at timestamptz, OUT process integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'notify_ext_endpoint_status'
 LANGUAGE C STRICT VOLATILE;
 
 -- API: public (notify_admin, notify_monitor)
 CREATE VIEW notify.endpoint_status AS
-	SELECT e.endpoint, e.state, e.consecutive_failures, e.in_flight,
+	SELECT e.endpoint, e.process, e.state, e.consecutive_failures, e.in_flight,
 		   e.waiting_lanes, e.opened_at, e.next_probe_at
 	  FROM notify.endpoint_slots() e;
 COMMENT ON VIEW notify.endpoint_status IS
-	'API: public. Endpoints (scheme, host and port) of this database''s delivery worker: circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32.';
+	'API: public. Endpoints (scheme, host and port) of this database''s delivery workers, one row per endpoint and delivery process (each keeps its own budget and breaker): circuit breaker state (closed, open, half-open), consecutive failed attempts, attempts in flight, lanes held back by the per-endpoint budget or the open breaker, when the breaker opened and when its probe is due. Open and half-open first; at most 32 per process.';
 
 -- API: public (notify_admin)
 CREATE FUNCTION notify.resume_delivery()

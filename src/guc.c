@@ -46,6 +46,7 @@ int			notify_ext_max_document_size = 65536;
 
 char	   *notify_ext_databases = NULL;
 int			notify_ext_max_databases = 16;
+int			notify_ext_delivery_processes = 1;
 int			notify_ext_naptime = 1000;
 int			notify_ext_launcher_naptime = 10000;
 int			notify_ext_batch_size = 1000;
@@ -107,6 +108,15 @@ notify_ext_guc_init_worker(void)
 							"Each served database uses one background worker slot "
 							"(max_worker_processes). Range 1 to 128.",
 							&notify_ext_max_databases, 16, 1, 128,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("notify_ext.delivery_processes",
+							"Delivery processes per served database.",
+							"Lanes are divided among them by a hash of the lane, "
+							"so every ordering promise holds; each uses one "
+							"background worker slot. Range 1 to "
+							CppAsString2(NOTIFY_MAX_DELIVERY_PROCESSES) ".",
+							&notify_ext_delivery_processes, 1, 1,
+							NOTIFY_MAX_DELIVERY_PROCESSES,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("notify_ext.naptime",
 							"Longest sleep of an idle delivery worker.",

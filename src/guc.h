@@ -13,12 +13,16 @@
 #ifndef NOTIFY_GUC_H
 #define NOTIFY_GUC_H
 
+/* most delivery processes per database: one bit each in a wake mask */
+#define NOTIFY_MAX_DELIVERY_PROCESSES 16
+
 /* SQL API and capture */
 extern int	notify_ext_max_document_size;
 
 /* worker (defined only when preloaded) */
 extern char *notify_ext_databases;
 extern int	notify_ext_max_databases;
+extern int	notify_ext_delivery_processes;
 extern int	notify_ext_naptime;
 extern int	notify_ext_launcher_naptime;
 extern int	notify_ext_batch_size;

@@ -241,7 +241,7 @@ start_pollers(TimestampTz now)
 		TimestampTz hold_until;
 
 		if (handles[i] == NULL || ingest_handles[i] != NULL ||
-			!OidIsValid(slot->dboid) ||
+			!OidIsValid(slot->dboid) || slot->process != 0 ||
 			pg_atomic_read_u32(&slot->ingest_wanted) == 0)
 			continue;
 		LWLockAcquire(notify_shared->lock, LW_SHARED);
@@ -261,12 +261,12 @@ start_pollers(TimestampTz now)
 
 /*
  * start_worker
- *		Register a dynamic delivery worker for db in slot slotno.  Its handle
- *		(handles[slotno], NULL when it could not be registered) lives in
- *		TopMemoryContext until reap_workers frees it.
+ *		Register dynamic delivery process `process` of db in slot slotno.
+ *		Its handle (handles[slotno], NULL when it could not be registered)
+ *		lives in TopMemoryContext until reap_workers frees it.
  */
 static void
-start_worker(int slotno, const DbInfo *db)
+start_worker(int slotno, const DbInfo *db, int process)
 {
 	BackgroundWorker bgw;
 	MemoryContext old;
@@ -278,7 +278,11 @@ start_worker(int slotno, const DbInfo *db)
 	bgw.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "notify_ext");
 	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "notify_ext_worker_main");
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext worker %s", db->name);
+	if (notify_ext_delivery_processes == 1)
+		snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext worker %s", db->name);
+	else
+		snprintf(bgw.bgw_name, BGW_MAXLEN, "notify_ext worker %s %d/%d",
+				 db->name, process + 1, notify_ext_delivery_processes);
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "notify_ext worker");
 	bgw.bgw_main_arg = Int32GetDatum(slotno);
 	bgw.bgw_notify_pid = MyProcPid;
@@ -329,12 +333,16 @@ db_hold(Oid dboid)
  * Reap stopped workers: forget stopped ingest pollers; free the slots of
  * stopped delivery workers (once their poller has stopped too: it is asked
  * to) and remember when their database may have a worker again (what the
- * worker asked for, or one second after an unexpected exit).
+ * worker asked for, or one second after an unexpected exit).  Returns when
+ * the earliest of those holds ends (0 when no slot was freed): the other
+ * processes of the database may still run, so no capture asks for a scan,
+ * and the launcher scans again then.
  */
-static void
+static TimestampTz
 reap_workers(TimestampTz now)
 {
 	int			i;
+	TimestampTz rescan_at = 0;
 
 	for (i = 0; i < notify_shared->nslots; i++)
 	{
@@ -360,9 +368,16 @@ reap_workers(TimestampTz now)
 		handles[i] = NULL;
 
 		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
-		db_hold(slot->dboid)->hold_until =
-			Max(slot->hold_until, TimestampTzPlusMilliseconds(now, 1000));
+		{
+			DbHold	   *hold = db_hold(slot->dboid);
+
+			hold->hold_until = Max(slot->hold_until,
+								   TimestampTzPlusMilliseconds(now, 1000));
+			if (rescan_at == 0 || hold->hold_until < rescan_at)
+				rescan_at = hold->hold_until;
+		}
 		slot->dboid = InvalidOid;
+		slot->process = 0;
 		slot->pid = 0;
 		slot->latch = NULL;
 		slot->hold_until = 0;
@@ -371,6 +386,72 @@ reap_workers(TimestampTz now)
 		pg_atomic_write_u32(&slot->ingest_wanted, 0);
 		LWLockRelease(notify_shared->lock);
 	}
+	return rescan_at;
+}
+
+/*
+ * serve_database
+ *		Start the delivery processes of db that have no slot: each takes a
+ *		free slot (the first one, process 0, marked ingest_wanted: its
+ *		poller is started once and leaves when there is no storage method).
+ *		Returns false when a process could not be given a slot (*no_slot
+ *		set) or could not be registered (tried again at the next scan), true
+ *		when every process of db has a slot.
+ */
+static bool
+serve_database(const DbInfo *db, bool *no_slot)
+{
+	bool		have[NOTIFY_MAX_DELIVERY_PROCESSES] = {false};
+	bool		all = true;
+	int			process;
+	int			i;
+
+	for (process = 0; process < notify_ext_delivery_processes; process++)
+	{
+		int			free_slot = -1;
+
+		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+		for (i = 0; i < notify_shared->nslots; i++)
+		{
+			NotifyDbSlot *slot = &notify_shared->slots[i];
+
+			if (slot->dboid == db->oid)
+				have[slot->process] = true;
+			else if (slot->dboid == InvalidOid && handles[i] == NULL &&
+					 free_slot < 0)
+				free_slot = i;
+		}
+		if (have[process])
+		{
+			LWLockRelease(notify_shared->lock);
+			continue;
+		}
+		if (free_slot < 0)
+		{
+			LWLockRelease(notify_shared->lock);
+			*no_slot = true;
+			return false;
+		}
+		notify_shared->slots[free_slot].dboid = db->oid;
+		notify_shared->slots[free_slot].process = process;
+		notify_shared->slots[free_slot].pid = 0;
+		notify_shared->slots[free_slot].hold_until = 0;
+		notify_shared->slots[free_slot].ingest_hold_until = 0;
+		notify_shared->slots[free_slot].ingest_failures = 0;
+		pg_atomic_write_u32(&notify_shared->slots[free_slot].ingest_wanted,
+							process == 0 ? 1 : 0);
+		LWLockRelease(notify_shared->lock);
+
+		start_worker(free_slot, db, process);
+		if (handles[free_slot] == NULL)
+		{
+			LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
+			notify_shared->slots[free_slot].dboid = InvalidOid;
+			LWLockRelease(notify_shared->lock);
+			all = false;
+		}
+	}
+	return all;
 }
 
 /*
@@ -385,16 +466,14 @@ launcher_scan(Oid wanted)
 	List	   *dbs = database_list();
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
-	int			i;
 
-	reap_workers(now);
+	(void) reap_workers(now);
 
 	foreach(lc, dbs)
 	{
 		DbInfo	   *db = lfirst(lc);
 		DbHold	   *hold;
-		int			free_slot = -1;
-		bool		running = false;
+		bool		no_slot = false;
 
 		if (!launcher_database_configured(db->name))
 			continue;
@@ -402,47 +481,13 @@ launcher_scan(Oid wanted)
 		if (db->oid != wanted && hold->hold_until > now)
 			continue;
 
-		LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
-		for (i = 0; i < notify_shared->nslots; i++)
-		{
-			if (notify_shared->slots[i].dboid == db->oid)
-				running = true;
-			else if (notify_shared->slots[i].dboid == InvalidOid &&
-					 handles[i] == NULL && free_slot < 0)
-				free_slot = i;
-		}
-		if (!running && free_slot >= 0)
-		{
-			notify_shared->slots[free_slot].dboid = db->oid;
-			notify_shared->slots[free_slot].pid = 0;
-			notify_shared->slots[free_slot].hold_until = 0;
-			notify_shared->slots[free_slot].ingest_hold_until = 0;
-			notify_shared->slots[free_slot].ingest_failures = 0;
-			/* start the poller once: it leaves when there is no method */
-			pg_atomic_write_u32(&notify_shared->slots[free_slot].ingest_wanted, 1);
-		}
-		LWLockRelease(notify_shared->lock);
-
-		if (running)
+		if (serve_database(db, &no_slot))
 		{
 			if (db->oid == wanted)
 				wanted_served = true;
-			continue;
-		}
-		if (free_slot >= 0)
-		{
 			hold->warned = false;
-			start_worker(free_slot, db);
-			if (db->oid == wanted && handles[free_slot] != NULL)
-				wanted_served = true;
-			if (handles[free_slot] == NULL)
-			{
-				LWLockAcquire(notify_shared->lock, LW_EXCLUSIVE);
-				notify_shared->slots[free_slot].dboid = InvalidOid;
-				LWLockRelease(notify_shared->lock);
-			}
 		}
-		else if (!hold->warned)
+		else if (no_slot && !hold->warned)
 		{
 			ereport(LOG,
 					(errmsg("notify_ext cannot serve database \"%s\" now: all %d worker slots are in use",
@@ -464,6 +509,7 @@ notify_ext_launcher_main(Datum main_arg)
 {
 	MemoryContext loop_context;
 	TimestampTz last_scan = 0;
+	TimestampTz rescan_at = 0;	/* scan then: a reaped slot's hold ends */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -516,7 +562,22 @@ notify_ext_launcher_main(Datum main_arg)
 		 * launcher does not serve cannot keep it scanning.
 		 */
 		now = GetCurrentTimestamp();
-		reap_workers(now);		/* we are woken when one stops */
+		{
+			/* we are woken when one stops */
+			TimestampTz at = reap_workers(now);
+
+			if (at != 0 && (rescan_at == 0 || at < rescan_at))
+				rescan_at = at;
+		}
+		if (rescan_at != 0 && now >= rescan_at)
+		{
+			/* a database may lack a delivery process since a reap */
+			rescan_at = 0;
+			last_scan = 0;
+		}
+		else if (rescan_at != 0)
+			timeout = Min(timeout,
+						  TimestampDifferenceMilliseconds(now, rescan_at) + 1);
 		if (pg_atomic_read_u32(&notify_shared->rescan) != 0)
 		{
 			if (TimestampDifferenceExceeds(last_scan, now, RESCAN_INTERVAL_MS))

@@ -7,10 +7,12 @@
  * database with the worker's pid and latch.  Slots are written under
  * NotifyShared->lock by the launcher and by the workers themselves.
  *
- * Wake-up: a backend whose capture wrote outbox rows sets a flag; at
- * COMMIT an XactCallback sets the latch of its database's worker (or, when
- * no worker runs there, asks the launcher to start one).  An aborted or
- * prepared transaction clears the flag without waking anybody.  The read
+ * Wake-up: a backend whose capture wrote outbox rows notes which delivery
+ * processes of its database serve their lanes (a bit per process, see
+ * notify_lane_process); at COMMIT an XactCallback sets the latches of those
+ * processes (or, when no worker runs there, asks the launcher to start
+ * them).  An aborted or prepared transaction clears the bits without
+ * waking anybody.  The read
  * of the slot is done without the lock: a stale latch pointer still points
  * into the PGPROC array, so the worst case is a spurious wake-up.  Delivery
  * never depends on this signal: workers also wake on notify_ext.naptime.
@@ -48,21 +50,22 @@ NotifyShared *notify_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-static bool wake_pending = false;
+static uint32 wake_mask = 0;	/* delivery processes to wake at commit */
 static bool timers_pending = false;	/* lock expiries changed too */
 static bool ingest_wake_pending = false;
 static bool xact_callback_registered = false;
 
 /*
  * notify_shmem_size
- *		Bytes of the shared area: the header and notify_ext.max_databases
- *		slots.  Valid once the settings are loaded (preload).
+ *		Bytes of the shared area: the header and a slot per delivery
+ *		process of notify_ext.max_databases databases.  Valid once the
+ *		settings are loaded (preload).
  */
 static Size
 notify_shmem_size(void)
 {
 	return add_size(offsetof(NotifyShared, slots),
-					mul_size(notify_ext_max_databases, sizeof(NotifyDbSlot)));
+					mul_size(notify_slot_count(), sizeof(NotifyDbSlot)));
 }
 
 /*
@@ -99,7 +102,7 @@ notify_shmem_startup(void)
 	{
 		memset(notify_shared, 0, notify_shmem_size());
 		notify_shared->lock = &(GetNamedLWLockTranche("notify_ext"))->lock;
-		notify_shared->nslots = notify_ext_max_databases;
+		notify_shared->nslots = notify_slot_count();
 		pg_atomic_init_u32(&notify_shared->rescan, 0);
 		pg_atomic_init_u32(&notify_shared->wanted_db, InvalidOid);
 		for (int i = 0; i < notify_shared->nslots; i++)
@@ -152,7 +155,7 @@ ingest_xact_event(XactEvent event)
 			{
 				NotifyDbSlot *slot = &notify_shared->slots[i];
 
-				if (slot->dboid != MyDatabaseId)
+				if (slot->dboid != MyDatabaseId || slot->process != 0)
 					continue;
 				found = true;
 				pg_atomic_write_u32(&slot->ingest_wanted, 1);
@@ -182,28 +185,30 @@ ingest_xact_event(XactEvent event)
 
 /*
  * notify_xact_callback
- *		XactCallback: when this transaction captured events (wake_pending),
- *		set at COMMIT the latch of its database's worker, or ask the
- *		launcher once to start one when none runs; at ABORT or PREPARE only
- *		clear the flag.  Reads the slots without the lock (see the file
- *		header); never ERRORs.
+ *		XactCallback: when this transaction captured events (wake_mask), set
+ *		at COMMIT the latches of the delivery processes of its database
+ *		named by the mask, or ask the launcher once to start workers when
+ *		none runs; at ABORT or PREPARE only clear the mask.  Reads the slots
+ *		without the lock (see the file header); never ERRORs.
  */
 static void
 notify_xact_callback(XactEvent event, void *arg)
 {
 	int			i;
-	Latch	   *latch = NULL;
 	bool		timers;
+	bool		running = false;
+	uint32		mask;
 
 	if (ingest_wake_pending)
 		ingest_xact_event(event);
-	if (!wake_pending)
+	if (wake_mask == 0)
 		return;
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-			wake_pending = false;
+			mask = wake_mask;
+			wake_mask = 0;
 			timers = timers_pending;
 			timers_pending = false;
 			if (notify_shared == NULL)
@@ -211,30 +216,32 @@ notify_xact_callback(XactEvent event, void *arg)
 			for (i = 0; i < notify_shared->nslots; i++)
 			{
 				NotifyDbSlot *slot = &notify_shared->slots[i];
+				Latch	   *latch = slot->latch;
 
-				if (slot->dboid == MyDatabaseId && slot->pid != 0)
-				{
-					if (timers)
-						pg_atomic_write_u32(&slot->timers_changed, 1);
-					latch = slot->latch;
-					break;
-				}
+				if (slot->dboid != MyDatabaseId || slot->pid == 0)
+					continue;
+				running = true;
+				if ((mask & (UINT32_C(1) << slot->process)) == 0)
+					continue;
+				if (timers && slot->process == 0)
+					pg_atomic_write_u32(&slot->timers_changed, 1);
+				if (latch != NULL)
+					SetLatch(latch);
 			}
-			if (latch == NULL)
+			if (!running)
 			{
 				/* ask the launcher once; it clears the flag when it scans */
 				pg_atomic_write_u32(&notify_shared->wanted_db, MyDatabaseId);
 				if (pg_atomic_exchange_u32(&notify_shared->rescan, 1) != 0)
 					return;
-				latch = notify_shared->launcher_latch;
+				if (notify_shared->launcher_latch != NULL)
+					SetLatch(notify_shared->launcher_latch);
 			}
-			if (latch != NULL)
-				SetLatch(latch);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			wake_pending = false;
+			wake_mask = 0;
 			timers_pending = false;
 			break;
 		default:
@@ -243,21 +250,42 @@ notify_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * notify_wake_at_commit
- *		Ask for the delivery worker to be woken when this transaction
- *		commits.  Cheap; call it for every captured event.
+ * notify_wake_process_at_commit
+ *		Ask for delivery process `process` of this database (-1: every one)
+ *		to be woken when this transaction commits.  Cheap; call it for every
+ *		captured event.
  */
-void
-notify_wake_at_commit(void)
+static void
+notify_wake_process_at_commit(int process)
 {
-	if (wake_pending)
-		return;
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(notify_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
-	wake_pending = true;
+	wake_mask |= (process < 0) ? ~UINT32_C(0) : (UINT32_C(1) << process);
+}
+
+/*
+ * notify_wake_at_commit
+ *		Ask for every delivery process of this database to be woken when
+ *		this transaction commits (events of any lane may be waiting).
+ */
+void
+notify_wake_at_commit(void)
+{
+	notify_wake_process_at_commit(-1);
+}
+
+/*
+ * notify_wake_lane_at_commit
+ *		Ask for the delivery process that serves lane `lane` (an outbox
+ *		row's lane column) to be woken when this transaction commits.
+ */
+void
+notify_wake_lane_at_commit(int64 lane)
+{
+	notify_wake_process_at_commit(notify_lane_process(lane));
 }
 
 /*
@@ -269,7 +297,7 @@ void
 notify_timers_changed_at_commit(void)
 {
 	timers_pending = true;
-	notify_wake_at_commit();
+	notify_wake_process_at_commit(0);
 }
 
 /*
@@ -334,7 +362,7 @@ PG_FUNCTION_INFO_V1(notify_ext_worker_slots);
  * notify_ext_worker_slots
  *		SQL notify.worker_slots(): one row per worker slot in use (database
  *		oid, worker pid or 0 while it starts, when the worker took the
- *		slot), read under the slots' lock.  No rows when the library is not
+ *		slot, its delivery process number), read under the slots' lock.  No rows when the library is not
  *		preloaded (no shared memory).
  */
 Datum
@@ -350,8 +378,8 @@ notify_ext_worker_slots(PG_FUNCTION_ARGS)
 	for (i = 0; i < notify_shared->nslots; i++)
 	{
 		NotifyDbSlot *slot = &notify_shared->slots[i];
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		if (!OidIsValid(slot->dboid))
 			continue;
@@ -359,6 +387,7 @@ notify_ext_worker_slots(PG_FUNCTION_ARGS)
 		values[1] = Int32GetDatum((int32) slot->pid);
 		values[2] = TimestampTzGetDatum(slot->started);
 		nulls[2] = (slot->pid == 0 || slot->started == 0);
+		values[3] = Int32GetDatum(slot->process);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(notify_shared->lock);

@@ -19,6 +19,8 @@
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
+
 /* endpoints a worker shows in notify.endpoint_status, and their key length */
 #define NOTIFY_ENDPOINTS_SHOWN	32
 #define NOTIFY_ENDPOINT_KEYLEN	128
@@ -39,14 +41,18 @@ typedef struct NotifyEndpointStat
 } NotifyEndpointStat;
 
 /*
- * One running (or starting) worker.  The launcher takes a slot when it
- * starts a worker and frees it when the worker has stopped; the worker
- * fills in pid and latch, and says when the launcher should try its
- * database again (hold_until).
+ * One running (or starting) delivery process.  The launcher takes a slot
+ * when it starts a worker and frees it when the worker has stopped; the
+ * worker fills in pid and latch, and says when the launcher should try its
+ * database again (hold_until).  A database has notify_ext.delivery_processes
+ * slots, numbered by `process`; process 0 also runs the database's
+ * once-per-database duties (retention, deletion-lock expiry) and has the
+ * ingest poller beside it.
  */
 typedef struct NotifyDbSlot
 {
 	Oid			dboid;			/* InvalidOid: free */
+	int			process;		/* 0 .. notify_ext.delivery_processes - 1 */
 	pid_t		pid;			/* 0 while not running */
 	Latch	   *latch;			/* the worker's latch while running */
 	TimestampTz hold_until;		/* no new worker for dboid before this */
@@ -76,8 +82,32 @@ typedef struct NotifyShared
 
 extern NotifyShared *notify_shared;
 
+/*
+ * notify_slot_count
+ *		Slots of the shared area: one per delivery process of every database
+ *		that may be served at once.
+ */
+static inline int
+notify_slot_count(void)
+{
+	return notify_ext_max_databases * notify_ext_delivery_processes;
+}
+
+/*
+ * notify_lane_process
+ *		The delivery process that serves lane `lane` (an outbox row's lane
+ *		column, -1 when it has none): lane modulo the number of processes.
+ *		outbox_claim and outbox_reclaim select rows by the same rule.
+ */
+static inline int
+notify_lane_process(int64 lane)
+{
+	return (lane < 0) ? 0 : (int) (lane % notify_ext_delivery_processes);
+}
+
 extern void notify_shmem_init(void);
 extern void notify_wake_at_commit(void);
+extern void notify_wake_lane_at_commit(int64 lane);
 extern void notify_timers_changed_at_commit(void);
 extern bool notify_timers_changed_take(int slotno);
 extern void notify_ingest_wake_at_commit(void);

@@ -76,6 +76,8 @@ void
 capture_emit(const CaptureRow *row, const CachedNotification *cn,
 			 NotifyEvent event, const char *entity_id, const char *payload)
 {
+	int64		lane;
+
 	if (cn->def->action.synchronous)
 	{
 		capture_sync_add(cn, resource_name(cn->def->resource),
@@ -94,10 +96,12 @@ capture_emit(const CaptureRow *row, const CachedNotification *cn,
 							 (uint32) cn->lane_lock_key, NOTIFY_LANE_LOCK_KIND);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	}
+	lane = notify_lane(cn->lane_prefix_hash, cn->lane_per_entity,
+					   resource_name(cn->def->resource), entity_id);
 	outbox_insert(row->cat->outbox, row->cat->outbox_id_seq, cn->id,
 				  resource_name(cn->def->resource),
-				  event_name(event), entity_id, payload);
-	notify_wake_at_commit();
+				  event_name(event), entity_id, payload, lane);
+	notify_wake_lane_at_commit(lane);
 }
 
 /*

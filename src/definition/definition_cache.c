@@ -166,6 +166,45 @@ set_lane(CachedNotification *cn)
 	}
 	cn->lane_lock_key = (int32) hash_bytes((const unsigned char *) cn->lane_prefix,
 										   strlen(cn->lane_prefix));
+	cn->lane_prefix_hash = notify_lane_prefix_hash(cn->lane_prefix);
+}
+
+/*
+ * notify_lane_prefix_hash
+ *		The hash of a lane prefix ("g:...", "u:...", "e:...") that
+ *		notify_lane starts from.
+ */
+uint64
+notify_lane_prefix_hash(const char *lane_prefix)
+{
+	return hash_bytes_extended((const unsigned char *) lane_prefix,
+							   strlen(lane_prefix), 0);
+}
+
+/*
+ * notify_lane
+ *		An event's lane number: the hash of its lane prefix, combined with
+ *		its resource and entity when the lane is per entity; never negative.
+ *		Capture writes it to the outbox row's lane column; the delivery
+ *		worker keys its lanes by it and the delivery processes divide the
+ *		lanes by it (notify_lane_process), so that the events of one lane
+ *		always meet in one process.
+ */
+int64
+notify_lane(uint64 prefix_hash, bool per_entity, const char *resource,
+			const char *entity_id)
+{
+	uint64		h = prefix_hash;
+
+	if (per_entity)
+	{
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) resource,
+												  strlen(resource), 0));
+		if (entity_id)
+			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) entity_id,
+													  strlen(entity_id), 1));
+	}
+	return (int64) (h & PG_INT64_MAX);
 }
 
 /*

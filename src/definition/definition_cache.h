@@ -43,6 +43,7 @@ typedef struct CachedNotification
 	char	   *lane_prefix;
 	bool		lane_per_entity;
 	int32		lane_lock_key;
+	uint64		lane_prefix_hash;	/* notify_lane_prefix_hash(lane_prefix) */
 
 	/* made by a bucket notification configuration, else NULL */
 	S3Target   *s3;
@@ -51,6 +52,9 @@ typedef struct CachedNotification
 extern List *definition_cache_match(NotifyResource resource, const char *event);
 extern CachedNotification *definition_cache_get(const char *id);
 extern uint64 definition_cache_generation(void);
+extern uint64 notify_lane_prefix_hash(const char *lane_prefix);
+extern int64 notify_lane(uint64 prefix_hash, bool per_entity,
+						 const char *resource, const char *entity_id);
 extern CachedNotification *definition_cache_refresh(const char *id);
 
 /* aws_credential.c */

@@ -438,24 +438,27 @@ PG_FUNCTION_INFO_V1(notify_ext_endpoint_status);
 
 /*
  * notify_ext_endpoint_status
- *		SQL notify.endpoint_slots(): the endpoints the worker of this
- *		database shows (see endpoints_publish).  No rows when no worker
- *		runs for it or the library is not preloaded.
+ *		SQL notify.endpoint_slots(): the endpoints each delivery process of
+ *		this database shows (see endpoints_publish), with its process
+ *		number.  No rows when no worker runs for it or the library is not
+ *		preloaded.
  */
 Datum
 notify_ext_endpoint_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	NotifyEndpointStat shown[NOTIFY_ENDPOINTS_SHOWN];
-	int			n = 0;
-	int			i;
+	int			slotno;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (notify_shared == NULL)
 		return (Datum) 0;
-	for (i = 0; i < notify_shared->nslots; i++)
+	for (slotno = 0; slotno < notify_shared->nslots; slotno++)
 	{
-		NotifyDbSlot *slot = &notify_shared->slots[i];
+		NotifyDbSlot *slot = &notify_shared->slots[slotno];
+		int			process = slot->process;
+		int			n;
+		int			i;
 
 		if (slot->dboid != MyDatabaseId || slot->pid == 0)
 			continue;
@@ -463,26 +466,26 @@ notify_ext_endpoint_status(PG_FUNCTION_ARGS)
 		n = slot->nendpoints;
 		memcpy(shown, slot->endpoints, sizeof(NotifyEndpointStat) * n);
 		SpinLockRelease(&slot->ep_mutex);
-		break;
-	}
-	for (i = 0; i < n; i++)
-	{
-		NotifyEndpointStat *s = &shown[i];
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
+		for (i = 0; i < n; i++)
+		{
+			NotifyEndpointStat *s = &shown[i];
+			Datum		values[8];
+			bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
-		s->endpoint[NOTIFY_ENDPOINT_KEYLEN - 1] = '\0';
-		values[0] = CStringGetTextDatum(s->endpoint);
-		values[1] = CStringGetTextDatum(s->state == 'o' ? "open" :
-										s->state == 'h' ? "half-open" : "closed");
-		values[2] = Int32GetDatum(s->failures);
-		values[3] = Int32GetDatum(s->inflight);
-		values[4] = Int32GetDatum(s->waiting);
-		values[5] = TimestampTzGetDatum(s->opened_at);
-		nulls[5] = (s->opened_at == 0);
-		values[6] = TimestampTzGetDatum(s->probe_at);
-		nulls[6] = (s->probe_at == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			s->endpoint[NOTIFY_ENDPOINT_KEYLEN - 1] = '\0';
+			values[0] = CStringGetTextDatum(s->endpoint);
+			values[1] = CStringGetTextDatum(s->state == 'o' ? "open" :
+											s->state == 'h' ? "half-open" : "closed");
+			values[2] = Int32GetDatum(s->failures);
+			values[3] = Int32GetDatum(s->inflight);
+			values[4] = Int32GetDatum(s->waiting);
+			values[5] = TimestampTzGetDatum(s->opened_at);
+			nulls[5] = (s->opened_at == 0);
+			values[6] = TimestampTzGetDatum(s->probe_at);
+			nulls[6] = (s->probe_at == 0);
+			values[7] = Int32GetDatum(process);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }

@@ -38,7 +38,6 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
 #include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -306,24 +305,17 @@ action_get(const char *id)
 
 /*
  * lane_key
- *		The hash key of an event's lane: its action's lane prefix, followed
- *		by the entity when the lane is per entity.
+ *		The hash key of an event's lane: the lane capture wrote on its row,
+ *		or, for a row without one (written by SQL, or before the column
+ *		existed), the lane of its current action.
  */
 static uint64
 lane_key(const ActionRef *ref, const OutboxRow *row)
 {
-	uint64		h = hash_bytes_extended((const unsigned char *) ref->lane_prefix,
-										strlen(ref->lane_prefix), 0);
-
-	if (ref->per_entity)
-	{
-		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->resource,
-												  strlen(row->resource), 0));
-		if (row->entity_id)
-			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) row->entity_id,
-													  strlen(row->entity_id), 1));
-	}
-	return h;
+	if (row->lane >= 0)
+		return (uint64) row->lane;
+	return (uint64) notify_lane(notify_lane_prefix_hash(ref->lane_prefix),
+								ref->per_entity, row->resource, row->entity_id);
 }
 
 /*

@@ -3,8 +3,13 @@
  * worker.c
  *	  The per-database delivery worker: claim, send, record.
  *
- * One worker serves one database (the launcher starts it).  Its loop, one
- * named step each (see notify_ext_worker_main):
+ * notify_ext.delivery_processes workers serve one database (the launcher
+ * starts them): each owns the lanes whose number (the outbox row's lane
+ * column, written by capture) modulo the number of processes is its own,
+ * so a lane is only ever in one process and every ordering promise below
+ * holds in each.  Process 0 also applies retention and expires deletion
+ * locks.  Each worker's loop, one named step each (see
+ * notify_ext_worker_main):
  *
  *	1. In one short transaction: record the outcomes of finished attempts
  *	   (outbox_record), drop or update held events when definitions or
@@ -35,9 +40,9 @@
  * in parallel over several keep-alive connections.
  *
  * Crash safety.  The outbox is the only truth.  A worker that starts
- * returns every in_flight row to pending (only one worker serves a
- * database, so those rows belong to a worker that is gone) and delivers
- * them again: at least once.  Failed deliveries are data on the outbox row,
+ * returns every in_flight row of its lanes to pending (only one process
+ * serves a lane, so those rows belong to a process that is gone) and
+ * delivers them again: at least once.  Failed deliveries are data on the outbox row,
  * never an ERROR: an ERROR inside a transaction here is reported, the
  * transaction is rolled back and the loop goes on.
  *
@@ -109,6 +114,7 @@ typedef struct SyncWork
 } SyncWork;
 
 static int	slotno;
+static int	delivery_process;	/* this process's number in its database */
 static char database_name[NAMEDATALEN];
 static bool extension_gone = false;
 static bool delivery_paused = true; /* until the first check says otherwise */
@@ -213,9 +219,10 @@ worker_connect(void)
 
 /*
  * reclaim_transaction
- *		run_in_transaction callback at start-up: return every in_flight row
- *		to pending (they belong to a worker that is gone).  Sets
- *		extension_gone instead when the extension is not installed.
+ *		run_in_transaction callback at start-up: return this process's
+ *		in_flight and retrying rows to pending (they belong to a process
+ *		that is gone).  Sets extension_gone instead when the extension is
+ *		not installed.
  */
 static void
 reclaim_transaction(void *arg)
@@ -224,7 +231,13 @@ reclaim_transaction(void *arg)
 
 	if (!worker_connect())
 		return;
-	n = outbox_reclaim_all();
+
+	/*
+	 * Objects without the lane column (before ALTER EXTENSION UPDATE): no
+	 * process claims, so every row in flight is a gone process's
+	 */
+	n = outbox_reclaim(delivery_process, notify_ext_delivery_processes,
+					   delivery_objects_current());
 	if (n > 0)
 		ereport(LOG,
 				(errmsg("notify_ext worker took back " UINT64_FORMAT " in-flight events of a previous worker", n)));
@@ -277,7 +290,8 @@ sync_transaction(void *arg)
 		/* claimed rows live as long as their events */
 		MemoryContext old = MemoryContextSwitchTo(event_context);
 
-		rows = outbox_claim(work->claim_limit, claim_hint);
+		rows = outbox_claim(work->claim_limit, claim_hint, delivery_process,
+							 notify_ext_delivery_processes);
 		foreach(lc, rows)
 			event_enqueue((OutboxRow *) lfirst(lc));
 		work->claimed = list_length(rows);
@@ -396,6 +410,7 @@ static void
 worker_start(Datum main_arg)
 {
 	slotno = DatumGetInt32(main_arg);
+	delivery_process = notify_shared->slots[slotno].process;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -520,7 +535,8 @@ sync_outbox(bool want_claim, TimestampTz now)
 	SyncWork	work;
 	bool		record_due;
 
-	work.purge = (now >= next_purge);
+	/* retention is a once-per-database duty: process 0's */
+	work.purge = (delivery_process == 0 && now >= next_purge);
 	record_due = outcomes != NIL &&
 		(list_length(outcomes) >= notify_ext_batch_size ||
 		 dispatch_inflight() == 0 ||
@@ -575,6 +591,9 @@ expire_locks(long *sleep_ms)
 	long		secs;
 	int			usecs;
 
+	/* lock expiry is a once-per-database duty: process 0's */
+	if (delivery_process != 0)
+		return;
 	if (notify_timers_changed_take(slotno))
 		next_expiry = 0;
 	if (next_expiry == 0 || now >= next_expiry)

@@ -11,8 +11,8 @@
  *
  * The delivery worker's side: outbox_claim marks the oldest pending rows
  * in_flight with a lease and hands them over; outbox_record writes the
- * outcomes of a batch of attempts in one statement; outbox_reclaim_all
- * returns the rows of a dead worker to pending; outbox_purge applies the
+ * outcomes of a batch of attempts in one statement; outbox_reclaim
+ * returns the rows of a dead delivery process to pending; outbox_purge applies the
  * retention settings.  Each runs inside a short transaction opened by the
  * worker, never across network I/O.  Recording an outcome changes no
  * indexed column except status, so the outbox stays compact.
@@ -89,7 +89,8 @@ typedef struct OutboxWriter
 				att_attempts,
 				att_attempts_base,
 				att_created,
-				att_next;
+				att_next,
+				att_lane;		/* InvalidAttrNumber: objects older than 1.1 */
 } OutboxWriter;
 
 static OutboxWriter *writer = NULL;
@@ -207,6 +208,8 @@ writer_open(Oid outbox, Oid id_seq)
 		w->att_attempts_base = writer_column(w->rel, "attempts_base");
 		w->att_created = writer_column(w->rel, "created_at");
 		w->att_next = writer_column(w->rel, "next_attempt_at");
+		/* absent until ALTER EXTENSION notify_ext UPDATE: rows go without */
+		w->att_lane = attnameAttNum(w->rel, "lane", false);
 		w->id_seq = id_seq;
 	}
 	PG_FINALLY();
@@ -241,7 +244,9 @@ outbox_random_uuid(void)
  *		Add one pending outbox row in the current transaction.
  *
  * `outbox` is the oid of notify.outbox and `id_seq` the sequence of its id
- * column (both from notify_catalog()); entity_id may be NULL.  Runs with
+ * column (both from notify_catalog()); entity_id may be NULL; `lane` is the
+ * event's lane (notify_lane(), never negative), which decides the delivery
+ * process that claims the row.  Runs with
  * the caller's privileges checked by nobody: only the capture trigger
  * calls it.  ERRORs on failure, which aborts the capturing transaction, as
  * it must.
@@ -249,7 +254,7 @@ outbox_random_uuid(void)
 void
 outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 			  const char *resource, const char *event, const char *entity_id,
-			  const char *payload)
+			  const char *payload, int64 lane)
 {
 	OutboxWriter *w = writer;
 	TupleTableSlot *slot;
@@ -287,6 +292,8 @@ outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 	SET_COLUMN(w->att_attempts_base, Int32GetDatum(0));
 	SET_COLUMN(w->att_created, TimestampTzGetDatum(now));
 	SET_COLUMN(w->att_next, TimestampTzGetDatum(now));
+	if (w->att_lane != InvalidAttrNumber)
+		SET_COLUMN(w->att_lane, Int64GetDatum(lane));
 #undef SET_COLUMN
 
 	ExecStoreVirtualTuple(slot);
@@ -364,7 +371,10 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
  *		first: status in_flight and a lease of notify_ext.lease seconds.
  *		`after` only saves scanning what was claimed before; a transaction
  *		that commits late can leave pending rows below it, so callers pass 0
- *		again whenever a claim comes back short.
+ *		again whenever a claim comes back short.  Only the rows of delivery
+ *		process `process` of `nprocesses` are claimed: those whose lane
+ *		modulo nprocesses is `process` (a row without lane: process 0), the
+ *		rule of notify_lane_process.
  *
  * Nothing is claimed while notify.delivery_site pauses delivery (a
  * restored or copied database, or notify.pause_delivery()): the check is
@@ -377,10 +387,10 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
  * caller commits.  ERRORs on SPI failure.
  */
 List *
-outbox_claim(int limit, int64 after)
+outbox_claim(int limit, int64 after, int process, int nprocesses)
 {
-	Oid			types[5] = {INT4OID, INT4OID, INT8OID, INT8OID, OIDOID};
-	Datum		values[5];
+	Oid			types[7] = {INT4OID, INT4OID, INT8OID, INT8OID, OIDOID, INT4OID, INT4OID};
+	Datum		values[7];
 	MemoryContext outer = CurrentMemoryContext;
 	List	   *rows = NIL;
 	uint64		i;
@@ -390,19 +400,23 @@ outbox_claim(int limit, int64 after)
 			  "UPDATE notify.outbox o SET status = 'in_flight', queued = false, "
 			  "       lease_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2) "
 			  " WHERE o.id = ANY (ARRAY(SELECT id FROM notify.outbox WHERE queued AND id > $3 "
+			  "                           AND ($6 = 1 OR coalesce(lane, 0) % $6 = $7) "
 			  "                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
 			  "   AND NOT EXISTS (SELECT 1 FROM notify.delivery_site s "
 			  "                    WHERE s.paused "
 			  "                       OR (s.system_identifier, s.database_oid) "
 			  "                          IS DISTINCT FROM ($4, $5)) "
 			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
-			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base",
-			  5, types);
+			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base, "
+			  "          o.lane",
+			  7, types);
 	values[0] = Int32GetDatum(limit);
 	values[1] = Int32GetDatum(notify_ext_lease);
 	values[2] = Int64GetDatum(after);
 	values[3] = Int64GetDatum((int64) GetSystemIdentifier());
 	values[4] = ObjectIdGetDatum(MyDatabaseId);
+	values[5] = Int32GetDatum(nprocesses);
+	values[6] = Int32GetDatum(process);
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not claim outbox rows: %s", SPI_result_code_string(ret));
@@ -425,6 +439,9 @@ outbox_claim(int limit, int64 after)
 		row->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
 		row->next_attempt_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
 		row->attempts_base = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+		row->lane = DatumGetInt64(SPI_getbinval(tup, desc, 11, &isnull));
+		if (isnull)
+			row->lane = -1;
 		old = MemoryContextSwitchTo(outer);
 		rows = lappend(rows, row);
 		MemoryContextSwitchTo(old);
@@ -434,20 +451,36 @@ outbox_claim(int limit, int64 after)
 }
 
 /*
- * outbox_reclaim_all
- *		Return every in_flight or retrying row to pending.  Only the single worker that
- *		owns the database calls this, at start, when every in_flight row
- *		belongs to a worker that is gone.  Returns the number of rows.
+ * outbox_reclaim
+ *		Return the in_flight and retrying rows of delivery process `process`
+ *		of `nprocesses` to pending: those whose lane selects it (as
+ *		outbox_claim does), or every such row when `by_lane` is false.  A
+ *		process calls this at start, when its rows belong to a process that
+ *		is gone; the rows of the other processes, which may be running, are
+ *		left alone.  by_lane false is for objects older than the lane
+ *		column, when no process claims.  Returns the number of rows.
  */
 uint64
-outbox_reclaim_all(void)
+outbox_reclaim(int process, int nprocesses, bool by_lane)
 {
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2];
 	int			ret;
 
-	keep_plan(&reclaim_plan,
-			  "UPDATE notify.outbox SET status = 'pending', queued = true, lease_until = NULL "
-			  " WHERE status IN ('in_flight', 'retrying')", 0, NULL);
-	ret = SPI_execute_plan(reclaim_plan, NULL, NULL, false, 0);
+	if (by_lane)
+	{
+		keep_plan(&reclaim_plan,
+				  "UPDATE notify.outbox SET status = 'pending', queued = true, lease_until = NULL "
+				  " WHERE status IN ('in_flight', 'retrying') "
+				  "   AND ($1 = 1 OR coalesce(lane, 0) % $1 = $2)", 2, types);
+		values[0] = Int32GetDatum(nprocesses);
+		values[1] = Int32GetDatum(process);
+		ret = SPI_execute_plan(reclaim_plan, values, NULL, false, 0);
+	}
+	else
+		ret = SPI_execute("UPDATE notify.outbox SET status = 'pending', queued = true, "
+						  "       lease_until = NULL "
+						  " WHERE status IN ('in_flight', 'retrying')", false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not reclaim outbox rows: %s", SPI_result_code_string(ret));
 	return SPI_processed;

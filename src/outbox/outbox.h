@@ -16,7 +16,8 @@
 extern Datum outbox_random_uuid(void);
 extern void outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 						  const char *resource, const char *event,
-						  const char *entity_id, const char *payload);
+						  const char *entity_id, const char *payload,
+						  int64 lane);
 
 
 
@@ -36,6 +37,7 @@ typedef struct OutboxRow
 	int			attempts;
 	int			attempts_base;	/* attempts made before the last redeliver */
 	TimestampTz next_attempt_at;
+	int64		lane;			/* the lane column, -1 when NULL */
 } OutboxRow;
 
 typedef struct OutboxOutcome
@@ -50,8 +52,8 @@ typedef struct OutboxOutcome
 	TimestampTz next_attempt_at;	/* retries only */
 } OutboxOutcome;
 
-extern List *outbox_claim(int limit, int64 after);
-extern uint64 outbox_reclaim_all(void);
+extern List *outbox_claim(int limit, int64 after, int process, int nprocesses);
+extern uint64 outbox_reclaim(int process, int nprocesses, bool by_lane);
 extern void outbox_record(List *outcomes);
 extern uint64 outbox_purge(void);
 extern int64 *outbox_released(const int64 *ids, int n, int *nreleased);
