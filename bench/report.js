@@ -438,7 +438,7 @@ if (rate) {
 	lines.push('');
 }
 lines.push('latency = receiver arrival time (test/peers/receiver.js) - commit timestamp of the inserting');
-lines.push('transaction (track_commit_timestamp, latency run only); same host clock.');
+lines.push('transaction (track_commit_timestamp, latency, isolation and rate runs only); same host clock.');
 const unmet = targets.filter((t) => !t.met);
 if (quick)
 	lines.push('quick mode: tiny counts, targets shown but not judged.');
