@@ -41,8 +41,8 @@
 #	            achieved and delivered rates, the largest backlog and the
 #	            commit -> receipt p50/p99; the sustainable rate is the
 #	            highest offered rate whose run kept pace (achieved >= 95 %
-#	            of offered), kept its backlog under one second of events
-#	            and had p99 <= 25 ms
+#	            of offered), kept its backlog under one second of events,
+#	            had every event received and p99 <= 25 ms
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
