@@ -10,7 +10,8 @@
  * OUTDIR/keepup_<run>.csv (undelivered/delivered/captured once a second),
  * OUTDIR/memory_<drain>.csv (/proc/<worker>/status samples) and
  * OUTDIR/latency.csv (per event: seconds since the first commit, commit-to-
- * receipt latency in ms).
+ * receipt latency in ms).  The rate scenario's curve and sustainable rate
+ * come from bench/rate_curve.js.
  * Writes OUTDIR/table.txt, OUTDIR/results.json, OUTDIR/chart.png (gnuplot).
  *
  * Exit status: 0 all targets met (or quick mode, where targets are shown
@@ -20,6 +21,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { rateCurve } = require('./rate_curve.js');
 
 const out = process.argv[2];
 if (!out) {
@@ -405,6 +407,18 @@ for (const st of ['insert', 'update']) {
 		`worker commits synchronous (worker_synchronous_commit = on): ${fmtInt(ws)} tps = ${fmt2(ws / b)}x`);
 }
 
+/* sustainable rate: the highest offered rate sustained (bench/rate_curve.js);
+ * absent in older raw files */
+const rate = rateCurve(raw);
+if (rate) {
+	problems.push(...rate.problems);
+	atLeast('sustainable_rate', rate.sustainable_rate, 20000, 'events/s', null, '>= 20,000 events/s');
+	const best = rate.runs.find((x) => x.offered === rate.sustainable_rate);
+	addTargetRow('sustainable rate (pgbench --rate)', `${fmtInt(rate.sustainable_rate)} events/s`,
+		best ? `p99 ${fmt2(best.p99_ms)} ms, max backlog ${fmtInt(best.max_backlog)}` : 'no rate sustained',
+		targets[targets.length - 1]);
+}
+
 /* ---- print ---- */
 const header = ['scenario', 'measured', 'baseline / ref', 'target', 'result'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -419,8 +433,12 @@ lines.push(line(header));
 lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) lines.push(line(r));
 lines.push('');
+if (rate) {
+	for (const l of rate.lines) lines.push(l);
+	lines.push('');
+}
 lines.push('latency = receiver arrival time (test/peers/receiver.js) - commit timestamp of the inserting');
-lines.push('transaction (track_commit_timestamp, latency run only); same host clock.');
+lines.push('transaction (track_commit_timestamp, latency, isolation and rate runs only); same host clock.');
 const unmet = targets.filter((t) => !t.met);
 if (quick)
 	lines.push('quick mode: tiny counts, targets shown but not judged.');
@@ -443,6 +461,7 @@ const results = {
 	drain: drains,
 	retention,
 	latency,
+	rate: rate ? { runs: rate.runs, sustainable_rate: rate.sustainable_rate } : null,
 	targets,
 	targets_judged: !quick,
 	all_targets_met: unmet.length === 0,

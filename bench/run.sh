@@ -35,6 +35,14 @@
 #	            notification with the worker's own commits synchronous
 #	            (notify_ext.worker_synchronous_commit = on) vs asynchronous
 #	            (the default), back to back
+#	  rate      sustainable rate: pgbench --rate=R INSERT runs at a series
+#	            of offered rates (RATE_RATES), one HTTP notification to the
+#	            nginx sink, which logs each request's arrival; per rate the
+#	            achieved and delivered rates, the largest backlog and the
+#	            commit -> receipt p50/p99; the sustainable rate is the
+#	            highest offered rate whose run kept pace (achieved >= 95 %
+#	            of offered), kept its backlog under one second of events,
+#	            had every event received and p99 <= 25 ms
 #
 #	It prints a table of figures with baseline and target beside each, and
 #	writes bench/out/results.json and bench/out/chart.png.  Everything it
@@ -57,6 +65,8 @@
 #			print their percentiles.
 #	--only=drain	run only the small drain (with the size of the mode) and
 #			print its rate and the worker's CPU per delivered event.
+#	--only=rate	run only the rate scenario (the rates of the mode) and
+#			print its curve and the sustainable rate.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; BENCH_CAPTURE_SECONDS=N sets the length of each
@@ -84,8 +94,9 @@ for a in "$@"; do
 		--only=commit) ONLY=commit ;;
 		--only=drain) ONLY=drain ;;
 		--only=isolation) ONLY=isolation ;;
+		--only=rate) ONLY=rate ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|ingest|commit|drain|isolation])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|ingest|commit|drain|isolation|rate])" ;;
 	esac
 done
 
@@ -104,6 +115,9 @@ if [[ $MODE == quick ]]; then
 	INGEST_OBJECTS=2000		# objects in the scanned bucket
 	INGEST_EVENTS=2000		# S3 event messages waiting in the queue
 	ISOLATION_SECONDS=2		# each isolation run
+	RATE_RATES="500 1000"	# rate scenario: offered rates (events/s)
+	RATE_SECONDS=2			# each rate run
+	RATE_SETTLE=15			# longest wait for a rate run's backlog
 else
 	CAPTURE_SECONDS=20
 	UPDATE_ROWS=100000
@@ -118,6 +132,9 @@ else
 	INGEST_OBJECTS=100000
 	INGEST_EVENTS=10000
 	ISOLATION_SECONDS=15
+	RATE_RATES="2000 5000 10000 15000 20000 25000 30000"
+	RATE_SECONDS=10
+	RATE_SETTLE=30
 fi
 CAPTURE_SECONDS=${BENCH_CAPTURE_SECONDS:-$CAPTURE_SECONDS}	# override, for single scenarios
 CLIENTS=4
@@ -263,10 +280,13 @@ http {
   scgi_temp_path $WORK/nginx/tmp/scgi;
   keepalive_requests 1000000;
   keepalive_timeout 600s;
+  # rate scenario: event id and arrival time (s, ms resolution) per request
+  log_format rate '\$http_x_notify_event_id,\$msec';
   server {
     listen 127.0.0.1:$NGPORT reuseport backlog=4096;
     location / { return 204; }
     location /fail { return 500; }
+    location /rate { access_log $WORK/nginx/rate.log rate buffer=256k flush=1s; return 204; }
     location = /_status { stub_status; }
   }
 }
@@ -438,6 +458,7 @@ definitions() {
 			sql+="SELECT notify.create_notification('file', '$(doc "$SINK_URL/file" '<file><new/></file>')');"
 			;;
 		latency) sql+="SELECT notify.create_notification('item', '$(doc "http://127.0.0.1:$RPORT/hook/latency" "$T_CREATE")');" ;;
+		rate) sql+="SELECT notify.create_notification('item', '$(doc "http://127.0.0.1:$NGPORT/rate" "$T_CREATE")');" ;;
 		sync-create) sql+="SELECT notify.create_notification('item', '$(doc_sync "$SINK_URL/sync" "$T_CREATE")');" ;;
 		*) nx_die "unknown definitions $kind" ;;
 	esac
@@ -820,7 +841,137 @@ commit_print() {
 				v["capture.commit_" st "_1.wal_sync"], v["capture.commit_" st "_1.cpu_worker_s"] } }' "$RAW"
 }
 
+# --- rate ------------------------------------------------------------------------------
+# Sustainable rate: for each offered rate R of RATE_RATES, pgbench --rate=R
+# (-c 4 -j 2, RATE_SECONDS) of single-row INSERTs, one matching HTTP
+# notification to the nginx sink at /rate, where nginx logs each request's
+# X-Notify-Event-Id and arrival time ($msec: the host's wall clock, 1 ms
+# resolution).  Every event is measured, none sampled: the node receiver
+# would take a core of its own at 20,000 requests/s on this 2-core host,
+# nginx's buffered log costs little.  Commit timestamps need
+# track_commit_timestamp (a restart when it is off, as for latency).  Each
+# rate starts from a fresh state (empty outbox, worker started again) with
+# one warm-up event delivered first and left out; after pgbench the script
+# waits (RATE_SETTLE at most) for the backlog to be delivered, so runs do
+# not bleed into each other.  Figures of a rate, read back from the outbox,
+# the item rows and the sink's log:
+#   achieved   pgbench's tps
+#   delivered  rows whose delivered_at falls between the run's first and
+#              last commit, over that time
+#   backlog    undelivered rows (committed, delivered_at not yet set; i.e.
+#              pending or in flight), computed exactly at every commit and
+#              every delivery of the run from the commit timestamps and
+#              delivered_at, not sampled: its largest value between the
+#              first and last commit, and its value at the last commit
+#   latency    nginx arrival (first request of the event; $msec is in
+#              whole ms, the middle of that ms is taken) - commit timestamp
+#              of the row's inserting transaction, p50/p99/max
+# A rate is sustained ("ok") when pgbench achieved >= 95 % of it, the
+# largest backlog stayed under one second of events (< R), every event
+# was received and p99 <= 25 ms.  The sustainable rate (bench/report.js,
+# bench/rate_curve.js) is the highest offered rate that was sustained.
+RATE_LOG=$WORK/nginx/rate.log
+
+# commit_timestamps_on: restart with track_commit_timestamp = on unless it is
+commit_timestamps_on() {
+	[[ $(sqlq "SHOW track_commit_timestamp") == on ]] && return 0
+	phase "restart with track_commit_timestamp = on"
+	sqlq "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+	nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -m fast -w restart >/dev/null ||
+		{ tail -n 30 "$PGLOG" >&2; nx_die "restart failed"; }
+	wait_worker present >/dev/null
+}
+
+# rate_run RATE: one offered rate (see above); figures as rate.RATE.*
+rate_run() {
+	local rate=$1 log warm t0 t1 settle n tps
+	phase "rate: pgbench --rate=$rate for ${RATE_SECONDS}s, deliveries to the nginx sink"
+	fresh_state rate yes on
+	sleep 1
+	sqlq "INSERT INTO bench.item (title, n) VALUES ('warm-up', 0)" >/dev/null
+	wait_delivered 30 >/dev/null
+	warm=$(sqlq "SELECT max(id) FROM bench.item")
+	sleep 1.1			# the warm-up's log line is flushed: start the log afresh
+	: >"$RATE_LOG"
+	log=$OUT/pgbench_rate_$rate.log
+	t0=$(now_ms)
+	nx_as_owner "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$RATE_SECONDS" \
+		--rate="$rate" -f "$WORK/insert.sql" -h "$WORK" -p "$PGPORT" bench >"$log" 2>&1 ||
+		{ cat "$log" >&2; nx_die "pgbench failed (rate $rate)"; }
+	t1=$(now_ms)
+	settle=$(wait_delivered "$RATE_SETTLE")
+	sleep 1.2			# nginx flushes its log buffer every second
+	tps=$(pgbench_field "$log" '^tps = \([0-9.]*\) .*')
+	n=$(pgbench_field "$log" '^number of transactions actually processed: \([0-9]*\).*')
+	[[ -n $tps && -n $n ]] || { cat "$log" >&2; nx_die "could not read pgbench's figures (rate $rate)"; }
+	raw "rate.$rate.offered" "$rate"
+	raw "rate.$rate.seconds" "$RATE_SECONDS"
+	raw "rate.$rate.tps" "$tps"
+	raw "rate.$rate.transactions" "$n"
+	raw "rate.$rate.schedule_lag_ms" "$(pgbench_field "$log" '^rate limit schedule lag: avg \([0-9.]*\) .*')"
+	raw "rate.$rate.schedule_lag_max_ms" "$(pgbench_field "$log" '^rate limit schedule lag: .*(max \([0-9.]*\)) ms.*')"
+	raw "rate.$rate.load_wall_ms" "$(( t1 - t0 ))"
+	raw "rate.$rate.settle_ms" "$settle"
+	sqlq "SET client_min_messages = warning;
+	      CREATE TABLE IF NOT EXISTS bench.rate_recv (event_id uuid, t double precision);
+	      TRUNCATE bench.rate_recv" >/dev/null
+	nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.rate_recv FROM '$RATE_LOG' WITH (FORMAT csv)" >/dev/null
+	# per event (seconds since the epoch): commit, delivered_at, first
+	# arrival; nginx's $msec is truncated to the millisecond, so the
+	# arrival is taken at the middle of its millisecond (+0.5 ms: each
+	# latency within +-0.5 ms, none biased)
+	sqlq "
+	SET client_min_messages = warning;
+	DROP TABLE IF EXISTS bench.rate_ev;
+	CREATE TABLE bench.rate_ev AS
+	SELECT extract(epoch FROM pg_xact_commit_timestamp(i.xmin))::double precision AS committed,
+	       extract(epoch FROM o.delivered_at)::double precision AS delivered,
+	       r.t + 0.0005 AS received
+	  FROM bench.item i
+	  JOIN notify.outbox o ON o.entity_id::bigint = i.id
+	  LEFT JOIN (SELECT event_id, min(t) AS t FROM bench.rate_recv GROUP BY event_id) r ON r.event_id = o.event_id
+	 WHERE i.id > $warm;
+	WITH w AS (SELECT min(committed) AS a, max(committed) AS b FROM bench.rate_ev),
+	     l AS (SELECT (received - committed) * 1000 AS ms FROM bench.rate_ev WHERE received IS NOT NULL),
+	     ev AS (SELECT committed AS t, 1 AS d FROM bench.rate_ev
+	            UNION ALL SELECT delivered, -1 FROM bench.rate_ev WHERE delivered IS NOT NULL),
+	     s AS (SELECT t, d, sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS backlog FROM ev)
+	SELECT 'events', count(*) FROM bench.rate_ev
+	UNION ALL SELECT 'no_commit_ts', count(*) FROM bench.rate_ev WHERE committed IS NULL
+	UNION ALL SELECT 'delivered', count(delivered) FROM bench.rate_ev
+	UNION ALL SELECT 'received', count(received) FROM bench.rate_ev
+	UNION ALL SELECT 'requests', count(*) FROM bench.rate_recv
+	UNION ALL SELECT 'failed', count(*) FROM notify.outbox WHERE status = 'failed'
+	UNION ALL SELECT 'load_ms', round(((b - a) * 1000)::numeric, 1) FROM w
+	UNION ALL SELECT 'delivered_in_load', count(*) FROM bench.rate_ev, w WHERE delivered BETWEEN a AND b
+	UNION ALL SELECT 'max_backlog', coalesce(max(backlog), 0) FROM s, w WHERE s.t BETWEEN a AND b
+	UNION ALL SELECT 'backlog_end', coalesce((SELECT backlog FROM s, w WHERE s.t <= w.b ORDER BY s.t DESC, s.d DESC LIMIT 1), 0)
+	UNION ALL SELECT 'p50', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'max', round(max(ms)::numeric, 3) FROM l
+	UNION ALL SELECT 'min', round(min(ms)::numeric, 3) FROM l
+	" | while IFS='|' read -r k v; do raw "rate.$rate.$k" "$v"; done
+	# one outbox row per pgbench transaction, as in the capture runs
+	[[ $(sed -n "s/^rate\.$rate\.events\t//p" "$RAW") -eq $n ]] ||
+		nx_die "rate $rate: $n transactions but $(sed -n "s/^rate\.$rate\.events\t//p" "$RAW") outbox rows (one each expected)"
+}
+
+# rate_scenario: every rate of RATE_RATES, in order
+rate_scenario() {
+	local rate
+	commit_timestamps_on
+	raw rate.rates "$RATE_RATES"
+	for rate in $RATE_RATES; do
+		rate_run "$rate"
+	done
+}
+
 wait_worker present >/dev/null
+if [[ $ONLY == rate ]]; then
+	rate_scenario
+	node "$ROOT/bench/rate_curve.js" "$OUT"
+	exit $?
+fi
 if [[ $ONLY == sync ]]; then
 	sync_run
 	grep '^sync\.' "$RAW"
@@ -1142,6 +1293,8 @@ if [[ $ONLY == isolation ]]; then
 	grep -E '^latency\.(p50|p99|received)|^isolation\.' "$RAW"
 	exit 0
 fi
+
+rate_scenario
 
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
