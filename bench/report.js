@@ -117,7 +117,7 @@ for (const name of ['insert_base', 'insert_1', 'insert_10', 'update_base', 'upda
 
 /* ---- drains and memory ---- */
 const drains = {};
-for (const name of ['small', 'large']) {
+for (const name of ['small', 'two', 'large']) {
 	const d = {
 		events: num(`drain.${name}.events`),
 		delivered: num(`drain.${name}.delivered`),
@@ -288,18 +288,28 @@ for (const stmt of ['insert', 'update']) {
 }
 
 const small = drains.small;
+const two = drains.two;
 const large = drains.large;
-atLeast('drain', small.rate, 30000, 'events/s', null, '>= 30,000 events/s');
-addTargetRow(`drain ${fmtInt(small.events)} backlog`, `${fmtInt(small.rate)} events/s`,
+/* the drain target: the better of one and two delivery processes */
+const bestDrain = Math.max(small.rate, two.rate);
+atLeast('drain', bestDrain, 30000, 'events/s', null, '>= 30,000 events/s');
+addTargetRow(`drain ${fmtInt(small.events)} backlog`,
+	`${fmtInt(bestDrain)} events/s (${two.rate > small.rate ? '2 processes' : '1 process'})`,
 	small.complete ? '' : `only ${fmtInt(small.delivered)} delivered`, targets[targets.length - 1]);
+addInfoRow('  1 vs 2 delivery processes', `${fmtInt(small.rate)} / ${fmtInt(two.rate)} events/s`,
+	`${fmt2(two.rate / small.rate)}x`,
+	two.complete ? 'same backlog, lanes divided' : `2 processes: only ${fmtInt(two.delivered)} delivered`);
 /* worker CPU per delivered event over the drain (/proc/<pid>/stat) */
 const usPerEvent = (d) => (d.delivered > 0 ? d.cpu.worker_s * 1e6 / d.delivered : NaN);
 small.cpu_us_per_event = usPerEvent(small);
+two.cpu_us_per_event = usPerEvent(two);
 large.cpu_us_per_event = usPerEvent(large);
 atMost('cpu_per_event', small.cpu_us_per_event, 20, 'us', null, '<= 20 us worker CPU per event');
 addTargetRow('  delivery cost (small drain)', `${fmt1(small.cpu_us_per_event)} us worker CPU per event`,
 	`large: ${fmt1(large.cpu_us_per_event)} us`, targets[targets.length - 1]);
-for (const [n, d] of [['small', small], ['large', large]]) {
+addInfoRow('  delivery cost, 2 processes', `${fmt1(two.cpu_us_per_event)} us CPU per event`, '',
+	'both processes together');
+for (const [n, d] of [['small', small], ['two-process', two], ['large', large]]) {
 	const c = d.cpu;
 	addInfoRow(`  CPU during ${n} drain`, `worker ${Math.round(100 * c.worker_s / c.interval_s)}%, nginx ${Math.round(100 * c.nginx_s / c.interval_s)}%`,
 		`of one core`, `machine busy ${Math.round(100 * c.machine_busy_s / c.interval_s)}% of 1 core (${raw['meta.cores']} cores)`);

@@ -63,7 +63,8 @@
 #	--only=commit	run only the commit scenario and print its figures.
 #	--only=isolation	run only the latency and isolation scenarios and
 #			print their percentiles.
-#	--only=drain	run only the small drain (with the size of the mode) and
+#	--only=drain	run only the small drain, with one and with two delivery
+#			processes (with the size of the mode), and
 #			print its rate and the worker's CPU per delivered event.
 #	--only=rate	run only the rate scenario (the rates of the mode) and
 #			print its curve and the sustainable rate.
@@ -371,9 +372,10 @@ raw meta.batch_size "$(sqlq 'SHOW notify_ext.batch_size')"
 raw meta.shared_buffers "$(sqlq 'SHOW shared_buffers')"
 
 # --- helpers: worker, definitions, state ---------------------------------------------
-worker_pid() {
-	sqlq "SELECT pid FROM pg_stat_activity WHERE backend_type = 'notify_ext worker' AND datname = 'bench'"
+worker_pid() {		# the delivery processes' pids, comma-separated, oldest first
+	sqlq "SELECT string_agg(pid::text, ',' ORDER BY backend_start) FROM pg_stat_activity WHERE backend_type = 'notify_ext worker' AND datname = 'bench'"
 }
+DELIVERY_PROCS=1	# notify_ext.delivery_processes of the running server
 
 wait_worker() {		# wait_worker present|absent
 	local i pid
@@ -397,7 +399,7 @@ worker_pause() {
 # The launcher starts the worker again at its next look at the databases;
 # a commit that asks for a wake-up (notify.wake(), which captures nothing)
 # makes it look at once, as the first capture after a pause would.
-worker_resume() {	# prints the new worker's pid
+worker_resume() {	# prints the new workers' pids (all DELIVERY_PROCS of them)
 	local i pid
 	sqlq "ALTER SYSTEM SET notify_ext.databases = 'bench'" >/dev/null
 	sqlq "SELECT pg_reload_conf()" >/dev/null
@@ -406,7 +408,7 @@ worker_resume() {	# prints the new worker's pid
 			sqlq "SELECT notify.wake()" >/dev/null
 		fi
 		pid=$(worker_pid)
-		if [[ -n $pid ]]; then
+		if [[ -n $pid && $(tr ',' '\n' <<<"$pid" | wc -l) -ge $DELIVERY_PROCS ]]; then
 			echo "$pid"
 			return 0
 		fi
@@ -513,12 +515,16 @@ pgbench_field() {	# pgbench_field LOG REGEX: first capture group
 	sed -n "s/$2/\1/p" "$1" | head -n 1
 }
 
-# cpu_ticks PID: "worker;nginx;machine" CPU time used so far, in clock
-# ticks: utime+stime of PID, of the nginx worker, and non-idle time of the
-# whole machine (all processes, other sessions' included)
+# cpu_ticks PIDS: "worker;nginx;machine" CPU time used so far, in clock
+# ticks: utime+stime of the comma-separated PIDS (the delivery processes),
+# of the nginx worker, and non-idle time of the whole machine (all
+# processes, other sessions' included)
 cpu_ticks() {
-	local w n m ngw
-	w=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0)
+	local w=0 n m ngw p t
+	for p in ${1//,/ }; do
+		t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+		w=$(( w + t ))
+	done
 	ngw=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -n 1)
 	n=$(awk '{print $14 + $15}' "/proc/$ngw/stat" 2>/dev/null || echo 0)
 	m=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
@@ -1040,7 +1046,7 @@ drain_run() {
 	pid=$(worker_resume)
 	cpu0=$(cpu_ticks "$pid")
 	t_cpu=$(now_ms)
-	spawn memory_sampler "$pid" "$OUT/memory_$name.csv"
+	spawn memory_sampler "${pid%%,*}" "$OUT/memory_$name.csv"
 	sampler=$SPAWNED
 	# nginx's counter says when the sink has seen them all (no SQL scan of
 	# the outbox meanwhile); then wait for the outcomes to be recorded
@@ -1084,20 +1090,47 @@ drain_run() {
 	UNION ALL SELECT 'failed', count(*) FROM notify.outbox WHERE status = 'failed'
 	UNION ALL SELECT 'undelivered', count(*) FROM notify.outbox WHERE status IN ('pending', 'in_flight')
 	UNION ALL SELECT 'max_attempts', max(attempts) FROM notify.outbox
-	UNION ALL SELECT 'worker_start_ms', (extract(epoch FROM backend_start) * 1000)::bigint
-	          FROM pg_stat_activity WHERE pid = $pid
+	UNION ALL SELECT 'worker_start_ms', (extract(epoch FROM min(backend_start)) * 1000)::bigint
+	          FROM pg_stat_activity WHERE pid IN ($pid)
 	UNION ALL SELECT 'outbox_bytes_drained', pg_total_relation_size('notify.outbox')
 	" | while IFS='|' read -r k v; do raw "drain.$name.$k" "$v"; done
 	raw "drain.$name.resume_ms" "$t_start"
 }
 
+# delivery_processes N: restart the server with notify_ext.delivery_processes
+# = N (DEFAULT: reset) and wait for its delivery processes
+delivery_processes() {
+	phase "restart with notify_ext.delivery_processes = $1"
+	if [[ $1 == DEFAULT ]]; then
+		sqlq "ALTER SYSTEM RESET notify_ext.delivery_processes" >/dev/null
+		DELIVERY_PROCS=1
+	else
+		sqlq "ALTER SYSTEM SET notify_ext.delivery_processes = $1" >/dev/null
+		DELIVERY_PROCS=$1
+	fi
+	nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -m fast -w restart >/dev/null ||
+		{ tail -n 30 "$PGLOG" >&2; nx_die "restart failed"; }
+	worker_resume >/dev/null
+}
+
+# drain_line NAME: the drain's rate and the delivery processes' CPU per event
+drain_line() {
+	awk -F'\t' -v p="drain.$1." '
+		index($1, p) == 1 { v[substr($1, length(p) + 1)] = $2 }
+		END { printf "drain %s, %d events: %.0f events/s; delivery CPU %.2f s = %.1f us per delivered event; nginx CPU %.2f s\n",
+			substr(p, 7, length(p) - 7), v["events"], (v["delivered"] - v["first_batch"]) / (v["span_ms"] / 1000), v["cpu_worker_s"],
+			(v["delivered"] > 0 ? v["cpu_worker_s"] * 1e6 / v["delivered"] : 0), v["cpu_nginx_s"] }' "$RAW"
+}
+
 if [[ $ONLY != isolation ]]; then
 drain_run small "$DRAIN_SMALL"
+# the same backlog with two delivery processes (lanes divided between them)
+delivery_processes 2
+drain_run two "$DRAIN_SMALL"
+delivery_processes DEFAULT
 if [[ $ONLY == drain ]]; then
-	awk -F'\t' '$1 ~ /^drain\.small\./ { v[substr($1, 13)] = $2 }
-		END { printf "drain %d events: %.0f events/s; worker CPU %.2f s = %.1f us per delivered event; nginx CPU %.2f s\n",
-			v["events"], (v["delivered"] - v["first_batch"]) / (v["span_ms"] / 1000), v["cpu_worker_s"],
-			(v["delivered"] > 0 ? v["cpu_worker_s"] * 1e6 / v["delivered"] : 0), v["cpu_nginx_s"] }' "$RAW"
+	drain_line small
+	drain_line two
 	exit 0
 fi
 drain_run large "$DRAIN_LARGE"
