@@ -222,18 +222,42 @@ writer_open(Oid outbox, Oid id_seq)
 }
 
 /*
+ * Random bytes for event ids, drawn from pg_strong_random a pool at a time:
+ * one call of the strong source per 64 events instead of one per event.
+ * The pool belongs to the process that filled it (pool_pid): a forked
+ * child never reuses its parent's bytes, and every byte is used once.
+ */
+#define RANDOM_POOL_SIZE	(64 * UUID_LEN)
+
+static uint8 random_pool[RANDOM_POOL_SIZE];
+static int	random_pool_used = RANDOM_POOL_SIZE;
+static int	random_pool_pid = 0;
+
+/*
  * outbox_random_uuid
- *		A version 4 (random) UUID, as gen_random_uuid() makes: an event id.
+ *		A version 4 (random) UUID, as gen_random_uuid() makes, from the
+ *		strong random source (through the pool above): an event id.  ERRORs
+ *		when the source fails.
  */
 Datum
 outbox_random_uuid(void)
 {
 	pg_uuid_t  *uuid = palloc(UUID_LEN);
 
-	if (!pg_strong_random(uuid->data, UUID_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random values")));
+	if (random_pool_used + UUID_LEN > RANDOM_POOL_SIZE ||
+		random_pool_pid != MyProcPid)
+	{
+		if (!pg_strong_random(random_pool, RANDOM_POOL_SIZE))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate random values")));
+		random_pool_used = 0;
+		random_pool_pid = MyProcPid;
+	}
+	memcpy(uuid->data, random_pool + random_pool_used, UUID_LEN);
+	/* used bytes do not stay in memory */
+	memset(random_pool + random_pool_used, 0, UUID_LEN);
+	random_pool_used += UUID_LEN;
 	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
 	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
 	return UUIDPGetDatum(uuid);
