@@ -68,6 +68,11 @@
 #			print its rate and the worker's CPU per delivered event.
 #	--only=rate	run only the rate scenario (the rates of the mode) and
 #			print its curve and the sustainable rate.
+#	--only=profile	run the small drain under perf (installs linux-perf)
+#			and print where the delivery worker's CPU went: by
+#			binary, and the claim, record, dispatch and TCP steps
+#			with what they call.  The samples stay in
+#			bench/out/perf.drain.
 #
 #	Environment: BENCH_KEEP=1 keeps the scratch directory (cluster data,
 #	server log) under /tmp; BENCH_CAPTURE_SECONDS=N sets the length of each
@@ -96,8 +101,9 @@ for a in "$@"; do
 		--only=drain) ONLY=drain ;;
 		--only=isolation) ONLY=isolation ;;
 		--only=rate) ONLY=rate ;;
+		--only=profile) ONLY=profile ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^#\t\{0,1\}//'; exit 0 ;;
-		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|ingest|commit|drain|isolation|rate])" ;;
+		*) nx_die "unknown argument: $a (usage: bench/run.sh [--quick] [--only=sqs|sync|ingest|commit|drain|isolation|rate|profile])" ;;
 	esac
 done
 
@@ -152,6 +158,7 @@ RAW=$OUT/raw.tsv
 # pgbench ships with postgresql-15 (already in NX_PACKAGES); nginx-light and
 # node (for test/peers/receiver.js) are there too.  The chart needs gnuplot.
 NX_PACKAGES+=(gnuplot-nox)
+[[ $ONLY == profile ]] && NX_PACKAGES+=(linux-perf)
 cd "$ROOT"
 nx_install_deps
 nx_build_install || nx_die "build or install failed"
@@ -1024,7 +1031,7 @@ memory_sampler() {
 # drain_run NAME EVENTS: a backlog of EVENTS item.create events (one per new
 # item, so in as many lanes), built with the worker paused, then delivered
 drain_run() {
-	local name=$1 total=$2 done_rows=0 chunk pid sampler base polls t0 got t_start t_end elapsed scans0 scans1 cpu0 cpu1 t_cpu
+	local name=$1 total=$2 done_rows=0 chunk pid sampler profiler base polls t0 got t_start t_end elapsed scans0 scans1 cpu0 cpu1 t_cpu
 	phase "drain: $name ($total events to the nginx sink)"
 	fresh_state match-create yes off
 	t0=$(now_ms)
@@ -1048,6 +1055,11 @@ drain_run() {
 	t_cpu=$(now_ms)
 	spawn memory_sampler "${pid%%,*}" "$OUT/memory_$name.csv"
 	sampler=$SPAWNED
+	if [[ -n ${PROFILE_DATA:-} ]]; then
+		# call graphs of the delivery process(es) while they drain
+		spawn perf record -q -g -p "$pid" -o "$PROFILE_DATA"
+		profiler=$SPAWNED
+	fi
 	# nginx's counter says when the sink has seen them all (no SQL scan of
 	# the outbox meanwhile); then wait for the outcomes to be recorded
 	while :; do
@@ -1062,6 +1074,10 @@ drain_run() {
 	done
 	t_end=$(now_ms)
 	cpu1=$(cpu_ticks "$pid")
+	if [[ -n ${PROFILE_DATA:-} ]]; then
+		kill -INT -- "-$profiler" 2>/dev/null || true
+		wait "$profiler" 2>/dev/null || true
+	fi
 	raw "drain.$name.wall_ms_to_sink" "$(( t_end - t_start ))"
 	# CPU time over the same interval (clock ticks): worker, nginx, machine
 	raw "drain.$name.cpu_interval_ms" "$(( t_end - t_cpu ))"
@@ -1121,6 +1137,30 @@ drain_line() {
 			substr(p, 7, length(p) - 7), v["events"], (v["delivered"] - v["first_batch"]) / (v["span_ms"] / 1000), v["cpu_worker_s"],
 			(v["delivered"] > 0 ? v["cpu_worker_s"] * 1e6 / v["delivered"] : 0), v["cpu_nginx_s"] }' "$RAW"
 }
+
+# profile_breakdown DATA: where the delivery process's CPU went during a
+# drain, from perf's samples: by binary (self time), and the SQL steps with
+# what they call (children)
+profile_breakdown() {
+	local data=$1
+	echo "delivery worker CPU by binary (self time, % of samples):"
+	perf report -i "$data" --no-children --sort dso --stdio 2>/dev/null |
+		awk '/^ *[0-9.]+%/ { printf "  %7s  %s\n", $1, $2 }' | head -n 12
+	echo "steps with what they call (children, % of samples):"
+	perf report -i "$data" --children --sort symbol --stdio 2>/dev/null |
+		awk '/^ *[0-9.]+%/ && $4 ~ /^(outbox_claim|outbox_record|outbox_purge|dispatch_start|dispatch_drive|event_enqueue|curl_multi_perform|__send|__recv|recv|tcp_sendmsg|__vdso_clock_gettime|malloc|free)$/ && !seen[$4]++ {
+			printf "  %7s  %s\n", $1, $4 }'
+}
+
+if [[ $ONLY == profile ]]; then
+	command -v perf >/dev/null || nx_die "perf not found (linux-perf)"
+	PROFILE_DATA=$OUT/perf.drain
+	drain_run small "$DRAIN_SMALL"
+	PROFILE_DATA=
+	drain_line small
+	profile_breakdown "$OUT/perf.drain"
+	exit 0
+fi
 
 if [[ $ONLY != isolation ]]; then
 drain_run small "$DRAIN_SMALL"
