@@ -621,22 +621,34 @@ http_forget_url(HttpTransfer *t)
 void
 http_add_header(HttpTransfer *t, const char *name, const char *value)
 {
-	StringInfoData line;
+	size_t		nlen = strlen(name);
+	size_t		vlen = value != NULL ? strlen(value) : 0;
+	char		small[256];
+	char	   *line;
+	char	   *p;
 	struct curl_slist *list;
-	const char *c;
+	size_t		i;
 
-	initStringInfo(&line);
-	appendStringInfo(&line, "%s:", name);
+	/* "name:" or "name: value", built in one piece */
+	line = (nlen + vlen + 3 <= sizeof(small)) ? small : palloc(nlen + vlen + 3);
+	memcpy(line, name, nlen);
+	p = line + nlen;
+	*p++ = ':';
 	if (value != NULL)
 	{
-		appendStringInfoChar(&line, ' ');
-		for (c = value; *c; c++)
-			appendStringInfoChar(&line,
-								 ((unsigned char) *c < 0x20 || *c == 0x7F) ? ' ' : *c);
-	}
+		*p++ = ' ';
+		for (i = 0; i < vlen; i++)
+		{
+			unsigned char c = (unsigned char) value[i];
 
-	list = curl_slist_append(t->headers, line.data);
-	pfree(line.data);
+			*p++ = (c < 0x20 || c == 0x7F) ? ' ' : (char) c;
+		}
+	}
+	*p = '\0';
+
+	list = curl_slist_append(t->headers, line);
+	if (line != small)
+		pfree(line);
 	if (list == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
