@@ -24,8 +24,9 @@
  * callback, which also frees every easy handle and header list.  A
  * transfer's easy handle, header list and body copy live from
  * http_get_transfer() until its result is popped, then the handle is
- * reset and pooled; http_abort_all() frees every transfer and pooled
- * handle.  Transfer bookkeeping is palloc'd in HttpContext, a child of
+ * reset and pooled; its parsed URL (CURLOPT_CURLU, http.c) stays with the
+ * pooled transfer until another URL replaces it or the transfer is freed;
+ * http_abort_all() frees every transfer and pooled handle.  Transfer bookkeeping is palloc'd in HttpContext, a child of
  * TopMemoryContext.  No transaction is open while this module runs and it
  * uses neither SPI nor the catalog.
  *
@@ -453,6 +454,7 @@ http_destroy(HttpTransfer *t, bool attached)
 	http_clear(t);
 	curl_easy_cleanup(t->easy);
 	t->easy = NULL;
+	http_forget_url(t);
 	pfree(t);
 }
 

@@ -101,6 +101,7 @@ static size_t http_write_body(char *ptr, size_t size, size_t nmemb,
 							  void *userdata);
 static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
 									  struct curl_sockaddr *address);
+static bool http_url_handle(HttpTransfer *t, const char *url);
 
 
 /* ---------------------------------------------------------------------
@@ -520,7 +521,10 @@ http_setup(HttpTransfer *t, const char *url, bool put, int timeout_s,
 	http_add_header(t, "Expect", NULL);
 
 	HTTP_SETOPT(e, CURLOPT_PRIVATE, (void *) t);
-	HTTP_SETOPT(e, CURLOPT_URL, url);
+	if (http_url_handle(t, url))
+		HTTP_SETOPT(e, CURLOPT_CURLU, t->url_handle);
+	else
+		HTTP_SETOPT(e, CURLOPT_URL, url);
 	HTTP_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
 	HTTP_SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	HTTP_SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -545,6 +549,68 @@ http_setup(HttpTransfer *t, const char *url, bool put, int timeout_s,
 }
 
 /*
+ * http_url_handle
+ *		Make t->url_handle the parsed form of url, for CURLOPT_CURLU: libcurl
+ *		then copies it for each transfer instead of parsing the URL string
+ *		again (the events of a backlog mostly go to one URL, and a pooled
+ *		transfer keeps its handle).  Parsed with the flags libcurl uses for
+ *		CURLOPT_URL, so the transfer sees the same URL.  Returns false, with
+ *		no handle kept, when libcurl cannot parse url or is out of memory:
+ *		the caller then sets CURLOPT_URL and libcurl reports the problem as
+ *		it always did.  ERRORs only when out of memory (palloc).
+ */
+static bool
+http_url_handle(HttpTransfer *t, const char *url)
+{
+	CURLU	   *h;
+
+	if (t->url_handle != NULL && strcmp(t->url_parsed, url) == 0)
+		return true;
+	http_forget_url(t);
+	h = curl_url();
+	if (h == NULL)
+		return false;
+	if (curl_url_set(h, CURLUPART_URL, url,
+					 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+	{
+		curl_url_cleanup(h);
+		return false;
+	}
+	PG_TRY();
+	{
+		t->url_parsed = MemoryContextStrdup(HttpContext, url);
+	}
+	PG_CATCH();
+	{
+		curl_url_cleanup(h);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	t->url_handle = h;
+	return true;
+}
+
+/*
+ * http_forget_url
+ *		Free a transfer's parsed URL (the libcurl handle and the string,
+ *		wiped first: it may hold a password).  The easy handle must no longer
+ *		point at it (reset, or being set up again).
+ */
+void
+http_forget_url(HttpTransfer *t)
+{
+	if (t->url_handle != NULL)
+		curl_url_cleanup(t->url_handle);
+	t->url_handle = NULL;
+	if (t->url_parsed != NULL)
+	{
+		explicit_bzero(t->url_parsed, strlen(t->url_parsed));
+		pfree(t->url_parsed);
+	}
+	t->url_parsed = NULL;
+}
+
+/*
  * http_add_header
  *		Append "name: value" to the transfer's header list; a NULL value
  *		gives "name:", which makes libcurl leave the header out.
@@ -555,22 +621,34 @@ http_setup(HttpTransfer *t, const char *url, bool put, int timeout_s,
 void
 http_add_header(HttpTransfer *t, const char *name, const char *value)
 {
-	StringInfoData line;
+	size_t		nlen = strlen(name);
+	size_t		vlen = value != NULL ? strlen(value) : 0;
+	char		small[256];
+	char	   *line;
+	char	   *p;
 	struct curl_slist *list;
-	const char *c;
+	size_t		i;
 
-	initStringInfo(&line);
-	appendStringInfo(&line, "%s:", name);
+	/* "name:" or "name: value", built in one piece */
+	line = (nlen + vlen + 3 <= sizeof(small)) ? small : palloc(nlen + vlen + 3);
+	memcpy(line, name, nlen);
+	p = line + nlen;
+	*p++ = ':';
 	if (value != NULL)
 	{
-		appendStringInfoChar(&line, ' ');
-		for (c = value; *c; c++)
-			appendStringInfoChar(&line,
-								 ((unsigned char) *c < 0x20 || *c == 0x7F) ? ' ' : *c);
-	}
+		*p++ = ' ';
+		for (i = 0; i < vlen; i++)
+		{
+			unsigned char c = (unsigned char) value[i];
 
-	list = curl_slist_append(t->headers, line.data);
-	pfree(line.data);
+			*p++ = (c < 0x20 || c == 0x7F) ? ' ' : (char) c;
+		}
+	}
+	*p = '\0';
+
+	list = curl_slist_append(t->headers, line);
+	if (line != small)
+		pfree(line);
 	if (list == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),

@@ -70,6 +70,9 @@ typedef struct HttpTransfer
 	char		resp[HTTP_RESPONSE_KEEP];
 	char	   *resp_all;		/* NULL, or HTTP_RESPONSE_MAX + 1 bytes in
 								 * HttpContext keeping the whole body */
+	CURLU	   *url_handle;		/* owned: url_parsed read by libcurl's URL
+								 * parser, kept while pooled, or NULL */
+	char	   *url_parsed;		/* the URL of url_handle, HttpContext */
 	char		errbuf[CURL_ERROR_SIZE];
 } HttpTransfer;
 
@@ -104,6 +107,7 @@ extern void http_setup(HttpTransfer *t, const char *url, bool put,
 					   const char *notification_id);
 extern void http_add_header(HttpTransfer *t, const char *name,
 							const char *value);
+extern void http_forget_url(HttpTransfer *t);
 
 /* http.c: reading a finished transfer's answer */
 extern int	http_retry_after(CURL *easy);
