@@ -336,7 +336,6 @@ outbox_insert(Oid outbox, Oid id_seq, const char *notification_id,
 
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
-static SPIPlanPtr record_delivered_plan = NULL;
 static SPIPlanPtr reclaim_plan = NULL;
 static SPIPlanPtr purge_plan = NULL;
 static SPIPlanPtr released_plan = NULL;
@@ -527,82 +526,32 @@ make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 }
 
 /*
- * record_delivered
- *		Write the `n` outcomes in `outcomes` that delivered without an error
- *		message: one UPDATE of their outbox rows, nothing in notify.attempt.
- *		The general statement of outbox_record would write the same values
- *		(status delivered whatever the row's status, last_error NULL,
- *		delivered_at now(), lease_until NULL, next_attempt_at kept); this one
- *		needs neither the status and error arrays nor the attempts' CTE.
+ * outbox_record
+ *		Write a batch of attempt outcomes (OutboxOutcome *): one UPDATE of the
+ *		outbox rows and one INSERT of the attempts that did not deliver.
+ *
+ * A row that left the worker's hands while its attempt ran (failed by
+ * notify.delete_notification, discarded by notify.discard) keeps its status
+ * and last_error unless the attempt delivered; its attempt count and last
+ * attempt are recorded all the same.  Needs an open transaction; ERRORs on
+ * SPI failure.
  */
-static void
-record_delivered(OutboxOutcome **outcomes, int n)
+void
+outbox_record(List *outcomes)
 {
-	Oid			types[5] = {INT8ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID,
-	INT4ARRAYOID, INT4ARRAYOID};
-	Datum		args[5];
-	Datum	   *cols[5];
-	bool	   *codes_null;
-	int			c,
-				i,
-				ret;
-
-	keep_plan(&record_delivered_plan,
-			  "UPDATE notify.outbox o SET status = 'delivered', attempts = u.attempt, "
-			  "       last_attempt_at = u.at, last_duration_ms = u.dur, last_status = u.code, "
-			  "       last_error = NULL, delivered_at = pg_catalog.now(), lease_until = NULL "
-			  "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-			  "                  pg_catalog.unnest($3), pg_catalog.unnest($4), "
-			  "                  pg_catalog.unnest($5)) AS u(id, attempt, at, dur, code) "
-			  " WHERE o.id = u.id AND o.id = ANY ($1)",
-			  5, types);
-
-	for (c = 0; c < 5; c++)
-		cols[c] = palloc(sizeof(Datum) * n);
-	codes_null = palloc(sizeof(bool) * n);
-	for (i = 0; i < n; i++)
-	{
-		OutboxOutcome *o = outcomes[i];
-
-		cols[0][i] = Int64GetDatum(o->id);
-		cols[1][i] = Int32GetDatum(o->attempt);
-		cols[2][i] = TimestampTzGetDatum(o->attempted_at);
-		cols[3][i] = Int32GetDatum(o->duration_ms);
-		cols[4][i] = Int32GetDatum(o->status_code);
-		codes_null[i] = (o->status_code == 0);
-	}
-	args[0] = make_array(cols[0], NULL, n, INT8OID);
-	args[1] = make_array(cols[1], NULL, n, INT4OID);
-	args[2] = make_array(cols[2], NULL, n, TIMESTAMPTZOID);
-	args[3] = make_array(cols[3], NULL, n, INT4OID);
-	args[4] = make_array(cols[4], codes_null, n, INT4OID);
-
-	ret = SPI_execute_plan(record_delivered_plan, args, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "could not record delivery outcomes: %s", SPI_result_code_string(ret));
-	for (c = 0; c < 5; c++)
-		pfree(cols[c]);
-	pfree(codes_null);
-}
-
-/*
- * record_general
- *		Write the `n` outcomes in `outcomes`, whatever they are: one UPDATE of
- *		the outbox rows and one INSERT of the attempts that did not deliver
- *		(the contract of outbox_record).
- */
-static void
-record_general(OutboxOutcome **outcomes, int n)
-{
+	int			n = list_length(outcomes);
 	Oid			types[9] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID,
 	INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4OID};
 	Datum		args[9];
 	Datum	   *cols[8];
 	bool	   *nulls[8];
+	ListCell   *lc;
 	int			c,
-				i,
+				i = 0,
 				ret;
 
+	if (n == 0)
+		return;
 	keep_plan(&record_plan,
 			  "WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
 			  "             pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
@@ -631,9 +580,9 @@ record_general(OutboxOutcome **outcomes, int n)
 		cols[c] = palloc(sizeof(Datum) * n);
 		nulls[c] = palloc0(sizeof(bool) * n);
 	}
-	for (i = 0; i < n; i++)
+	foreach(lc, outcomes)
 	{
-		OutboxOutcome *o = outcomes[i];
+		OutboxOutcome *o = lfirst(lc);
 
 		cols[0][i] = Int64GetDatum(o->id);
 		cols[1][i] = CStringGetTextDatum(o->status);
@@ -648,6 +597,7 @@ record_general(OutboxOutcome **outcomes, int n)
 			nulls[6][i] = true;
 		cols[7][i] = TimestampTzGetDatum(o->next_attempt_at);
 		nulls[7][i] = (strcmp(o->status, "retrying") != 0);
+		i++;
 	}
 	args[0] = make_array(cols[0], nulls[0], n, INT8OID);
 	args[1] = make_array(cols[1], nulls[1], n, TEXTOID);
@@ -662,51 +612,6 @@ record_general(OutboxOutcome **outcomes, int n)
 	ret = SPI_execute_plan(record_plan, args, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not record delivery outcomes: %s", SPI_result_code_string(ret));
-}
-
-/*
- * outbox_record
- *		Write a batch of attempt outcomes (OutboxOutcome *): one UPDATE of the
- *		outbox rows and one INSERT of the attempts that did not deliver.
- *
- * A row that left the worker's hands while its attempt ran (failed by
- * notify.delete_notification, discarded by notify.discard) keeps its status
- * and last_error unless the attempt delivered; its attempt count and last
- * attempt are recorded all the same.  The outcomes that delivered without
- * an error message (nearly all of a busy worker's) go through a statement
- * of their own that writes the same values with less work
- * (record_delivered); the others, written first, through the general one.
- * Needs an open transaction; ERRORs on SPI failure.
- */
-void
-outbox_record(List *outcomes)
-{
-	int			n = list_length(outcomes);
-	OutboxOutcome **delivered;
-	OutboxOutcome **others;
-	int			ndelivered = 0,
-				nothers = 0;
-	ListCell   *lc;
-
-	if (n == 0)
-		return;
-	delivered = palloc(sizeof(OutboxOutcome *) * n);
-	others = palloc(sizeof(OutboxOutcome *) * n);
-	foreach(lc, outcomes)
-	{
-		OutboxOutcome *o = lfirst(lc);
-
-		if (o->error == NULL && strcmp(o->status, "delivered") == 0)
-			delivered[ndelivered++] = o;
-		else
-			others[nothers++] = o;
-	}
-	if (nothers > 0)
-		record_general(others, nothers);
-	if (ndelivered > 0)
-		record_delivered(delivered, ndelivered);
-	pfree(delivered);
-	pfree(others);
 }
 
 /*
