@@ -26,8 +26,8 @@
  * http_get_transfer() until its result is popped, then the handle is
  * reset and pooled; its parsed URL (CURLOPT_CURLU, http.c) stays with the
  * pooled transfer until another URL replaces it or the transfer is freed;
- * http_abort_all() frees every transfer and pooled handle.  Transfer bookkeeping is palloc'd in HttpContext, a child of
- * TopMemoryContext.  No transaction is open while this module runs and it
+ * http_abort_all() frees every transfer and pooled handle.  Transfer
+ * bookkeeping is palloc'd in HttpContext, a child of TopMemoryContext.  No transaction is open while this module runs and it
  * uses neither SPI nor the catalog.
  *
  * Copyright (c) 2026, notify_ext developers
