@@ -33,7 +33,8 @@
  * has one (one lane across entities and endpoints); otherwise the pair
  * (endpoint, entity), or the endpoint alone when the notification asks for
  * endpoint ordering.  Rows are claimed in id order, and a transaction that
- * commits late has its rows claimed when it commits.  Capture serialises
+ * commits late has its rows claimed within LATE_RESCAN_MS of its commit
+ * (claims look from the start again that often).  Capture serialises
  * the writers of a strict lane (group, endpoint) with an advisory lock, so
  * their ids follow commit order; an entity's updates are ordered by its row
  * lock.  Different lanes run
@@ -105,10 +106,22 @@
 #define POLL_SLICE_MS		2
 #define RECORD_DELAY_MS		20
 
+/*
+ * Claims look for pending rows above the last id claimed (claim_hint); a
+ * transaction that commits late can leave rows below it, so a claim looks
+ * from the start again once this long after a short claim.  Not after
+ * every short claim: the claimed rows' old entries stay in the queued
+ * index until vacuum, and a busy worker would read them all again per
+ * claim.  Late rows never overtake within a lane (capture orders a lane's
+ * ids by commit, see the banner), so waiting for them costs only latency.
+ */
+#define LATE_RESCAN_MS		50
+
 /* What one recording transaction is asked to do, and what it did */
 typedef struct SyncWork
 {
 	int			claim_limit;	/* rows to claim at most (0: none) */
+	bool		from_start;		/* the claim looks from the first id */
 	bool		purge;			/* apply retention too */
 	int			claimed;		/* out: rows claimed */
 } SyncWork;
@@ -121,6 +134,8 @@ static bool delivery_paused = true; /* until the first check says otherwise */
 static bool claim_more = true;	/* pending rows may be waiting */
 static TimestampTz next_timer = 0;	/* next naptime backstop */
 static TimestampTz next_purge = 0;	/* next retention run */
+static TimestampTz last_full_claim = 0; /* a claim last looked from the start */
+static TimestampTz full_claim_due = 0;	/* one must again by then; 0: none */
 static uint64 held_generation = 0;	/* catalog generation the held events
 									 * were last checked in */
 
@@ -486,7 +501,8 @@ apply_reload(void)
 /*
  * note_wakeups
  *		A set latch (a capture committed) or the naptime backstop means rows
- *		may be pending: set claim_more.
+ *		may be pending: set claim_more; so does a claim from the start that
+ *		is due (LATE_RESCAN_MS), which also resets claim_hint.
  */
 static void
 note_wakeups(TimestampTz now)
@@ -500,6 +516,11 @@ note_wakeups(TimestampTz now)
 	{
 		claim_more = true;
 		next_timer = TimestampTzPlusMilliseconds(now, notify_ext_naptime);
+	}
+	if (full_claim_due != 0 && now >= full_claim_due)
+	{
+		claim_hint = 0;
+		claim_more = true;
 	}
 }
 
@@ -547,6 +568,7 @@ sync_outbox(bool want_claim, TimestampTz now)
 	work.claim_limit = want_claim ?
 		Min(notify_ext_batch_size, notify_ext_max_buffered - buffered) : 0;
 	work.claimed = 0;
+	work.from_start = (claim_hint == 0);
 	if (!run_in_transaction(sync_transaction, &work, "notify_ext delivery", NULL))
 	{
 		if (extension_gone)
@@ -558,9 +580,16 @@ sync_outbox(bool want_claim, TimestampTz now)
 
 	outcomes_forget();
 	claim_more = (work.claim_limit > 0 && work.claimed == work.claim_limit);
-	/* a short claim: look from the start next time (late commits) */
-	if (work.claim_limit > 0 && work.claimed < work.claim_limit)
-		claim_hint = 0;
+	/* a short claim: look from the start within LATE_RESCAN_MS (late commits) */
+	if (work.claim_limit > 0 && work.from_start)
+	{
+		last_full_claim = now;
+		full_claim_due = 0;
+	}
+	else if (work.claim_limit > 0 && work.claimed < work.claim_limit &&
+			 full_claim_due == 0)
+		full_claim_due = TimestampTzPlusMilliseconds(last_full_claim,
+													 LATE_RESCAN_MS);
 	if (work.purge)
 	{
 		int64		interval = (int64) Min(notify_ext_retention_delivered,
@@ -671,6 +700,10 @@ notify_ext_worker_main(Datum main_arg)
 		if (!sync_outbox(want_claim, now))
 			continue;
 		expire_locks(&sleep_ms);
+		if (full_claim_due != 0)
+			sleep_ms = Min(sleep_ms,
+						   TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														   full_claim_due) + 1);
 		lanes_promote_waiting(GetCurrentTimestamp(), &sleep_ms);
 		endpoints_promote(GetCurrentTimestamp(), &sleep_ms);
 		if (!delivery_paused)
