@@ -117,6 +117,15 @@
  */
 #define LATE_RESCAN_MS		50
 
+/*
+ * While attempts are running, a claim that came back short (the worker had
+ * caught up) is followed by the next one only this much later: under a
+ * steady stream of commits each claim and recording transaction then takes
+ * a few milliseconds' worth of events, not one or two, so its fixed cost
+ * is shared.  An idle worker claims at once (no latency added at low rates).
+ */
+#define CLAIM_INTERVAL_MS	5
+
 /* What one recording transaction is asked to do, and what it did */
 typedef struct SyncWork
 {
@@ -135,6 +144,7 @@ static bool claim_more = true;	/* pending rows may be waiting */
 static TimestampTz next_timer = 0;	/* next naptime backstop */
 static TimestampTz next_purge = 0;	/* next retention run */
 static TimestampTz last_full_claim = 0; /* a claim last looked from the start */
+static TimestampTz short_claim_at = 0;	/* the last claim that came back short */
 static TimestampTz full_claim_due = 0;	/* one must again by then; 0: none */
 static uint64 held_generation = 0;	/* catalog generation the held events
 									 * were last checked in */
@@ -528,12 +538,16 @@ note_wakeups(TimestampTz now)
  * claim_wanted
  *		Claim when rows may be pending and there is room for a whole batch
  *		(or for anything at all while the buffer is small), so that a full
- *		buffer is refilled in batches rather than a few rows per pass.
+ *		buffer is refilled in batches rather than a few rows per pass;
+ *		while attempts run, not within CLAIM_INTERVAL_MS of a short claim.
  *		While paused, the claim transaction looks at the delivery site.
  */
 static bool
-claim_wanted(void)
+claim_wanted(TimestampTz now)
 {
+	if (claim_more && !delivery_paused && dispatch_inflight() > 0 &&
+		!TimestampDifferenceExceeds(short_claim_at, now, CLAIM_INTERVAL_MS))
+		return false;
 	return claim_more &&
 		(delivery_paused ||
 		 notify_ext_max_buffered - buffered >=
@@ -580,6 +594,8 @@ sync_outbox(bool want_claim, TimestampTz now)
 
 	outcomes_forget();
 	claim_more = (work.claim_limit > 0 && work.claimed == work.claim_limit);
+	if (work.claim_limit > 0 && work.claimed < work.claim_limit)
+		short_claim_at = now;
 	/* a short claim: look from the start within LATE_RESCAN_MS (late commits) */
 	if (work.claim_limit > 0 && work.from_start)
 	{
@@ -696,7 +712,7 @@ notify_ext_worker_main(Datum main_arg)
 		apply_reload();
 		now = GetCurrentTimestamp();
 		note_wakeups(now);
-		want_claim = claim_wanted();
+		want_claim = claim_wanted(now);
 		if (!sync_outbox(want_claim, now))
 			continue;
 		expire_locks(&sleep_ms);
