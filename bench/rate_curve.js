@@ -5,12 +5,13 @@
  *	  rate, backlog and commit -> receipt latency) and the sustainable rate,
  *	  from what bench/run.sh measured.
  *
- * Usage: node bench/rate_curve.js OUTDIR	(prints the curve; what
+ * Usage: node bench/rate_curve.js OUTDIR	(prints the curves; what
  *		  bench/run.sh --only=rate shows)
- *		  require('./rate_curve.js').rateCurve(raw)	(bench/report.js)
+ *		  require('./rate_curve.js').rateCurve(raw, key)	(bench/report.js)
  *
- * Reads the rate.* keys of OUTDIR/raw.tsv: rate.rates (the offered rates,
- * space-separated) and rate.<R>.<figure> per offered rate R.
+ * Reads the KEY.* keys of OUTDIR/raw.tsv, KEY being rate (one delivery
+ * process) or rate2 (two): KEY.rates (the offered rates, space-separated)
+ * and KEY.<R>.<figure> per offered rate R.
  *
  * A rate is sustained when pgbench achieved at least 95 % of it (the
  * offered load really was offered), the largest backlog during the load
@@ -28,15 +29,17 @@ const KEPT_PACE = 0.95;			/* achieved / offered */
 const P99_MS = 25;
 
 /*
- * rateCurve(raw): raw is the key -> value map of raw.tsv.  Returns
+ * rateCurve(raw, key): raw is the key -> value map of raw.tsv, key the
+ * curve's prefix (default 'rate').  Returns
  * { runs, sustainable_rate, problems, lines } where runs has one object per
  * offered rate, problems lists what is missing or wrong and lines is the
  * printed curve (a small table and the sustainable rate); null when raw
  * has no rate scenario.
  */
-function rateCurve(raw) {
-	if (raw['rate.rates'] === undefined)
+function rateCurve(raw, key = 'rate') {
+	if (raw[`${key}.rates`] === undefined)
 		return null;
+	const procs = key === 'rate2' ? 2 : 1;
 	const problems = [];
 	const num = (key) => {
 		const v = raw[key];
@@ -47,8 +50,8 @@ function rateCurve(raw) {
 		return Number(v);
 	};
 	const runs = [];
-	for (const r of raw['rate.rates'].split(/\s+/).filter(Boolean).map(Number)) {
-		const k = (f) => `rate.${r}.${f}`;
+	for (const r of raw[`${key}.rates`].split(/\s+/).filter(Boolean).map(Number)) {
+		const k = (f) => `${key}.${r}.${f}`;
 		const run = {
 			offered: r,
 			seconds: num(k('seconds')),
@@ -111,14 +114,15 @@ function rateCurve(raw) {
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 	const line = (r) => r.map((c, i) => (i < r.length - 1 ? c.padStart(widths[i]) : c)).join('  ');
 	const lines = [];
-	lines.push(`rate: pgbench --rate INSERT runs of ${runs.length ? runs[0].seconds : '?'} s, `
-		+ 'one notification to the nginx sink; commit -> receipt = nginx arrival - commit timestamp');
+	lines.push(`rate, ${procs} delivery process${procs > 1 ? 'es' : ''}: pgbench --rate INSERT runs of `
+		+ `${runs.length ? runs[0].seconds : '?'} s, one notification to the nginx sink; `
+		+ 'commit -> receipt = nginx arrival - commit timestamp');
 	lines.push(line(header));
 	lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
 	for (const r of rows) lines.push(line(r));
-	lines.push(`sustainable rate: ${int(sustainable)} events/s (highest offered rate with achieved >= 95 %, `
+	lines.push(`sustainable rate, ${procs} process${procs > 1 ? 'es' : ''}: ${int(sustainable)} events/s (highest offered rate with achieved >= 95 %, `
 		+ 'max backlog < 1 s of events, every event received, p99 <= 25 ms)');
-	return { runs, sustainable_rate: sustainable, problems, lines };
+	return { runs, sustainable_rate: sustainable, problems, lines, processes: procs };
 }
 
 module.exports = { rateCurve };
@@ -135,12 +139,16 @@ if (require.main === module) {
 		const tab = line.indexOf('\t');
 		raw[line.slice(0, tab)] = line.slice(tab + 1);
 	}
-	const c = rateCurve(raw);
-	if (!c) {
+	const curves = ['rate', 'rate2'].map((k) => rateCurve(raw, k)).filter(Boolean);
+	if (!curves.length) {
 		process.stderr.write('no rate scenario in raw.tsv\n');
 		process.exit(1);
 	}
-	for (const l of c.lines) process.stdout.write(l + '\n');
-	for (const p of c.problems) process.stdout.write(`PROBLEM: ${p}\n`);
-	process.exit(c.problems.length ? 1 : 0);
+	let problems = 0;
+	for (const c of curves) {
+		for (const l of c.lines) process.stdout.write(l + '\n');
+		for (const p of c.problems) process.stdout.write(`PROBLEM: ${p}\n`);
+		problems += c.problems.length;
+	}
+	process.exit(problems ? 1 : 0);
 }

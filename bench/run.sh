@@ -433,6 +433,22 @@ set_setting() {		# set_setting name value|DEFAULT
 	sqlq "SELECT pg_reload_conf()" >/dev/null
 }
 
+# delivery_processes N: restart the server with notify_ext.delivery_processes
+# = N (DEFAULT: reset) and wait for its delivery processes
+delivery_processes() {
+	phase "restart with notify_ext.delivery_processes = $1"
+	if [[ $1 == DEFAULT ]]; then
+		sqlq "ALTER SYSTEM RESET notify_ext.delivery_processes" >/dev/null
+		DELIVERY_PROCS=1
+	else
+		sqlq "ALTER SYSTEM SET notify_ext.delivery_processes = $1" >/dev/null
+		DELIVERY_PROCS=$1
+	fi
+	nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -m fast -w restart >/dev/null ||
+		{ tail -n 30 "$PGLOG" >&2; nx_die "restart failed"; }
+	worker_resume >/dev/null
+}
+
 doc() {				# doc URL TRIGGER-XML
 	printf '<NotificationDocument xmlns="http://xml.vidispine.com/schema/vidispine"><action><http synchronous="false"><url>%s</url><method>POST</method><timeout>5</timeout><retry>3</retry><contentType>application/json</contentType></http></action><trigger>%s</trigger></NotificationDocument>' "$1" "$2"
 }
@@ -884,6 +900,7 @@ commit_print() {
 # was received and p99 <= 25 ms.  The sustainable rate (bench/report.js,
 # bench/rate_curve.js) is the highest offered rate that was sustained.
 RATE_LOG=$WORK/nginx/rate.log
+RATE_KEY=rate			# raw figures' prefix: rate (one delivery process), rate2 (two)
 
 # commit_timestamps_on: restart with track_commit_timestamp = on unless it is
 commit_timestamps_on() {
@@ -895,7 +912,7 @@ commit_timestamps_on() {
 	wait_worker present >/dev/null
 }
 
-# rate_run RATE: one offered rate (see above); figures as rate.RATE.*
+# rate_run RATE: one offered rate (see above); figures as $RATE_KEY.RATE.*
 rate_run() {
 	local rate=$1 log warm t0 t1 settle n tps
 	phase "rate: pgbench --rate=$rate for ${RATE_SECONDS}s, deliveries to the nginx sink"
@@ -917,14 +934,14 @@ rate_run() {
 	tps=$(pgbench_field "$log" '^tps = \([0-9.]*\) .*')
 	n=$(pgbench_field "$log" '^number of transactions actually processed: \([0-9]*\).*')
 	[[ -n $tps && -n $n ]] || { cat "$log" >&2; nx_die "could not read pgbench's figures (rate $rate)"; }
-	raw "rate.$rate.offered" "$rate"
-	raw "rate.$rate.seconds" "$RATE_SECONDS"
-	raw "rate.$rate.tps" "$tps"
-	raw "rate.$rate.transactions" "$n"
-	raw "rate.$rate.schedule_lag_ms" "$(pgbench_field "$log" '^rate limit schedule lag: avg \([0-9.]*\) .*')"
-	raw "rate.$rate.schedule_lag_max_ms" "$(pgbench_field "$log" '^rate limit schedule lag: .*(max \([0-9.]*\)) ms.*')"
-	raw "rate.$rate.load_wall_ms" "$(( t1 - t0 ))"
-	raw "rate.$rate.settle_ms" "$settle"
+	raw "$RATE_KEY.$rate.offered" "$rate"
+	raw "$RATE_KEY.$rate.seconds" "$RATE_SECONDS"
+	raw "$RATE_KEY.$rate.tps" "$tps"
+	raw "$RATE_KEY.$rate.transactions" "$n"
+	raw "$RATE_KEY.$rate.schedule_lag_ms" "$(pgbench_field "$log" '^rate limit schedule lag: avg \([0-9.]*\) .*')"
+	raw "$RATE_KEY.$rate.schedule_lag_max_ms" "$(pgbench_field "$log" '^rate limit schedule lag: .*(max \([0-9.]*\)) ms.*')"
+	raw "$RATE_KEY.$rate.load_wall_ms" "$(( t1 - t0 ))"
+	raw "$RATE_KEY.$rate.settle_ms" "$settle"
 	sqlq "SET client_min_messages = warning;
 	      CREATE TABLE IF NOT EXISTS bench.rate_recv (event_id uuid, t double precision);
 	      TRUNCATE bench.rate_recv" >/dev/null
@@ -963,25 +980,32 @@ rate_run() {
 	UNION ALL SELECT 'p99', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 3) FROM l
 	UNION ALL SELECT 'max', round(max(ms)::numeric, 3) FROM l
 	UNION ALL SELECT 'min', round(min(ms)::numeric, 3) FROM l
-	" | while IFS='|' read -r k v; do raw "rate.$rate.$k" "$v"; done
+	" | while IFS='|' read -r k v; do raw "$RATE_KEY.$rate.$k" "$v"; done
 	# one outbox row per pgbench transaction, as in the capture runs
-	[[ $(sed -n "s/^rate\.$rate\.events\t//p" "$RAW") -eq $n ]] ||
-		nx_die "rate $rate: $n transactions but $(sed -n "s/^rate\.$rate\.events\t//p" "$RAW") outbox rows (one each expected)"
+	[[ $(sed -n "s/^$RATE_KEY\.$rate\.events\t//p" "$RAW") -eq $n ]] ||
+		nx_die "rate $rate: $n transactions but $(sed -n "s/^$RATE_KEY\.$rate\.events\t//p" "$RAW") outbox rows (one each expected)"
 }
 
 # rate_scenario: every rate of RATE_RATES, in order
 rate_scenario() {
 	local rate
 	commit_timestamps_on
-	raw rate.rates "$RATE_RATES"
+	raw "$RATE_KEY.rates" "$RATE_RATES"
 	for rate in $RATE_RATES; do
 		rate_run "$rate"
 	done
 }
 
 wait_worker present >/dev/null
+# rate_scenarios: the curve with one delivery process, then with two
+rate_scenarios() {
+	RATE_KEY=rate rate_scenario
+	delivery_processes 2
+	RATE_KEY=rate2 rate_scenario
+	delivery_processes DEFAULT
+}
 if [[ $ONLY == rate ]]; then
-	rate_scenario
+	rate_scenarios
 	node "$ROOT/bench/rate_curve.js" "$OUT"
 	exit $?
 fi
@@ -1111,22 +1135,6 @@ drain_run() {
 	UNION ALL SELECT 'outbox_bytes_drained', pg_total_relation_size('notify.outbox')
 	" | while IFS='|' read -r k v; do raw "drain.$name.$k" "$v"; done
 	raw "drain.$name.resume_ms" "$t_start"
-}
-
-# delivery_processes N: restart the server with notify_ext.delivery_processes
-# = N (DEFAULT: reset) and wait for its delivery processes
-delivery_processes() {
-	phase "restart with notify_ext.delivery_processes = $1"
-	if [[ $1 == DEFAULT ]]; then
-		sqlq "ALTER SYSTEM RESET notify_ext.delivery_processes" >/dev/null
-		DELIVERY_PROCS=1
-	else
-		sqlq "ALTER SYSTEM SET notify_ext.delivery_processes = $1" >/dev/null
-		DELIVERY_PROCS=$1
-	fi
-	nx_as_owner "$NX_PG_BIN/pg_ctl" -D "$DATA" -l "$PGLOG" -m fast -w restart >/dev/null ||
-		{ tail -n 30 "$PGLOG" >&2; nx_die "restart failed"; }
-	worker_resume >/dev/null
 }
 
 # drain_line NAME: the drain's rate and the delivery processes' CPU per event
@@ -1367,7 +1375,7 @@ if [[ $ONLY == isolation ]]; then
 	exit 0
 fi
 
-rate_scenario
+rate_scenarios
 
 raw meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
