@@ -2153,3 +2153,5 @@ GRANT SELECT ON notify.endpoint_status TO notify_admin, notify_monitor;
 -- Delivery processes per database: capture writes each event's lane, which
 -- decides the process that delivers it (NULL: process 0)
 ALTER TABLE notify.outbox ADD COLUMN lane bigint;
+COMMENT ON TABLE notify.outbox IS
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending (not delivered yet: waiting, or held by a delivery process, next in its lane or being sent), in_flight (written by 1.0 only), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered); lane decides the delivery process.';

@@ -257,7 +257,7 @@ CREATE TABLE notify.outbox (
 -- nothing else is indexed, so that recording an outcome is a HOT update
 CREATE INDEX outbox_queued ON notify.outbox (id) WHERE queued;
 COMMENT ON TABLE notify.outbox IS
-	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending, in_flight (claimed by the delivery worker, being sent or next in its lane), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered).';
+	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending (not delivered yet: waiting, or held by a delivery process, next in its lane or being sent), in_flight (written by 1.0 only), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered); lane decides the delivery process.';
 SELECT pg_catalog.pg_extension_config_dump('notify.outbox', '');
 
 /* Every attempt that did not deliver; the last attempt is also on the outbox row. */

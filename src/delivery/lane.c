@@ -418,6 +418,36 @@ cmp_int64(const void *a, const void *b)
 }
 
 /*
+ * lanes_held_ids
+ *		The outbox ids of every event held in a lane (waiting, being sent,
+ *		or waiting for a retry), palloc'd in the current memory context;
+ *		their number in *n.
+ */
+int64 *
+lanes_held_ids(int *n)
+{
+	HASH_SEQ_STATUS status;
+	Lane	   *lane;
+	int64	   *ids = palloc(sizeof(int64) * Max(buffered, 1));
+
+	*n = 0;
+	hash_seq_init(&status, lanes);
+	while ((lane = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &lane->queue)
+		{
+			Event	   *ev = dlist_container(Event, node, it.cur);
+
+			if (*n < buffered)
+				ids[(*n)++] = ev->row->id;
+		}
+	}
+	return ids;
+}
+
+/*
  * lanes_revalidate
  *		The catalog generation moved: drop the held events whose outbox row
  *		is no longer in_flight or retrying (mark one being sent cancelled),
@@ -437,20 +467,7 @@ lanes_revalidate(void)
 
 	if (buffered == 0)
 		return;
-	ids = palloc(sizeof(int64) * buffered);
-	hash_seq_init(&status, lanes);
-	while ((lane = hash_seq_search(&status)) != NULL)
-	{
-		dlist_iter	it;
-
-		dlist_foreach(it, &lane->queue)
-		{
-			Event	   *ev = dlist_container(Event, node, it.cur);
-
-			if (n < buffered)
-				ids[n++] = ev->row->id;
-		}
-	}
+	ids = lanes_held_ids(&n);
 	released = outbox_released(ids, n, &nreleased);
 
 	hash_seq_init(&status, lanes);

@@ -13,9 +13,10 @@
  *
  *	1. In one short transaction: record the outcomes of finished attempts
  *	   (outbox_record), drop or update held events when definitions or
- *	   events changed (lane.c), and claim the next pending rows in id order
- *	   (outbox_claim: status in_flight, with a lease).  Claimed rows are
- *	   appended to in-memory lanes (lane.c).
+ *	   events changed (lane.c), and read ("claim") the next pending rows in
+ *	   id order (outbox_claim; reading changes no row: a row stays pending
+ *	   until its first outcome is recorded).  Read rows are appended to
+ *	   in-memory lanes (lane.c).
  *	2. With no transaction open: start an attempt for the head event of
  *	   every idle lane through its action's transport (dispatch.c), up to
  *	   notify_ext.max_inflight, and drive the transports; each result goes
@@ -40,10 +41,12 @@
  * lock.  Different lanes run
  * in parallel over several keep-alive connections.
  *
- * Crash safety.  The outbox is the only truth.  A worker that starts
- * returns every in_flight row of its lanes to pending (only one process
- * serves a lane, so those rows belong to a process that is gone) and
- * delivers them again: at least once.  Failed deliveries are data on the outbox row,
+ * Crash safety.  The outbox is the only truth.  The rows a process holds
+ * stay pending until an outcome is recorded, so a process that starts
+ * reads the pending rows of its lanes that a gone process held, and
+ * returns its lanes' retrying rows to pending (only one process serves a
+ * lane, so those rows belong to a process that is gone): their events are
+ * sent again, at least once.  Failed deliveries are data on the outbox row,
  * never an ERROR: an ERROR inside a transaction here is reported, the
  * transaction is rolled back and the loop goes on.
  *
@@ -109,11 +112,12 @@
 /*
  * Claims look for pending rows above the last id claimed (claim_hint); a
  * transaction that commits late can leave rows below it, so a claim looks
- * from the start again once this long after a short claim.  Not after
- * every short claim: the claimed rows' old entries stay in the queued
- * index until vacuum, and a busy worker would read them all again per
- * claim.  Late rows never overtake within a lane (capture orders a lane's
- * ids by commit, see the banner), so waiting for them costs only latency.
+ * from the start again (leaving out the rows held) once this long after a
+ * short claim.  Not after every short claim: a claim from the start reads
+ * the held rows and the recorded rows' old entries in the queued index
+ * (until vacuum) again, which a busy worker would do per claim.  Late rows
+ * never overtake within a lane (capture orders a lane's ids by commit, see
+ * the banner), so waiting for them costs only latency.
  */
 #define LATE_RESCAN_MS		50
 
@@ -245,8 +249,8 @@ worker_connect(void)
 /*
  * reclaim_transaction
  *		run_in_transaction callback at start-up: return this process's
- *		in_flight and retrying rows to pending (they belong to a process
- *		that is gone).  Sets extension_gone instead when the extension is
+ *		retrying rows (and 1.0's in_flight rows) to pending (they belong to
+ *		a process that is gone).  Sets extension_gone instead when the extension is
  *		not installed.
  */
 static void
@@ -314,9 +318,16 @@ sync_transaction(void *arg)
 	{
 		/* claimed rows live as long as their events */
 		MemoryContext old = MemoryContextSwitchTo(event_context);
+		int64	   *held = NULL;
+		int			nheld = 0;
 
+		/* looking from the start: leave out what is held already */
+		if (claim_hint == 0)
+			held = lanes_held_ids(&nheld);
 		rows = outbox_claim(work->claim_limit, claim_hint, delivery_process,
-							 notify_ext_delivery_processes);
+							notify_ext_delivery_processes, held, nheld);
+		if (held != NULL)
+			pfree(held);
 		foreach(lc, rows)
 			event_enqueue((OutboxRow *) lfirst(lc));
 		work->claimed = list_length(rows);

@@ -9,13 +9,14 @@
  * has all of its rows, after a crash too (WAL replay).  Nothing here talks
  * to the network.
  *
- * The delivery worker's side: outbox_claim marks the oldest pending rows
- * in_flight with a lease and hands them over; outbox_record writes the
- * outcomes of a batch of attempts in one statement; outbox_reclaim
- * returns the rows of a dead delivery process to pending; outbox_purge applies the
- * retention settings.  Each runs inside a short transaction opened by the
- * worker, never across network I/O.  Recording an outcome changes no
- * indexed column except status, so the outbox stays compact.
+ * The delivery worker's side: outbox_claim reads the oldest pending rows
+ * of a delivery process and hands them over without changing them;
+ * outbox_record writes the outcomes of a batch of attempts in one
+ * statement, which takes each row out of the queue (queued false: one row
+ * update per delivered event); outbox_reclaim returns the retrying rows of
+ * a dead delivery process to pending; outbox_purge applies the retention
+ * settings.  Each runs inside a short transaction opened by the worker,
+ * never across network I/O.
  *
  * Every statement is planned once per backend and kept (SPI_keepplan);
  * values travel as parameters, never as SQL text.
@@ -365,6 +366,27 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 	return plan;
 }
 
+/*
+ * make_array
+ *		A one-dimensional array datum of `n` datums (with nulls, or NULL for
+ *		none) of type elemtype; an empty array when n is 0.
+ */
+static Datum
+make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
 /* list_sort comparator: OutboxRow * by ascending id */
 static int
 cmp_row_id(const ListCell *a, const ListCell *b)
@@ -391,14 +413,19 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
 
 /*
  * outbox_claim
- *		Claim up to `limit` pending rows with an id above `after`, oldest
- *		first: status in_flight and a lease of notify_ext.lease seconds.
- *		`after` only saves scanning what was claimed before; a transaction
- *		that commits late can leave pending rows below it, so callers pass 0
- *		again whenever a claim comes back short.  Only the rows of delivery
- *		process `process` of `nprocesses` are claimed: those whose lane
- *		modulo nprocesses is `process` (a row without lane: process 0), the
- *		rule of notify_lane_process.
+ *		Read up to `limit` pending rows with an id above `after`, oldest
+ *		first, leaving out the `nheld` ids in `held` (rows this process
+ *		already holds).  Reading changes nothing: a pending row stays
+ *		pending (queued) until outbox_record writes its first outcome, and a
+ *		process that dies leaves its rows pending for its successor.  Only
+ *		one process reads a row (see below), so no row lock is taken.
+ *
+ * `after` only saves scanning what was read before; a transaction that
+ * commits late can leave pending rows below it, so callers pass 0 again
+ * (with what they hold in `held`) after a claim that came back short.
+ * Only the rows of delivery process `process` of `nprocesses` are read:
+ * those whose lane modulo nprocesses is `process` (a row without lane:
+ * process 0), the rule of notify_lane_process.
  *
  * Nothing is claimed while notify.delivery_site pauses delivery (a
  * restored or copied database, or notify.pause_delivery()): the check is
@@ -411,39 +438,47 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
  * caller commits.  ERRORs on SPI failure.
  */
 List *
-outbox_claim(int limit, int64 after, int process, int nprocesses)
+outbox_claim(int limit, int64 after, int process, int nprocesses,
+			 const int64 *held, int nheld)
 {
-	Oid			types[7] = {INT4OID, INT4OID, INT8OID, INT8OID, OIDOID, INT4OID, INT4OID};
+	Oid			types[7] = {INT4OID, INT8ARRAYOID, INT8OID, INT8OID, OIDOID, INT4OID, INT4OID};
 	Datum		values[7];
+	Datum	   *held_datums;
+	int			h;
 	MemoryContext outer = CurrentMemoryContext;
 	List	   *rows = NIL;
 	uint64		i;
 	int			ret;
 
 	keep_plan(&claim_plan,
-			  "UPDATE notify.outbox o SET status = 'in_flight', queued = false, "
-			  "       lease_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2) "
-			  " WHERE o.id = ANY (ARRAY(SELECT id FROM notify.outbox WHERE queued AND id > $3 "
-			  "                           AND ($6 = 1 OR coalesce(lane, 0) % $6 = $7) "
-			  "                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
+			  "SELECT o.id, o.event_id, o.notification_id, o.resource, o.event, "
+			  "       o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base, "
+			  "       o.lane "
+			  "  FROM notify.outbox o "
+			  " WHERE o.queued AND o.id > $3 "
+			  "   AND ($6 = 1 OR coalesce(o.lane, 0) % $6 = $7) "
+			  "   AND o.id NOT IN (SELECT pg_catalog.unnest($2)) "
 			  "   AND NOT EXISTS (SELECT 1 FROM notify.delivery_site s "
 			  "                    WHERE s.paused "
 			  "                       OR (s.system_identifier, s.database_oid) "
 			  "                          IS DISTINCT FROM ($4, $5)) "
-			  "RETURNING o.id, o.event_id, o.notification_id, o.resource, o.event, "
-			  "          o.entity_id, o.payload, o.attempts, o.next_attempt_at, o.attempts_base, "
-			  "          o.lane",
+			  " ORDER BY o.id LIMIT $1",
 			  7, types);
+	held_datums = palloc(sizeof(Datum) * Max(nheld, 1));
+	for (h = 0; h < nheld; h++)
+		held_datums[h] = Int64GetDatum(held[h]);
 	values[0] = Int32GetDatum(limit);
-	values[1] = Int32GetDatum(notify_ext_lease);
+	values[1] = make_array(held_datums, NULL, nheld, INT8OID);
 	values[2] = Int64GetDatum(after);
 	values[3] = Int64GetDatum((int64) GetSystemIdentifier());
 	values[4] = ObjectIdGetDatum(MyDatabaseId);
 	values[5] = Int32GetDatum(nprocesses);
 	values[6] = Int32GetDatum(process);
+	/* not read-only: it must see the outcomes recorded just before */
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not claim outbox rows: %s", SPI_result_code_string(ret));
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read outbox rows: %s", SPI_result_code_string(ret));
+	pfree(held_datums);
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -476,8 +511,8 @@ outbox_claim(int limit, int64 after, int process, int nprocesses)
 
 /*
  * outbox_reclaim
- *		Return the in_flight and retrying rows of delivery process `process`
- *		of `nprocesses` to pending: those whose lane selects it (as
+ *		Return the retrying (and 1.0's in_flight) rows of delivery process
+ *		`process` of `nprocesses` to pending: those whose lane selects it (as
  *		outbox_claim does), or every such row when `by_lane` is false.  A
  *		process calls this at start, when its rows belong to a process that
  *		is gone; the rows of the other processes, which may be running, are
@@ -508,21 +543,6 @@ outbox_reclaim(int process, int nprocesses, bool by_lane)
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not reclaim outbox rows: %s", SPI_result_code_string(ret));
 	return SPI_processed;
-}
-
-/* Build a one-dimensional array datum from `n` datums with nulls */
-static Datum
-make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
-{
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
-											  elemtype, typlen, typbyval, typalign));
 }
 
 /*
@@ -561,16 +581,17 @@ outbox_record(List *outcomes)
 			  "            SELECT id, attempt, at, dur, code, err FROM u "
 			  "             WHERE status <> 'delivered') "
 			  "UPDATE notify.outbox o SET "
-			  "       status = CASE WHEN o.status IN ('in_flight', 'retrying') "
+			  "       status = CASE WHEN o.status IN ('pending', 'in_flight', 'retrying') "
 			  "                       OR u.status = 'delivered' THEN u.status ELSE o.status END, "
+			  "       queued = false, "
 			  "       attempts = u.attempt, "
 			  "       last_attempt_at = u.at, last_duration_ms = u.dur, last_status = u.code, "
-			  "       last_error = CASE WHEN o.status IN ('in_flight', 'retrying') "
+			  "       last_error = CASE WHEN o.status IN ('pending', 'in_flight', 'retrying') "
 			  "                           OR u.status = 'delivered' THEN u.err ELSE o.last_error END, "
 			  "       delivered_at = CASE WHEN u.status = 'delivered' THEN pg_catalog.now() END, "
 			  "       next_attempt_at = COALESCE(u.next, o.next_attempt_at), "
 			  "       lease_until = CASE WHEN u.status = 'retrying' "
-			  "                           AND o.status IN ('in_flight', 'retrying') "
+			  "                           AND o.status IN ('pending', 'in_flight', 'retrying') "
 			  "                     THEN u.next + pg_catalog.make_interval(secs => $9) END "
 			  "  FROM u WHERE o.id = u.id AND o.id = ANY ($1)",
 			  9, types);
@@ -651,7 +672,7 @@ outbox_purge(void)
 /*
  * outbox_released
  *		Of the `n` outbox ids in `ids` (events the worker holds), those whose
- *		row is no longer in_flight or retrying (failed by a delete,
+ *		row is no longer pending or retrying (failed by a delete,
  *		discarded, or gone): returned as a palloc'd array sorted by id, its
  *		length in *nreleased.  Needs an open transaction; ERRORs on SPI
  *		failure.
@@ -673,7 +694,7 @@ outbox_released(const int64 *ids, int n, int *nreleased)
 	keep_plan(&released_plan,
 			  "SELECT u.id FROM pg_catalog.unnest($1) AS u(id) "
 			  " WHERE NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.id = u.id "
-			  "                      AND o.status IN ('in_flight', 'retrying')) "
+			  "                      AND o.status IN ('pending', 'in_flight', 'retrying')) "
 			  " ORDER BY u.id",
 			  1, types);
 	elems = palloc(sizeof(Datum) * n);

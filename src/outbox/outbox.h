@@ -52,7 +52,8 @@ typedef struct OutboxOutcome
 	TimestampTz next_attempt_at;	/* retries only */
 } OutboxOutcome;
 
-extern List *outbox_claim(int limit, int64 after, int process, int nprocesses);
+extern List *outbox_claim(int limit, int64 after, int process, int nprocesses,
+						  const int64 *held, int nheld);
 extern uint64 outbox_reclaim(int process, int nprocesses, bool by_lane);
 extern void outbox_record(List *outcomes);
 extern uint64 outbox_purge(void);
