@@ -103,6 +103,7 @@ extern MemoryContext event_context;
 extern dlist_head ready_lanes;
 extern int	buffered;
 extern int64 claim_hint;
+extern int64 read_max;
 extern void lanes_init(void);
 extern void lanes_new_transaction(void);
 extern void event_enqueue(OutboxRow *row);

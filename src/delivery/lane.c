@@ -56,6 +56,8 @@ MemoryContext event_context;
 dlist_head	ready_lanes;		/* head due now */
 int			buffered = 0;		/* events held */
 int64		claim_hint = 0;		/* ids up to here were claimed already */
+int64		read_max = 0;		/* the highest id ever read: no held event
+								 * has a higher one */
 
 static dlist_head waiting_lanes;	/* head waits for its next attempt */
 static HTAB *lanes;
@@ -358,6 +360,8 @@ event_enqueue(OutboxRow *row)
 		lane_list(lane);
 	if (row->id > claim_hint)
 		claim_hint = row->id;
+	if (row->id > read_max)
+		read_max = row->id;
 	MemoryContextSwitchTo(old);
 }
 

@@ -321,8 +321,12 @@ sync_transaction(void *arg)
 		int64	   *held = NULL;
 		int			nheld = 0;
 
-		/* looking from the start: leave out what is held already */
-		if (claim_hint == 0)
+		/*
+		 * Looking below the highest id read (from the start, or going on
+		 * above a read from the start that came back full): leave out
+		 * what is held already, or it would be read and sent again
+		 */
+		if (claim_hint < read_max)
 			held = lanes_held_ids(&nheld);
 		rows = outbox_claim(work->claim_limit, claim_hint, delivery_process,
 							notify_ext_delivery_processes, held, nheld);

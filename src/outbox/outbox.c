@@ -422,7 +422,9 @@ copy_value(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
  *
  * `after` only saves scanning what was read before; a transaction that
  * commits late can leave pending rows below it, so callers pass 0 again
- * (with what they hold in `held`) after a claim that came back short.
+ * after a claim that came back short.  Whenever `after` is below the
+ * highest id they have read, callers pass what they hold in `held` (also
+ * on the reads that go on above a full read from 0).
  * Only the rows of delivery process `process` of `nprocesses` are read:
  * those whose lane modulo nprocesses is `process` (a row without lane:
  * process 0), the rule of notify_lane_process.
