@@ -480,6 +480,8 @@ outbox_claim(int limit, int64 after, int process, int nprocesses,
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read outbox rows: %s", SPI_result_code_string(ret));
+	/* made in the caller's context, which lives as long as the events */
+	pfree(DatumGetPointer(values[1]));
 	pfree(held_datums);
 
 	for (i = 0; i < SPI_processed; i++)
@@ -715,6 +717,7 @@ outbox_released(const int64 *ids, int n, int *nreleased)
 											 SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	*nreleased = (int) SPI_processed;
+	pfree(DatumGetPointer(values[0]));
 	pfree(elems);
 	return out;
 }
