@@ -2153,5 +2153,18 @@ GRANT SELECT ON notify.endpoint_status TO notify_admin, notify_monitor;
 -- Delivery processes per database: capture writes each event's lane, which
 -- decides the process that delivers it (NULL: process 0)
 ALTER TABLE notify.outbox ADD COLUMN lane bigint;
+-- API: private.  The lane number capture writes for an event of a
+-- notification (NULL when it does not exist); the upgrade to 1.1 fills in
+-- the lane of the events written before it.
+CREATE FUNCTION notify.event_lane(notification_id text, resource text, entity_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'notify_ext_event_lane'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION notify.event_lane(text, text, text) FROM PUBLIC;
+-- the events not delivered yet get the lane capture gives new ones, so that
+-- a lane's old and new events meet in one delivery process
+UPDATE notify.outbox
+   SET lane = notify.event_lane(notification_id, resource, entity_id)
+ WHERE status IN ('pending', 'in_flight', 'retrying');
 COMMENT ON TABLE notify.outbox IS
 	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending (not delivered yet: waiting, or held by a delivery process, next in its lane or being sent), in_flight (written by 1.0 only), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered); lane decides the delivery process.';

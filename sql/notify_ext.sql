@@ -260,6 +260,14 @@ COMMENT ON TABLE notify.outbox IS
 	'API: public (read). Durable outbox: one row per captured event and matching notification, with its delivery state: pending (not delivered yet: waiting, or held by a delivery process, next in its lane or being sent), in_flight (written by 1.0 only), retrying (waiting for its next attempt at next_attempt_at), delivered, failed, discarded (notify.discard: never delivered); lane decides the delivery process.';
 SELECT pg_catalog.pg_extension_config_dump('notify.outbox', '');
 
+-- API: private.  The lane number capture writes for an event of a
+-- notification (NULL when it does not exist); the upgrade to 1.1 fills in
+-- the lane of the events written before it.
+CREATE FUNCTION notify.event_lane(notification_id text, resource text, entity_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'notify_ext_event_lane'
+LANGUAGE C VOLATILE;
+
 /* Every attempt that did not deliver; the last attempt is also on the outbox row. */
 CREATE TABLE notify.attempt (
 	outbox_id		bigint NOT NULL,

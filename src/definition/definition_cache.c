@@ -60,6 +60,7 @@
 #include "common/url.h"
 
 PG_FUNCTION_INFO_V1(notify_ext_definitions_changed);
+PG_FUNCTION_INFO_V1(notify_ext_event_lane);
 
 #define EVENT_KEY_LEN	96
 
@@ -205,6 +206,34 @@ notify_lane(uint64 prefix_hash, bool per_entity, const char *resource,
 													  strlen(entity_id), 1));
 	}
 	return (int64) (h & PG_INT64_MAX);
+}
+
+/*
+ * notify_ext_event_lane
+ *		SQL notify.event_lane(notification_id, resource, entity_id): the lane
+ *		number capture writes for an event of that notification (notify_lane
+ *		with its current definition); NULL when the notification does not
+ *		exist.  The upgrade to 1.1 fills in the lane of the events written
+ *		before it with this.
+ */
+Datum
+notify_ext_event_lane(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	char	   *resource;
+	char	   *entity_id;
+	CachedNotification *cn;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	resource = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	entity_id = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	cn = definition_cache_get(id);
+	if (cn == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(notify_lane(cn->lane_prefix_hash, cn->lane_per_entity,
+								resource, entity_id));
 }
 
 /*

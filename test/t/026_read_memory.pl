@@ -1,5 +1,5 @@
 #
-# 032_read_memory.pl
+# 026_read_memory.pl
 #	The worker's memory for held events does not grow with the number of
 #	reads: while it holds 2,000 events of a slow thread group, a stream of
 #	commits makes it read from the first id again and again (each read

@@ -1,5 +1,5 @@
 #
-# 031_redeliver_held.pl
+# 025_redeliver_held.pl
 #	A read from the first id that comes back full must not let the next
 #	reads take the events the worker already holds a second time.
 #

@@ -1,11 +1,12 @@
 #
-# 033_upgrade_lanes.pl
+# 027_upgrade_lanes.pl
 #	notify_ext.delivery_processes = 2 across ALTER EXTENSION UPDATE from
 #	1.0: events captured before the update (with the new library, into
 #	the 1.0 outbox, so without a lane) and events of the same thread group
-#	captured after it must still arrive in outbox id order.  Rows without
-#	a lane go to process 0; a group whose lane falls to process 1 must not
-#	have its new events sent beside (before) its old ones.
+#	captured after it must still arrive in outbox id order.  The update
+#	gives the undelivered events their lane (notify.event_lane), so a
+#	group whose lane falls to process 1 has its old events there too, not
+#	sent by process 0 beside (before) its new ones.
 #
 # Every wait is bounded.
 #
@@ -46,7 +47,7 @@ $node->safe_psql($db, "INSERT INTO notify.item (title) VALUES ('new')");
 is($node->safe_psql($db,
 		"SELECT count(*) FILTER (WHERE lane IS NULL) || '/' || count(*) FILTER (WHERE lane IS NOT NULL) "
 		  . "FROM notify.outbox"),
-	'12/4', 'after the update: 12 events without a lane, 4 with one');
+	'0/16', 'after the update: the 12 events captured before it have their lane too');
 my $odd = $node->safe_psql($db, "SELECT string_agg(notification_id, ',' ORDER BY notification_id) "
 	  . "FROM notify.outbox WHERE lane % 2 = 1");
 ok($odd ne '', "groups of process 1: $odd");
