@@ -35,7 +35,8 @@
  * (endpoint, entity), or the endpoint alone when the notification asks for
  * endpoint ordering.  Rows are claimed in id order, and a transaction that
  * commits late has its rows claimed within LATE_RESCAN_MS of its commit
- * (claims look from the start again that often).  Capture serialises
+ * (claims look from the start again that often; less often while many
+ * events are held, see LATE_RESCAN_ROWS).  Capture serialises
  * the writers of a strict lane (group, endpoint) with an advisory lock, so
  * their ids follow commit order; an entity's updates are ordered by its row
  * lock.  Different lanes run
@@ -112,23 +113,30 @@
 /*
  * Claims look for pending rows above the last id claimed (claim_hint); a
  * transaction that commits late can leave rows below it, so a claim looks
- * from the start again (leaving out the rows held) once this long after a
- * short claim.  Not after every short claim: a claim from the start reads
- * the held rows and the recorded rows' old entries in the queued index
- * (until vacuum) again, which a busy worker would do per claim.  Late rows
- * never overtake within a lane (capture orders a lane's ids by commit, see
- * the banner), so waiting for them costs only latency.
+ * from the start again (leaving out the rows held) once LATE_RESCAN_MS
+ * after a short claim, and once more for every LATE_RESCAN_ROWS events
+ * held: a claim from the start walks the held rows (still pending) and the
+ * recorded rows' old entries in the queued index (until vacuum), so its
+ * cost grows with what is held (thousands of events parked behind an open
+ * circuit breaker), and its rate is kept down to match.  Late rows never
+ * overtake within a lane (capture orders a lane's ids by commit, see the
+ * banner), so waiting for them costs only latency.
  */
 #define LATE_RESCAN_MS		50
+#define LATE_RESCAN_ROWS	500
 
 /*
- * While attempts are running, a claim that came back short (the worker had
- * caught up) is followed by the next one only this much later: under a
- * steady stream of commits each claim and recording transaction then takes
- * a few milliseconds' worth of events, not one or two, so its fixed cost
- * is shared.  An idle worker claims at once (no latency added at low rates).
+ * Under a steady stream (a claim that came back short, the worker having
+ * caught up, still found CLAIM_STREAM_ROWS rows or more) and while attempts
+ * are running, the next claim follows only CLAIM_INTERVAL_MS later: each
+ * claim and recording transaction then takes a few milliseconds' worth of
+ * events, not one or two, so its fixed cost is shared.  At low rates (a
+ * few rows per claim), or with nothing being sent, the worker claims at
+ * once: no latency is added there, also not while transfers to a hung
+ * endpoint are running.
  */
 #define CLAIM_INTERVAL_MS	5
+#define CLAIM_STREAM_ROWS	16
 
 /* What one recording transaction is asked to do, and what it did */
 typedef struct SyncWork
@@ -149,6 +157,7 @@ static TimestampTz next_timer = 0;	/* next naptime backstop */
 static TimestampTz next_purge = 0;	/* next retention run */
 static TimestampTz last_full_claim = 0; /* a claim last looked from the start */
 static TimestampTz short_claim_at = 0;	/* the last claim that came back short */
+static int	short_claim_rows = 0;	/* and the rows it found */
 static TimestampTz full_claim_due = 0;	/* one must again by then; 0: none */
 static uint64 held_generation = 0;	/* catalog generation the held events
 									 * were last checked in */
@@ -554,13 +563,14 @@ note_wakeups(TimestampTz now)
  *		Claim when rows may be pending and there is room for a whole batch
  *		(or for anything at all while the buffer is small), so that a full
  *		buffer is refilled in batches rather than a few rows per pass;
- *		while attempts run, not within CLAIM_INTERVAL_MS of a short claim.
+ *		under a steady stream, not within CLAIM_INTERVAL_MS of a short claim.
  *		While paused, the claim transaction looks at the delivery site.
  */
 static bool
 claim_wanted(TimestampTz now)
 {
 	if (claim_more && !delivery_paused && dispatch_inflight() > 0 &&
+		short_claim_rows >= CLAIM_STREAM_ROWS &&
 		!TimestampDifferenceExceeds(short_claim_at, now, CLAIM_INTERVAL_MS))
 		return false;
 	return claim_more &&
@@ -610,7 +620,10 @@ sync_outbox(bool want_claim, TimestampTz now)
 	outcomes_forget();
 	claim_more = (work.claim_limit > 0 && work.claimed == work.claim_limit);
 	if (work.claim_limit > 0 && work.claimed < work.claim_limit)
+	{
 		short_claim_at = now;
+		short_claim_rows = work.claimed;
+	}
 	/* a short claim: look from the start within LATE_RESCAN_MS (late commits) */
 	if (work.claim_limit > 0 && work.from_start)
 	{
@@ -620,7 +633,8 @@ sync_outbox(bool want_claim, TimestampTz now)
 	else if (work.claim_limit > 0 && work.claimed < work.claim_limit &&
 			 full_claim_due == 0)
 		full_claim_due = TimestampTzPlusMilliseconds(last_full_claim,
-													 LATE_RESCAN_MS);
+													 (int64) LATE_RESCAN_MS *
+													 (1 + buffered / LATE_RESCAN_ROWS));
 	if (work.purge)
 	{
 		int64		interval = (int64) Min(notify_ext_retention_delivered,
