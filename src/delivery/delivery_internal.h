@@ -110,7 +110,7 @@ extern void event_enqueue(OutboxRow *row);
 extern void event_attempt_done(Event *ev, bool finished);
 extern void lanes_promote_waiting(TimestampTz now, long *sleep_ms);
 extern void lanes_revalidate(void);
-extern int64 *lanes_held_ids(int *n);
+extern int64 *lanes_held_ids(int64 above, int *n);
 extern void lanes_refresh_stale(void);
 
 /* endpoint.c */

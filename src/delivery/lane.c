@@ -423,12 +423,12 @@ cmp_int64(const void *a, const void *b)
 
 /*
  * lanes_held_ids
- *		The outbox ids of every event held in a lane (waiting, being sent,
- *		or waiting for a retry), palloc'd in the current memory context;
- *		their number in *n.
+ *		The outbox ids above `above` of every event held in a lane (waiting,
+ *		being sent, or waiting for a retry), palloc'd in the current memory
+ *		context; their number in *n.
  */
 int64 *
-lanes_held_ids(int *n)
+lanes_held_ids(int64 above, int *n)
 {
 	HASH_SEQ_STATUS status;
 	Lane	   *lane;
@@ -444,7 +444,7 @@ lanes_held_ids(int *n)
 		{
 			Event	   *ev = dlist_container(Event, node, it.cur);
 
-			if (*n < buffered)
+			if (*n < buffered && ev->row->id > above)
 				ids[(*n)++] = ev->row->id;
 		}
 	}
@@ -471,7 +471,7 @@ lanes_revalidate(void)
 
 	if (buffered == 0)
 		return;
-	ids = lanes_held_ids(&n);
+	ids = lanes_held_ids(0, &n);
 	released = outbox_released(ids, n, &nreleased);
 
 	hash_seq_init(&status, lanes);

@@ -122,8 +122,17 @@
  * overtake within a lane (capture orders a lane's ids by commit, see the
  * banner), so waiting for them costs only latency.
  */
-#define LATE_RESCAN_MS		50
+#define LATE_RESCAN_MS		200
 #define LATE_RESCAN_ROWS	500
+
+/*
+ * Concurrent writers commit in another order than they drew their ids, so
+ * after a short claim the rows of a transaction that committed a moment
+ * after a later one are usually just below the highest id read: the next
+ * claim looks back this many ids (leaving out the rows held), so that they
+ * do not wait for the claim from the start.
+ */
+#define LATE_LOOKBACK_IDS	128
 
 /*
  * Under a steady stream (a claim that came back short, the worker having
@@ -336,7 +345,7 @@ sync_transaction(void *arg)
 		 * what is held already, or it would be read and sent again
 		 */
 		if (claim_hint < read_max)
-			held = lanes_held_ids(&nheld);
+			held = lanes_held_ids(claim_hint, &nheld);
 		rows = outbox_claim(work->claim_limit, claim_hint, delivery_process,
 							notify_ext_delivery_processes, held, nheld);
 		if (held != NULL)
@@ -623,6 +632,7 @@ sync_outbox(bool want_claim, TimestampTz now)
 	{
 		short_claim_at = now;
 		short_claim_rows = work.claimed;
+		claim_hint = Max(claim_hint - LATE_LOOKBACK_IDS, 0);
 	}
 	/* a short claim: look from the start within LATE_RESCAN_MS (late commits) */
 	if (work.claim_limit > 0 && work.from_start)
