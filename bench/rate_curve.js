@@ -125,7 +125,21 @@ function rateCurve(raw, key = 'rate') {
 	return { runs, sustainable_rate: sustainable, problems, lines, processes: procs };
 }
 
-module.exports = { rateCurve };
+/*
+ * readRaw(out): the key -> value map of OUTDIR/raw.tsv (one "key<TAB>value"
+ * line per figure, as bench/run.sh writes them).
+ */
+function readRaw(out) {
+	const raw = {};
+	for (const line of fs.readFileSync(path.join(out, 'raw.tsv'), 'utf8').split('\n')) {
+		if (!line) continue;
+		const tab = line.indexOf('\t');
+		raw[line.slice(0, tab)] = line.slice(tab + 1);
+	}
+	return raw;
+}
+
+module.exports = { rateCurve, readRaw };
 
 if (require.main === module) {
 	const out = process.argv[2];
@@ -133,12 +147,7 @@ if (require.main === module) {
 		process.stderr.write('usage: node rate_curve.js OUTDIR\n');
 		process.exit(2);
 	}
-	const raw = {};
-	for (const line of fs.readFileSync(path.join(out, 'raw.tsv'), 'utf8').split('\n')) {
-		if (!line) continue;
-		const tab = line.indexOf('\t');
-		raw[line.slice(0, tab)] = line.slice(tab + 1);
-	}
+	const raw = readRaw(out);
 	const curves = ['rate', 'rate2'].map((k) => rateCurve(raw, k)).filter(Boolean);
 	if (!curves.length) {
 		process.stderr.write('no rate scenario in raw.tsv\n');

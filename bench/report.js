@@ -21,7 +21,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { rateCurve } = require('./rate_curve.js');
+const { rateCurve, readRaw } = require('./rate_curve.js');
 
 const out = process.argv[2];
 if (!out) {
@@ -30,12 +30,7 @@ if (!out) {
 }
 
 /* ---- inputs ---- */
-const raw = {};
-for (const line of fs.readFileSync(path.join(out, 'raw.tsv'), 'utf8').split('\n')) {
-	if (!line) continue;
-	const tab = line.indexOf('\t');
-	raw[line.slice(0, tab)] = line.slice(tab + 1);
-}
+const raw = readRaw(out);
 const problems = [];
 function num(key) {
 	const v = raw[key];

@@ -53,14 +53,7 @@ sub start_burst
 		$script .= "BEGIN;\nINSERT INTO notify.item (title) SELECT '$tag-b$b-' || g "
 		  . "FROM generate_series(1, 100) g;\nCOMMIT;\nSELECT pg_sleep(0.05);\n";
 	}
-	# from a file: a scalar would be fed to psql only while we pump
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/burst_$tag.sql";
-	open my $fh, '>', $file or die "could not write $file: $!";
-	print $fh $script;
-	close $fh;
-	my ($out, $err) = ('', '');
-	return IPC::Run::start(psql_cmd($node, $db), '<', $file, '>', \$out, '2>', \$err,
-		IPC::Run::timeout(60));
+	return start_psql_script($node, $db, "burst_$tag", $script);
 }
 
 sub committed_batches

@@ -87,13 +87,7 @@ subtest 'kill -9 of process 1 mid-burst: at least once, in order' => sub {
 			$script .= "INSERT INTO notify.item (title) SELECT 'g$round-' || g FROM generate_series(1, 5) g;\n";
 			$script .= "COMMIT;\nSELECT pg_sleep(0.05);\n";
 		}
-		my $file = "$PostgreSQL::Test::Utils::tmp_check/dp_burst_$from.sql";
-		open my $fh, '>', $file or die "could not write $file: $!";
-		print $fh $script;
-		close $fh;
-		my ($out, $err) = ('', '');
-		return IPC::Run::start(psql_cmd($node, $db), '<', $file, '>', \$out, '2>', \$err,
-			IPC::Run::timeout(60));
+		return start_psql_script($node, $db, "dp_burst_$from", $script);
 	};
 	my $burst = $rounds_from->(1);
 

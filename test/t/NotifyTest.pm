@@ -27,7 +27,7 @@ use Test::More;
 our @EXPORT = qw(notify_node start_receiver requests count_requests
   wait_until wait_for poll_ok sqlstate_of notification_document http_action
   outbox_field worker_pid max_overlap alive json_notification
-  drop_notification settled_sql psql_cmd delivery_setup);
+  drop_notification settled_sql psql_cmd delivery_setup start_psql_script);
 
 # Default bound of the polls, in seconds
 our $wait_s = 20;
@@ -283,6 +283,22 @@ sub psql_cmd
 {
 	my ($node, $dbname) = @_;
 	return [ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($dbname), '-f', '-' ];
+}
+
+# start_psql_script(NODE, DB, NAME, SCRIPT): run SCRIPT with psql in the
+# background, from a file NAME.sql in the test's directory (a scalar would
+# be fed to psql only while the caller pumps), stopping at the first error,
+# within 60 s; returns the IPC::Run handle (finish it to wait).
+sub start_psql_script
+{
+	my ($node, $dbname, $name, $script) = @_;
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
+	open my $fh, '>', $file or die "could not write $file: $!";
+	print $fh $script;
+	close $fh;
+	my ($out, $err) = ('', '');
+	return IPC::Run::start(psql_cmd($node, $dbname), '<', $file, '>', \$out, '2>', \$err,
+		IPC::Run::timeout(60));
 }
 
 # outbox_field(NODE, DB, NID, EXPR): EXPR over the outbox row(s) of
