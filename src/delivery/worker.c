@@ -268,8 +268,8 @@ worker_connect(void)
  * reclaim_transaction
  *		run_in_transaction callback at start-up: return this process's
  *		retrying rows (and 1.0's in_flight rows) to pending (they belong to
- *		a process that is gone).  Sets extension_gone instead when the extension is
- *		not installed.
+ *		a process that is gone).  Sets extension_gone instead when the
+ *		extension is not installed.
  */
 static void
 reclaim_transaction(void *arg)
@@ -287,7 +287,7 @@ reclaim_transaction(void *arg)
 					   delivery_objects_current());
 	if (n > 0)
 		ereport(LOG,
-				(errmsg("notify_ext worker took back " UINT64_FORMAT " in-flight events of a previous worker", n)));
+				(errmsg("notify_ext worker took back " UINT64_FORMAT " events a previous worker held", n)));
 	SPI_finish();
 }
 
