@@ -1257,22 +1257,26 @@ raw latency.tps "$(pgbench_field "$LOG" '^tps = \([0-9.]*\) .*')"
 raw latency.transactions "$(pgbench_field "$LOG" '^number of transactions actually processed: \([0-9]*\).*')"
 raw latency.pgbench_latency_ms "$(pgbench_field "$LOG" '^latency average = \([0-9.]*\) ms')"
 raw latency.schedule_lag_ms "$(pgbench_field "$LOG" '^rate limit schedule lag: avg \([0-9.]*\) .*')"
-# receipts: event id and arrival time (ms since the epoch) of each request
-node -e '
-	const fs = require("fs");
-	const out = [];
-	for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
-		if (!line) continue;
-		const r = JSON.parse(line);
-		if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
-	}
-	fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
-' "$RECV_LOG" "$WORK/receipts.csv"
-if nx_is_root; then
-	chown "$NX_OS_USER": "$WORK/receipts.csv"
-fi
-sqlq "TRUNCATE bench.recv" >/dev/null
-nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+# load_receipts: bench.recv := event id and arrival time (ms since the
+# epoch) of each request to /hook/latency in the receiver's log
+load_receipts() {
+	node -e '
+		const fs = require("fs");
+		const out = [];
+		for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
+			if (!line) continue;
+			const r = JSON.parse(line);
+			if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
+		}
+		fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
+	' "$RECV_LOG" "$WORK/receipts.csv"
+	if nx_is_root; then
+		chown "$NX_OS_USER": "$WORK/receipts.csv"
+	fi
+	sqlq "TRUNCATE bench.recv" >/dev/null
+	nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+}
+load_receipts
 # first receipt of each event; commit time of the row's inserting transaction
 sqlq "
 DROP TABLE IF EXISTS bench.lat;
@@ -1336,21 +1340,7 @@ isolation_run() {	# isolation_run NAME URL
 		(( $(now_ms) - t0 > SETTLE_TIMEOUT * 1000 )) && { nx_log "warning: isolation $name: events of the healthy notification undelivered"; break; }
 		sleep 0.25
 	done
-	node -e '
-		const fs = require("fs");
-		const out = [];
-		for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
-			if (!line) continue;
-			const r = JSON.parse(line);
-			if (r.u.startsWith("/hook/latency")) out.push(`${r.h["x-notify-event-id"]},${r.t}`);
-		}
-		fs.writeFileSync(process.argv[2], out.join("\n") + (out.length ? "\n" : ""));
-	' "$RECV_LOG" "$WORK/receipts.csv"
-	if nx_is_root; then
-		chown "$NX_OS_USER": "$WORK/receipts.csv"
-	fi
-	sqlq "TRUNCATE bench.recv" >/dev/null
-	nx_as_owner "${PSQL[@]}" -d bench -c "\\copy bench.recv FROM '$WORK/receipts.csv' WITH (FORMAT csv)" >/dev/null
+	load_receipts
 	sqlq "
 	WITH l AS (
 	SELECT r.t - extract(epoch FROM pg_xact_commit_timestamp(i.xmin)) * 1000 AS commit_ms

@@ -362,8 +362,8 @@ PG_FUNCTION_INFO_V1(notify_ext_worker_slots);
  * notify_ext_worker_slots
  *		SQL notify.worker_slots(): one row per worker slot in use (database
  *		oid, worker pid or 0 while it starts, when the worker took the
- *		slot, its delivery process number), read under the slots' lock.  No rows when the library is not
- *		preloaded (no shared memory).
+ *		slot, its delivery process number), read under the slots' lock.
+ *		No rows when the library is not preloaded (no shared memory).
  */
 Datum
 notify_ext_worker_slots(PG_FUNCTION_ARGS)

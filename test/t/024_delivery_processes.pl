@@ -27,17 +27,8 @@ use NotifyTest;
 
 my $db = 'dp';
 
-my $node = notify_node('delivery_processes',
-	    "notify_ext.delivery_processes = 2\n"
-	  . "notify_ext.naptime = '200ms'\n"
-	  . "notify_ext.launcher_naptime = '1s'\n"
-	  . "restart_after_crash = on\n"
-	  . "max_connections = 30\n");
-$node->start;
-my $recv = start_receiver('delivery_processes', 400);
-my $base = $recv->{base};
-$node->safe_psql('postgres', "CREATE DATABASE $db");
-$node->safe_psql($db, 'CREATE EXTENSION notify_ext; CREATE EXTENSION notify_ext_assets');
+my ($node, $recv, $base) = delivery_setup('delivery_processes', $db,
+	"notify_ext.delivery_processes = 2\n");
 
 sub notification
 {

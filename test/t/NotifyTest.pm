@@ -226,18 +226,20 @@ sub http_action
 }
 
 # json_notification(NODE, DB, URL, TRIGGER, group => G): create a
-# delivery_setup(NAME, DB): the setup of the ordering, crash and lifecycle
+# delivery_setup(NAME, DB, CONF): the setup of the ordering, crash and lifecycle
 # tests: a started cluster NAME (naptime 200 ms, launcher 1 s, restart after
-# a crash, 30 connections), database DB with both extensions, a receiver
-# (400 ms slow paths allowed).  Returns (NODE, RECEIVER, BASE URL).
+# a crash, 30 connections, and the postgresql.conf lines CONF when given),
+# database DB with both extensions, a receiver (400 ms slow paths allowed).
+# Returns (NODE, RECEIVER, BASE URL).
 sub delivery_setup
 {
-	my ($name, $db) = @_;
+	my ($name, $db, $conf) = @_;
 	my $node = notify_node($name,
 		    "notify_ext.naptime = '200ms'\n"
 		  . "notify_ext.launcher_naptime = '1s'\n"
 		  . "restart_after_crash = on\n"
-		  . "max_connections = 30\n");
+		  . "max_connections = 30\n"
+		  . ($conf // ''));
 	$node->start;
 	my $recv = start_receiver($name, 400);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
